@@ -1,0 +1,111 @@
+/**
+ * The EKS control plane: secrets encrypted with a rotating KMS key, control-plane logs with a retention,
+ * API authentication with access entries, a private endpoint plus a public one limited to known CIDRs, and the
+ * OIDC provider for IRSA. No default node group and no self-managed add-ons: both are plain resources in this
+ * layer (node-groups.ts, addons.ts) so policies can see them.
+ */
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as pulumi from "@pulumi/pulumi";
+
+export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+export interface ClusterArgs {
+    name: string;
+    version: string;
+    vpcId: pulumi.Input<string>;
+    privateSubnetIds: pulumi.Input<string[]>;
+    publicSubnetIds: pulumi.Input<string[]>;
+    serviceCidr: string;
+    logTypes: string[];
+    logRetentionDays: number;
+    endpointPublicAccessCidrs: string[];
+    adminPrincipalArns: string[];
+    protect: boolean;
+}
+
+export class Cluster extends pulumi.ComponentResource {
+    readonly name: pulumi.Output<string>;
+    readonly endpoint: pulumi.Output<string>;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly oidcProviderArn: pulumi.Output<string>;
+    readonly oidcProviderUrl: pulumi.Output<string>;
+    readonly clusterSecurityGroupId: pulumi.Output<string>;
+    readonly kmsKeyArn: pulumi.Output<string>;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops:infra:Cluster", name, {}, opts);
+
+        const key = new aws.kms.Key(
+            `${name}-secrets`,
+            {
+                description: `Envelope encryption of Kubernetes secrets in ${args.name}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: args.protect ? 30 : 7,
+            },
+            { parent: this, protect: args.protect },
+        );
+        new aws.kms.Alias(`${name}-secrets`, { name: `alias/${args.name}-eks-secrets`, targetKeyId: key.keyId }, { parent: this });
+
+        // EKS writes to this exact group; creating it first gives it a retention (EKS would keep logs forever).
+        const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane`,
+            { name: `/aws/eks/${args.name}/cluster`, retentionInDays: args.logRetentionDays },
+            { parent: this },
+        );
+
+        const publicEndpoint = args.endpointPublicAccessCidrs.length > 0;
+        const cluster = new eks.Cluster(
+            name,
+            {
+                name: args.name,
+                version: args.version,
+                vpcId: args.vpcId,
+                privateSubnetIds: args.privateSubnetIds,
+                publicSubnetIds: args.publicSubnetIds,
+                kubernetesServiceIpAddressRange: args.serviceCidr,
+                skipDefaultNodeGroup: true,
+                skipDefaultSecurityGroups: true,
+                nodeAssociatePublicIpAddress: false,
+                // vpc-cni, kube-proxy and CoreDNS are EKS managed add-ons with pinned versions (addons.ts).
+                bootstrapSelfManagedAddons: false,
+                useDefaultVpcCni: true,
+                corednsAddonOptions: { enabled: false },
+                kubeProxyAddonOptions: { enabled: false },
+                authenticationMode: "API",
+                endpointPrivateAccess: true,
+                endpointPublicAccess: publicEndpoint,
+                publicAccessCidrs: publicEndpoint ? args.endpointPublicAccessCidrs : undefined,
+                encryptionConfigKeyArn: key.arn,
+                enabledClusterLogTypes: args.logTypes,
+                createOidcProvider: true,
+                deletionProtection: args.protect,
+            },
+            { parent: this, dependsOn: [controlPlaneLogs], protect: args.protect },
+        );
+
+        this.name = cluster.eksCluster.name;
+        this.endpoint = cluster.eksCluster.endpoint;
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.oidcProviderArn = cluster.oidcProviderArn;
+        this.oidcProviderUrl = cluster.oidcProviderUrl;
+        this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+        this.kmsKeyArn = key.arn;
+
+        args.adminPrincipalArns.forEach((principalArn, i) => {
+            grantClusterAdmin(`${name}-admin-${i}`, this.name, principalArn, this);
+        });
+
+        this.registerOutputs({ name: this.name, endpoint: this.endpoint, oidcProviderArn: this.oidcProviderArn });
+    }
+}
+
+/** An access entry with the cluster-admin access policy, scoped to the whole cluster. */
+export function grantClusterAdmin(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, parent: pulumi.Resource): void {
+    const entry = new aws.eks.AccessEntry(name, { clusterName, principalArn, type: "STANDARD" }, { parent });
+    new aws.eks.AccessPolicyAssociation(
+        name,
+        { clusterName, principalArn: entry.principalArn, policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } },
+        { parent },
+    );
+}

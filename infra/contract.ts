@@ -1,0 +1,65 @@
+/**
+ * The infra layer's public contract: the outputs platform and apps read through a StackReference.
+ * Named once here; index.ts exports exactly these, the README documents them, a test checks both.
+ */
+export interface InfraOutputs {
+    environment: string;
+    /** `<project>-<environment>`: the prefix of every resource name. */
+    namePrefix: string;
+    region: string;
+    accountId: string;
+    vpcId: string;
+    vpcCidr: string;
+    privateSubnetIds: string[];
+    publicSubnetIds: string[];
+    clusterName: string;
+    clusterEndpoint: string;
+    kubernetesVersion: string;
+    /** Secret. A kubeconfig that authenticates with `aws eks get-token` as the caller. */
+    kubeconfig: string;
+    oidcProviderArn: string;
+    /** The cluster's OIDC issuer URL (https://oidc.eks.<region>.amazonaws.com/id/<id>). */
+    oidcProviderUrl: string;
+    clusterSecurityGroupId: string;
+    nodeRoleArn: string;
+    nodeRoleName: string;
+    /** The security group of every node (EKS's cluster security group, attached by the launch template). */
+    nodeSecurityGroupId: string;
+    nodeGroupNames: string[];
+    /** Nodes the cluster keeps at least (min size per zone x zones): the alarm threshold for node count. */
+    nodeCountMinimum: number;
+    /** Service name -> ECR repository URL. */
+    ecrRepositoryUrls: Record<string, string>;
+    githubOidcProviderArn: string;
+    ciPreviewRoleArn: string;
+    ciDeployRoleArn: string;
+}
+
+export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
+    "environment",
+    "namePrefix",
+    "region",
+    "accountId",
+    "vpcId",
+    "vpcCidr",
+    "privateSubnetIds",
+    "publicSubnetIds",
+    "clusterName",
+    "clusterEndpoint",
+    "kubernetesVersion",
+    "kubeconfig",
+    "oidcProviderArn",
+    "oidcProviderUrl",
+    "clusterSecurityGroupId",
+    "nodeRoleArn",
+    "nodeRoleName",
+    "nodeSecurityGroupId",
+    "nodeGroupNames",
+    "nodeCountMinimum",
+    "ecrRepositoryUrls",
+    "githubOidcProviderArn",
+    "ciPreviewRoleArn",
+    "ciDeployRoleArn",
+];
+
+export const INFRA_SECRET_OUTPUTS: readonly (keyof InfraOutputs)[] = ["kubeconfig"];

@@ -1,0 +1,135 @@
+/**
+ * infra: network and cluster. VPC, EKS, node groups, managed add-ons, ECR, and the GitHub Actions identity.
+ * Exports the contract in contract.ts.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { resolveEnvironment } from "../lib/environment";
+import { standardTags } from "../lib/tags";
+import { NetworkAddons, NodeAddons } from "./addons";
+import { Cluster } from "./cluster";
+import { InfraOutputs } from "./contract";
+import { Repositories } from "./ecr";
+import { GithubCi } from "./github-ci";
+import { Network } from "./network";
+import { NodeGroups } from "./node-groups";
+import { loadInfraSettings } from "./settings";
+
+const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
+const { namePrefix: prefix, environment } = settings;
+
+// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags.
+const provider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
+const opts = { providers: { aws: provider } };
+
+const network = new Network(
+    "network",
+    {
+        namePrefix: prefix,
+        clusterName: prefix,
+        cidrBlock: settings.vpcCidr,
+        availabilityZoneCount: settings.availabilityZoneCount,
+        natGatewayStrategy: settings.natGatewayStrategy,
+        publicSubnetMask: settings.publicSubnetMask,
+        privateSubnetMask: settings.privateSubnetMask,
+        flowLogRetentionDays: settings.flowLogRetentionDays,
+        protect: settings.protect,
+    },
+    opts,
+);
+
+const cluster = new Cluster(
+    "cluster",
+    {
+        name: prefix,
+        version: settings.kubernetesVersion,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        publicSubnetIds: network.publicSubnetIds,
+        serviceCidr: settings.serviceCidr,
+        logTypes: settings.clusterLogTypes,
+        logRetentionDays: settings.clusterLogRetentionDays,
+        endpointPublicAccessCidrs: settings.endpointPublicAccessCidrs,
+        adminPrincipalArns: settings.adminPrincipalArns,
+        protect: settings.protect,
+    },
+    opts,
+);
+
+const addonArgs = {
+    namePrefix: prefix,
+    clusterName: cluster.name,
+    versions: settings.addonVersions,
+    oidcProviderArn: cluster.oidcProviderArn,
+    oidcProviderUrl: cluster.oidcProviderUrl,
+    logRetentionDays: settings.clusterLogRetentionDays,
+    controllerReplicas: environment === "production" ? 2 : 1,
+};
+const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
+
+const nodes = new NodeGroups(
+    "nodes",
+    {
+        namePrefix: prefix,
+        clusterName: cluster.name,
+        kubernetesVersion: settings.kubernetesVersion,
+        clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZoneCount: settings.availabilityZoneCount,
+        settings: settings.nodeGroup,
+        dependsOn: [networkAddons.vpcCni, networkAddons.kubeProxy],
+    },
+    opts,
+);
+
+new NodeAddons("addons-node", addonArgs, { ...opts, dependsOn: nodes.groups });
+
+const repositories = new Repositories(
+    "ecr",
+    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: environment !== "production" },
+    opts,
+);
+
+const ci = new GithubCi(
+    "ci",
+    {
+        namePrefix: prefix,
+        environment,
+        region: settings.region,
+        repository: settings.githubRepository,
+        existingProviderArn: settings.githubOidcProviderArn,
+        clusterName: cluster.name,
+        ecrRepositoryArns: repositories.arns,
+    },
+    opts,
+);
+
+const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
+    environment,
+    namePrefix: prefix,
+    region: settings.region,
+    accountId: aws.getCallerIdentityOutput({}, { provider }).accountId,
+    vpcId: network.vpcId,
+    vpcCidr: settings.vpcCidr,
+    privateSubnetIds: network.privateSubnetIds,
+    publicSubnetIds: network.publicSubnetIds,
+    clusterName: cluster.name,
+    clusterEndpoint: cluster.endpoint,
+    kubernetesVersion: settings.kubernetesVersion,
+    kubeconfig: cluster.kubeconfig,
+    oidcProviderArn: cluster.oidcProviderArn,
+    oidcProviderUrl: cluster.oidcProviderUrl,
+    clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+    nodeRoleArn: nodes.role.arn,
+    nodeRoleName: nodes.role.name,
+    nodeSecurityGroupId: cluster.clusterSecurityGroupId,
+    nodeGroupNames: pulumi.all(nodes.groups.map((g) => g.nodeGroupName)),
+    nodeCountMinimum: settings.nodeGroup.minSize * settings.availabilityZoneCount,
+    ecrRepositoryUrls: repositories.urls,
+    githubOidcProviderArn: ci.providerArn,
+    ciPreviewRoleArn: ci.previewRoleArn,
+    ciDeployRoleArn: ci.deployRoleArn,
+};
+
+// The stack outputs: exactly the contract.
+export = outputs;

@@ -1,0 +1,340 @@
+/**
+ * The infra layer's settings: `infra:*` (and `aws:region`) in Pulumi.<env>.yaml, with per-environment
+ * defaults in code. `loadInfraSettings` validates everything before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Environment } from "../lib/environment";
+import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
+import { INSTANCE_TYPES } from "../lib/instance-types";
+import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
+import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, supportedKubernetesVersions } from "./versions";
+
+/** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
+export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large"];
+export const PRODUCTION_INSTANCE_TYPES = ["t3.small", "t3.medium"];
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Control-plane log types; the first three are required (who did what, and how they authenticated). */
+export const CLUSTER_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+export const REQUIRED_CLUSTER_LOG_TYPES = ["api", "audit", "authenticator"];
+
+export type NatGatewayStrategy = "Single" | "OnePerAz";
+export type CapacityType = "ON_DEMAND" | "SPOT";
+
+/** One managed node group is created per availability zone with these sizes (so each AZ keeps its nodes). */
+export interface NodeGroupSettings {
+    instanceTypes: string[];
+    /** Per availability zone. */
+    minSize: number;
+    desiredSize: number;
+    maxSize: number;
+    diskSizeGiB: number;
+    capacityType: CapacityType;
+}
+
+export interface InfraSettings {
+    environment: Environment;
+    /** Short project name; resources are named `<project>-<environment>-...`. */
+    project: string;
+    namePrefix: string;
+    region: string;
+    vpcCidr: string;
+    availabilityZoneCount: number;
+    natGatewayStrategy: NatGatewayStrategy;
+    publicSubnetMask: number;
+    privateSubnetMask: number;
+    /** Kubernetes service CIDR; must not overlap the VPC. */
+    serviceCidr: string;
+    flowLogRetentionDays: number;
+    kubernetesVersion: string;
+    clusterLogTypes: string[];
+    clusterLogRetentionDays: number;
+    /** CIDRs allowed to reach the public API endpoint; empty turns the public endpoint off. */
+    endpointPublicAccessCidrs: string[];
+    /** IAM principals (roles or users) given cluster-admin access entries. */
+    adminPrincipalArns: string[];
+    nodeGroup: NodeGroupSettings;
+    allowedInstanceTypes: string[];
+    addonVersions: Record<AddonName, string>;
+    ecrRepositories: string[];
+    ecrKeepImages: number;
+    githubRepository: string;
+    /** An existing GitHub OIDC provider in the account (there can be only one per account). */
+    githubOidcProviderArn?: string;
+    protect: boolean;
+    tags: Record<string, string>;
+}
+
+interface EnvironmentDefaults {
+    availabilityZoneCount: number;
+    natGatewayStrategy: NatGatewayStrategy;
+    flowLogRetentionDays: number;
+    clusterLogRetentionDays: number;
+    nodeGroup: NodeGroupSettings;
+    allowedInstanceTypes: string[];
+}
+
+export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
+    staging: {
+        availabilityZoneCount: 2,
+        natGatewayStrategy: "Single",
+        flowLogRetentionDays: 14,
+        clusterLogRetentionDays: 14,
+        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 20, capacityType: "ON_DEMAND" },
+        allowedInstanceTypes: FREE_TIER_INSTANCE_TYPES,
+    },
+    production: {
+        availabilityZoneCount: 3,
+        natGatewayStrategy: "OnePerAz",
+        flowLogRetentionDays: 90,
+        clusterLogRetentionDays: 90,
+        nodeGroup: { instanceTypes: ["t3.medium"], minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 40, capacityType: "ON_DEMAND" },
+        allowedInstanceTypes: PRODUCTION_INSTANCE_TYPES,
+    },
+};
+
+const DEFAULT_ECR_REPOSITORIES = ["user-service", "product-service", "order-service", "frontend"];
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
+const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+const PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const OIDC_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
+const ADDON_VERSION_PATTERN = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
+const REPOSITORY_NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const TAG_KEY_PATTERN = /^[\w .:/=+@-]{1,128}$/;
+
+/** The repository named in the committed settings files: a fork must name its own before deploying. */
+export const TEMPLATE_GITHUB_REPOSITORY = "acme-platform/eks-gitops-platform";
+
+export interface LoadOptions {
+    source?: SettingsSource;
+    /** True for `pulumi preview`; a deployment (`pulumi up`) refuses the template's placeholder repository. */
+    dryRun?: boolean;
+    /** ISO date used to decide which Kubernetes versions are in standard support (tests pin it). */
+    today?: string;
+}
+
+export function loadInfraSettings(environment: Environment, options: LoadOptions = {}): InfraSettings {
+    const source = options.source ?? pulumiSettingsSource();
+    const today = options.today ?? new Date().toISOString().slice(0, 10);
+    const r = new SettingsReader("infra", source);
+    const d = ENVIRONMENT_DEFAULTS[environment];
+
+    const region = source.get("aws:region");
+    if (region === undefined || !REGION_PATTERN.test(region)) {
+        r.failKey("aws:region", region, "an AWS region name such as eu-west-1 (set it in the settings file)");
+    }
+
+    const project = r.string("project", "gitops", "2 to 20 lowercase letters, digits and dashes, starting with a letter", (v) => NAME_PATTERN.test(v));
+
+    const vpcCidr = r.string("vpcCidr", "10.0.0.0/16", "an IPv4 CIDR from /16 to /24 in a private range (10/8, 172.16/12, 192.168/16)", (v) => {
+        const c = parseCidr(v);
+        return c !== undefined && c.prefix >= 16 && c.prefix <= 24 && isPrivate(v);
+    });
+    const availabilityZoneCount = r.int("availabilityZoneCount", d.availabilityZoneCount, 2, 6);
+    const natGatewayStrategy = r.oneOf<NatGatewayStrategy>("natGatewayStrategy", ["Single", "OnePerAz"], d.natGatewayStrategy);
+    const publicSubnetMask = r.int("publicSubnetMask", 24, 16, 28);
+    const privateSubnetMask = r.int("privateSubnetMask", 19, 16, 28);
+    const serviceCidr = r.string("serviceCidr", "172.20.0.0/16", "an IPv4 CIDR from /12 to /24 in 10/8, 172.16/12 or 192.168/16", (v) => {
+        const c = parseCidr(v);
+        return c !== undefined && c.prefix >= 12 && c.prefix <= 24 && isPrivate(v);
+    });
+    checkSubnetLayout(r, vpcCidr, serviceCidr, availabilityZoneCount, publicSubnetMask, privateSubnetMask);
+
+    const flowLogRetentionDays = retention(r, "flowLogRetentionDays", d.flowLogRetentionDays);
+
+    const supported = supportedKubernetesVersions(today);
+    const kubernetesVersion = r.string(
+        "kubernetesVersion",
+        DEFAULT_KUBERNETES_VERSION,
+        `a Kubernetes version in EKS standard support on ${today}: ${supported.join(", ")}`,
+        (v) => supported.includes(v),
+    );
+    const clusterLogTypes = r.stringList(
+        "clusterLogTypes",
+        [...CLUSTER_LOG_TYPES],
+        `a list of ${CLUSTER_LOG_TYPES.join(", ")} that includes ${REQUIRED_CLUSTER_LOG_TYPES.join(", ")}`,
+        (v) => (CLUSTER_LOG_TYPES as readonly string[]).includes(v),
+    );
+    if (!REQUIRED_CLUSTER_LOG_TYPES.every((t) => clusterLogTypes.includes(t))) {
+        r.fail("clusterLogTypes", clusterLogTypes, `a list that includes ${REQUIRED_CLUSTER_LOG_TYPES.join(", ")}`);
+    }
+    const clusterLogRetentionDays = retention(r, "clusterLogRetentionDays", d.clusterLogRetentionDays);
+    const endpointPublicAccessCidrs = r.stringList(
+        "endpointPublicAccessCidrs",
+        [],
+        "a list of IPv4 CIDRs, none of them 0.0.0.0/0 (an empty list turns the public endpoint off)",
+        (v) => isValidCidr(v) && parseCidr(v)!.prefix > 0,
+    );
+    const adminPrincipalArns = r.stringList(
+        "adminPrincipalArns",
+        [],
+        "a list of IAM role or user ARNs (arn:aws:iam::<account>:role/<name>)",
+        (v) => PRINCIPAL_ARN_PATTERN.test(v),
+    );
+
+    const allowedInstanceTypes = r.stringList(
+        "allowedInstanceTypes",
+        d.allowedInstanceTypes,
+        `a list of instance types this project can size (${Object.keys(INSTANCE_TYPES).join(", ")})`,
+        (v) => v in INSTANCE_TYPES,
+    );
+    const nodeGroup = readNodeGroup(r, environment, d.nodeGroup, allowedInstanceTypes, availabilityZoneCount);
+
+    const addonVersions = readAddonVersions(r, kubernetesVersion);
+
+    const ecrRepositories = r.stringList(
+        "ecrRepositories",
+        DEFAULT_ECR_REPOSITORIES,
+        "a list of repository names (lowercase letters, digits, and . _ - between them)",
+        (v) => REPOSITORY_NAME_PATTERN.test(v),
+    );
+    const ecrKeepImages = r.int("ecrKeepImages", 5, 1, 1000);
+    const githubRepository = r.requiredString(
+        "githubRepository",
+        "the GitHub repository that runs CI, as owner/name (required: CI's identity trusts only this repository)",
+        (v) => GITHUB_REPOSITORY_PATTERN.test(v),
+    );
+    const dryRun = options.dryRun ?? pulumi.runtime.isDryRun();
+    if (!dryRun && githubRepository === TEMPLATE_GITHUB_REPOSITORY) {
+        r.fail("githubRepository", githubRepository, "your own repository (owner/name) before deploying: CI's roles would trust the template's placeholder");
+    }
+    const githubOidcProviderArn = r.optionalString(
+        "githubOidcProviderArn",
+        "the ARN of an existing IAM OIDC provider for token.actions.githubusercontent.com",
+        (v) => OIDC_PROVIDER_ARN_PATTERN.test(v),
+    );
+    const protect = r.bool("protect", environment === "production");
+    const tags = r.stringMap("tags", {}, (k, v) => TAG_KEY_PATTERN.test(k) && v.length <= 256 && !RESERVED_TAGS.includes(k), `tag values up to 256 characters under keys other than ${RESERVED_TAGS.join(", ")}`);
+
+    r.finish();
+
+    return {
+        environment,
+        project,
+        namePrefix: `${project}-${environment}`,
+        region: region!,
+        vpcCidr,
+        availabilityZoneCount,
+        natGatewayStrategy,
+        publicSubnetMask,
+        privateSubnetMask,
+        serviceCidr,
+        flowLogRetentionDays,
+        kubernetesVersion,
+        clusterLogTypes,
+        clusterLogRetentionDays,
+        endpointPublicAccessCidrs,
+        adminPrincipalArns,
+        nodeGroup,
+        allowedInstanceTypes,
+        addonVersions,
+        ecrRepositories,
+        ecrKeepImages,
+        githubRepository,
+        githubOidcProviderArn,
+        protect,
+        tags,
+    };
+}
+
+/** Tags the program sets itself on every resource. */
+export const RESERVED_TAGS = ["Environment", "Project", "ManagedBy"];
+
+function isPrivate(text: string): boolean {
+    const c = parseCidr(text)!;
+    return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((r) => {
+        const range = parseCidr(r)!;
+        return c.prefix >= range.prefix && overlaps(c, range);
+    });
+}
+
+function retention(r: SettingsReader, name: string, fallback: number): number {
+    return r.intIn(name, fallback, LOG_RETENTION_DAYS, "a CloudWatch Logs retention in days");
+}
+
+/** The VPC must hold a public and a private subnet per AZ, and must not overlap the service CIDR. */
+function checkSubnetLayout(r: SettingsReader, vpcText: string, serviceText: string, azs: number, publicMask: number, privateMask: number): void {
+    const vpc = parseCidr(vpcText);
+    const service = parseCidr(serviceText);
+    if (!vpc || !service) return;
+    if (overlaps(vpc, service)) {
+        r.fail("serviceCidr", serviceText, `a CIDR that does not overlap infra:vpcCidr (${vpcText})`);
+    }
+    for (const [name, mask] of [["publicSubnetMask", publicMask], ["privateSubnetMask", privateMask]] as const) {
+        if (mask <= vpc.prefix) r.fail(name, mask, `a prefix length longer than the VPC's /${vpc.prefix}`);
+    }
+    const needed = azs * (2 ** (32 - publicMask) + 2 ** (32 - privateMask));
+    if (publicMask > vpc.prefix && privateMask > vpc.prefix && needed > size(vpc)) {
+        r.fail(
+            "vpcCidr",
+            vpcText,
+            `a CIDR holding ${azs} public /${publicMask} and ${azs} private /${privateMask} subnets (${needed} addresses; /${vpc.prefix} has ${size(vpc)}): use a larger VPC or smaller subnets`,
+        );
+    }
+}
+
+const NODE_GROUP_KEYS = ["instanceTypes", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "capacityType"];
+
+function readNodeGroup(
+    r: SettingsReader,
+    environment: Environment,
+    defaults: NodeGroupSettings,
+    allowedInstanceTypes: string[],
+    azCount: number,
+): NodeGroupSettings {
+    const raw = r.object("nodeGroup") ?? {};
+    r.checkKeys("nodeGroup", raw, NODE_GROUP_KEYS);
+    const has = (k: string) => raw[k] !== undefined;
+
+    const instanceTypes = has("instanceTypes")
+        ? r.checkStringList(
+              "nodeGroup.instanceTypes",
+              raw.instanceTypes,
+              `a list of instance types allowed in ${environment} (infra:allowedInstanceTypes: ${allowedInstanceTypes.join(", ")})`,
+              (v) => allowedInstanceTypes.includes(v),
+          ) ?? defaults.instanceTypes
+        : defaults.instanceTypes;
+    if (!has("instanceTypes")) {
+        const outside = instanceTypes.filter((t) => !allowedInstanceTypes.includes(t));
+        if (outside.length > 0) {
+            r.fail("nodeGroup.instanceTypes", instanceTypes, `instance types from infra:allowedInstanceTypes (${allowedInstanceTypes.join(", ")}): set infra:nodeGroup.instanceTypes`);
+        }
+    }
+    const specs = instanceTypes.map((t) => INSTANCE_TYPES[t]).filter((s) => s !== undefined);
+    if (new Set(specs.map((s) => s.architecture)).size > 1) {
+        r.fail("nodeGroup.instanceTypes", instanceTypes, "instance types of one CPU architecture (a node group has one AMI)");
+    }
+
+    const minSize = has("minSize") ? r.checkInt("nodeGroup.minSize", raw.minSize, 0, 100) ?? defaults.minSize : defaults.minSize;
+    const desiredSize = has("desiredSize") ? r.checkInt("nodeGroup.desiredSize", raw.desiredSize, 0, 100) ?? defaults.desiredSize : defaults.desiredSize;
+    const maxSize = has("maxSize") ? r.checkInt("nodeGroup.maxSize", raw.maxSize, 1, 100) ?? defaults.maxSize : defaults.maxSize;
+    if (!(minSize <= desiredSize && desiredSize <= maxSize)) {
+        r.fail("nodeGroup", { minSize, desiredSize, maxSize }, "sizes with minSize <= desiredSize <= maxSize");
+    }
+    if (environment === "production" && minSize < 1) {
+        r.fail("nodeGroup.minSize", minSize, `at least 1 in production: one node group per availability zone (${azCount}), each keeping a node`);
+    }
+    const diskSizeGiB = has("diskSizeGiB") ? r.checkInt("nodeGroup.diskSizeGiB", raw.diskSizeGiB, 20, 1000) ?? defaults.diskSizeGiB : defaults.diskSizeGiB;
+    const capacityType = has("capacityType")
+        ? r.checkOneOf<CapacityType>("nodeGroup.capacityType", raw.capacityType, ["ON_DEMAND", "SPOT"]) ?? defaults.capacityType
+        : defaults.capacityType;
+    return { instanceTypes, minSize, desiredSize, maxSize, diskSizeGiB, capacityType };
+}
+
+function readAddonVersions(r: SettingsReader, kubernetesVersion: string): Record<AddonName, string> {
+    const pinned = (KUBERNETES_VERSIONS[kubernetesVersion] ?? KUBERNETES_VERSIONS[DEFAULT_KUBERNETES_VERSION]).addons;
+    const overrides = r.object("addonVersions") ?? {};
+    r.checkKeys("addonVersions", overrides, ADDON_NAMES);
+    const versions = { ...pinned };
+    for (const name of ADDON_NAMES) {
+        const v = overrides[name];
+        if (v === undefined) continue;
+        if (typeof v === "string" && ADDON_VERSION_PATTERN.test(v)) versions[name] = v;
+        else r.fail(`addonVersions.${name}`, v, "an EKS add-on version such as v1.20.4-eksbuild.1");
+    }
+    return versions;
+}

@@ -1,0 +1,57 @@
+/**
+ * EC2 instance types this project knows how to size: the free-tier-eligible types and the production class.
+ * Used to pick the AMI architecture, a memory-aware pods-per-node limit, and node allocatable memory for
+ * capacity checks. Figures from the EC2 instance-type specifications (vCPU, memory, ENIs, IPv4 per ENI),
+ * checked 2026-11.
+ */
+
+export type Architecture = "x86_64" | "arm64";
+
+export interface InstanceTypeSpec {
+    vcpu: number;
+    /** Physical memory in MiB. */
+    memoryMiB: number;
+    architecture: Architecture;
+    maxEnis: number;
+    ipv4PerEni: number;
+}
+
+export const INSTANCE_TYPES: Record<string, InstanceTypeSpec> = {
+    "t3.micro": { vcpu: 2, memoryMiB: 1024, architecture: "x86_64", maxEnis: 2, ipv4PerEni: 2 },
+    "t3.small": { vcpu: 2, memoryMiB: 2048, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 4 },
+    "t3.medium": { vcpu: 2, memoryMiB: 4096, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 6 },
+    "t3.large": { vcpu: 2, memoryMiB: 8192, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 12 },
+    "t4g.micro": { vcpu: 2, memoryMiB: 1024, architecture: "arm64", maxEnis: 2, ipv4PerEni: 2 },
+    "t4g.small": { vcpu: 2, memoryMiB: 2048, architecture: "arm64", maxEnis: 3, ipv4PerEni: 4 },
+    "t4g.medium": { vcpu: 2, memoryMiB: 4096, architecture: "arm64", maxEnis: 3, ipv4PerEni: 6 },
+    "c7i-flex.large": { vcpu: 2, memoryMiB: 4096, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 10 },
+    "m7i-flex.large": { vcpu: 2, memoryMiB: 8192, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 10 },
+};
+
+/** Pods per node the VPC CNI allows: secondary IPs without prefix delegation, /28 prefixes with it (cap 110). */
+export function cniMaxPods(spec: InstanceTypeSpec, prefixDelegation: boolean): number {
+    const perEni = prefixDelegation ? (spec.ipv4PerEni - 1) * 16 : spec.ipv4PerEni - 1;
+    return Math.min(110, spec.maxEnis * perEni + 2);
+}
+
+/**
+ * Memory the scheduler can hand to pods on one node (AL2023 EKS AMI, nodeadm): usable memory (about 7.5 % goes
+ * to the kernel and firmware) minus kube-reserved minus the 100 MiB hard eviction threshold. nodeadm computes
+ * kube-reserved from the ENI-based pod count (255 MiB + 11 MiB per pod), not from the 110 pods that prefix
+ * delegation allows, so memory requests, not pod slots, are what limits small nodes.
+ */
+export function allocatableMemoryMiB(spec: InstanceTypeSpec): number {
+    const usable = Math.floor(spec.memoryMiB * 0.925);
+    return usable - (255 + 11 * cniMaxPods(spec, false)) - 100;
+}
+
+/**
+ * CPU the scheduler can hand to pods (millicores): kube-reserved is 6 % of the first core, 1 % of the second,
+ * 0.5 % of cores 3-4 and 0.25 % above.
+ */
+export function allocatableCpuMillis(spec: InstanceTypeSpec): number {
+    const steps = [60, 10, 5, 5];
+    let reserved = 0;
+    for (let core = 0; core < spec.vcpu; core++) reserved += core < steps.length ? steps[core] : 2.5;
+    return spec.vcpu * 1000 - Math.ceil(reserved);
+}

@@ -1,0 +1,256 @@
+/**
+ * The mock kit: runs a layer (infra, platform or apps) under Pulumi mocks, in a fresh module scope, with the
+ * settings of an environment, and returns what it registered and exported. No cloud, no Pulumi CLI.
+ *
+ *   const run = await runLayer("infra", { env: "staging" });           // settings from Pulumi.staging.yaml
+ *   const run = await runLayer("infra", { env: "staging", config: { "infra:availabilityZoneCount": 3 } });
+ *   const failure = await runLayerExpectingFailure("infra", { env: "staging", config: {...} });
+ *   const graph = await runEnvironment("production");                 // infra -> platform -> apps, chained
+ *   run.ofType("aws:eks/nodeGroup:NodeGroup"); run.one("aws:kms/key:Key"); run.outputs.vpcId
+ *
+ * `config` values are merged over the settings file (undefined removes a key); objects and lists are passed as
+ * JSON, as the CLI does. `stackOutputs` serves StackReferences by full name (`<org>/<project>/<stack>`).
+ * Runs are serialised: the Pulumi runtime is process-global.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { REPO_ROOT, settingsFilePath } from "../../lib/environment";
+import { createMocks, MockContext, RecordedCall, RecordedResource } from "./mocks";
+
+export { MOCK_ACCOUNT_ID, RecordedCall, RecordedResource } from "./mocks";
+
+export type Layer = "infra" | "platform" | "apps";
+export const LAYERS: readonly Layer[] = ["infra", "platform", "apps"];
+export const MOCK_ORGANIZATION = "acme";
+
+export type ConfigOverrides = Record<string, unknown>;
+
+export interface RunOptions {
+    /** The stack name (normally the environment). */
+    env: string;
+    /** Settings merged over the environment's settings file; `undefined` removes a key. */
+    config?: ConfigOverrides;
+    /** Read Pulumi.<env>.yaml (default true); false starts from no settings at all. */
+    settingsFile?: boolean;
+    /** Outputs served to StackReferences, by full stack name. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Names of secret outputs per stack name. */
+    secretOutputs?: Record<string, string[]>;
+    /** Evaluate as `pulumi preview` (default) or as `pulumi up` (false). */
+    preview?: boolean;
+    organization?: string;
+}
+
+export interface LayerRun {
+    layer: Layer;
+    env: string;
+    resources: RecordedResource[];
+    calls: RecordedCall[];
+    /** The stack outputs, resolved to plain values. */
+    outputs: Record<string, any>;
+    /** Names of the outputs that are secret. */
+    secretOutputs: string[];
+    /** Wall time of the evaluation (module load to last registration), in ms. */
+    durationMs: number;
+    ofType(type: string): RecordedResource[];
+    /** The only resource of a type (and name, if given); throws when there is not exactly one. */
+    one(type: string, name?: string): RecordedResource;
+}
+
+export interface LayerFailure {
+    error: Error;
+    resources: RecordedResource[];
+}
+
+/** Reads an environment's settings file into the flat map Pulumi passes to programs. */
+export function readSettingsFile(env: string, file = settingsFilePath(env)): Record<string, string> {
+    if (!fs.existsSync(file)) return {};
+    const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
+        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+            throw new Error(`${path.basename(file)}: ${key} holds a secure: value; settings files hold no secrets`);
+        }
+        config[key] = toConfigString(value);
+    }
+    return config;
+}
+
+function toConfigString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export function buildConfig(options: RunOptions): Record<string, string> {
+    const config = options.settingsFile === false ? {} : readSettingsFile(options.env);
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+        if (value === undefined) delete config[key];
+        else config[key] = toConfigString(value);
+    }
+    return config;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs `fn` after every earlier run finished (the Pulumi runtime is one per process). */
+function serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+}
+
+/** Drops the layers' modules from the require cache so the next load is a fresh program. */
+function forgetProgramModules(): void {
+    for (const file of Object.keys(require.cache)) {
+        if (!file.startsWith(REPO_ROOT + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+        const top = path.relative(REPO_ROOT, file).split(path.sep)[0];
+        if ((LAYERS as readonly string[]).includes(top)) delete require.cache[file];
+    }
+}
+
+async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: LayerRun; failure?: LayerFailure }> {
+    const config = buildConfig(options);
+    const ctx: MockContext = {
+        region: config["aws:region"] ?? "us-east-1",
+        stackOutputs: options.stackOutputs ?? {},
+        secretOutputs: options.secretOutputs ?? {},
+        resources: [],
+        calls: [],
+    };
+    await pulumi.runtime.setMocks(createMocks(ctx), layer, options.env, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION);
+    pulumi.runtime.setAllConfig(config, []);
+    forgetProgramModules();
+
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    const started = process.hrtime.bigint();
+    try {
+        let exported: Record<string, unknown>;
+        try {
+            exported = require(path.join(REPO_ROOT, layer, "index.ts"));
+        } catch (error) {
+            await settle();
+            return { failure: { error: error as Error, resources: ctx.resources } };
+        }
+        const outputs: Record<string, any> = {};
+        const secretOutputs: string[] = [];
+        for (const [key, value] of Object.entries(exported)) {
+            const out = pulumi.output(value) as any;
+            outputs[key] = await out.promise();
+            if (await out.isSecret) secretOutputs.push(key);
+        }
+        await settle();
+        if (rejections.length > 0) {
+            return { failure: { error: asError(rejections[0]), resources: ctx.resources } };
+        }
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        return { run: makeRun(layer, options.env, ctx, outputs, secretOutputs, durationMs) };
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+/** Waits until every resource registration and RPC of the program has finished. */
+async function settle(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await (pulumi.runtime as any).waitForRPCs();
+}
+
+function asError(reason: unknown): Error {
+    return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+function makeRun(layer: Layer, env: string, ctx: MockContext, outputs: Record<string, any>, secretOutputs: string[], durationMs: number): LayerRun {
+    const resources = ctx.resources;
+    return {
+        layer,
+        env,
+        resources,
+        calls: ctx.calls,
+        outputs,
+        secretOutputs,
+        durationMs,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        one(type, name) {
+            const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+            if (found.length !== 1) {
+                throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+            }
+            return found[0];
+        },
+    };
+}
+
+/** Runs a layer; rejects with the program's error if it fails. */
+export function runLayer(layer: Layer, options: RunOptions): Promise<LayerRun> {
+    return serialised(async () => {
+        const { run, failure } = await evaluate(layer, options);
+        if (failure) throw failure.error;
+        return run!;
+    });
+}
+
+/** Runs a layer that must fail; rejects if it succeeds. Returns the error and what was registered before it. */
+export function runLayerExpectingFailure(layer: Layer, options: RunOptions): Promise<LayerFailure> {
+    return serialised(async () => {
+        const { failure } = await evaluate(layer, options);
+        if (!failure) throw new Error(`expected ${layer} (${options.env}) to fail, but it succeeded`);
+        return failure;
+    });
+}
+
+export interface EnvironmentRun {
+    env: string;
+    infra: LayerRun;
+    platform?: LayerRun;
+    apps?: LayerRun;
+    /** Every resource of every layer that ran, in order. */
+    resources: RecordedResource[];
+}
+
+export interface EnvironmentOptions {
+    /** Per-layer settings overrides (all layers read the same settings file). */
+    config?: ConfigOverrides;
+    /** Stop after this layer (default: the last layer that exists in the repository). */
+    through?: Layer;
+}
+
+/** The StackReference name a layer uses for another layer of the same environment. */
+export function stackName(layer: Layer, env: string, organization = MOCK_ORGANIZATION): string {
+    return `${organization}/${layer}/${env}`;
+}
+
+/** Whether a layer has a program yet (layers land one issue at a time). */
+export function layerExists(layer: Layer): boolean {
+    return fs.existsSync(path.join(REPO_ROOT, layer, "index.ts"));
+}
+
+/**
+ * Runs infra -> platform -> apps for one environment, serving each layer's outputs (with their secrecy) to the
+ * next through StackReferences: the whole graph of an environment, as a real deployment would build it.
+ */
+export async function runEnvironment(env: string, options: EnvironmentOptions = {}): Promise<EnvironmentRun> {
+    const last = options.through ?? [...LAYERS].reverse().find(layerExists)!;
+    const stackOutputs: Record<string, Record<string, unknown>> = {};
+    const secretOutputs: Record<string, string[]> = {};
+    const result: Partial<EnvironmentRun> & { env: string; resources: RecordedResource[] } = { env, resources: [] };
+    for (const layer of LAYERS) {
+        const run = await runLayer(layer, { env, config: options.config, stackOutputs, secretOutputs });
+        (result as any)[layer] = run;
+        result.resources.push(...run.resources);
+        stackOutputs[stackName(layer, env)] = run.outputs;
+        secretOutputs[stackName(layer, env)] = run.secretOutputs;
+        if (layer === last) break;
+    }
+    return result as EnvironmentRun;
+}
+
+const cache = new Map<string, Promise<EnvironmentRun>>();
+
+/** {@link runEnvironment} with the committed settings, evaluated once per process and shared by tests. */
+export function environmentGraph(env: string): Promise<EnvironmentRun> {
+    if (!cache.has(env)) cache.set(env, runEnvironment(env));
+    return cache.get(env)!;
+}
