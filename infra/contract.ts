@@ -30,6 +30,8 @@ export interface InfraOutputs {
     nodeCountMinimum: number;
     /** Service name -> ECR repository URL. */
     ecrRepositoryUrls: Record<string, string>;
+    /** The GitHub repository (owner/name) CI runs from and ArgoCD syncs. */
+    githubRepository: string;
     githubOidcProviderArn: string;
     ciPreviewRoleArn: string;
     ciDeployRoleArn: string;
@@ -57,6 +59,7 @@ export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
     "nodeGroupNames",
     "nodeCountMinimum",
     "ecrRepositoryUrls",
+    "githubRepository",
     "githubOidcProviderArn",
     "ciPreviewRoleArn",
     "ciDeployRoleArn",

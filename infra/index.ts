@@ -126,6 +126,7 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     nodeGroupNames: pulumi.all(nodes.groups.map((g) => g.nodeGroupName)),
     nodeCountMinimum: settings.nodeGroup.minSize * settings.availabilityZoneCount,
     ecrRepositoryUrls: repositories.urls,
+    githubRepository: settings.githubRepository,
     githubOidcProviderArn: ci.providerArn,
     ciPreviewRoleArn: ci.previewRoleArn,
     ciDeployRoleArn: ci.deployRoleArn,
