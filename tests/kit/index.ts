@@ -117,8 +117,10 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         secretOutputs: options.secretOutputs ?? {},
         resources: [],
         calls: [],
+        pendingOptions: new Map(),
     };
     await pulumi.runtime.setMocks(createMocks(ctx), layer, options.env, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION);
+    recordRegistrationOptions(ctx);
     pulumi.runtime.setAllConfig(config, []);
     forgetProgramModules();
 
@@ -150,6 +152,27 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     } finally {
         process.off("unhandledRejection", onRejection);
     }
+}
+
+/**
+ * The mocks see a resource's type, name and inputs only; its options (protect, parent, dependsOn, ...) are read
+ * here from the registration request before the mock monitor handles it.
+ */
+function recordRegistrationOptions(ctx: MockContext): void {
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        ctx.pendingOptions.set(`${req.getType()}::${req.getName()}`, {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent() || undefined,
+            protect: req.getProtect() ?? false,
+            dependsOn: req.getDependenciesList(),
+            ignoreChanges: req.getIgnorechangesList(),
+            retainOnDelete: req.getRetainondelete() ?? false,
+            remote: req.getRemote(),
+        });
+        return register(req, callback);
+    };
 }
 
 /** Waits until every resource registration and RPC of the program has finished. */

@@ -20,6 +20,27 @@ export interface RecordedResource {
     id: string;
     /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
     provider?: string;
+    urn: string;
+    /** URN of the parent resource (components); undefined for top-level resources. */
+    parent?: string;
+    /** Resource options, as the program set them. */
+    protect: boolean;
+    dependsOn: string[];
+    ignoreChanges: string[];
+    retainOnDelete: boolean;
+    /** True for remote components (awsx, eks) whose children only a real deployment creates. */
+    remote: boolean;
+}
+
+/** Options of a registration, read from the request before the mock answers it. */
+export interface RegistrationOptions {
+    urn: string;
+    parent?: string;
+    protect: boolean;
+    dependsOn: string[];
+    ignoreChanges: string[];
+    retainOnDelete: boolean;
+    remote: boolean;
 }
 
 export interface RecordedCall {
@@ -35,6 +56,8 @@ export interface MockContext {
     secretOutputs: Record<string, string[]>;
     resources: RecordedResource[];
     calls: RecordedCall[];
+    /** Options of registrations in flight, by `type::name` (filled by the monitor wrapper in index.ts). */
+    pendingOptions: Map<string, RegistrationOptions>;
 }
 
 /** A short, stable hex string derived from a name: ids and ARNs are the same on every run. */
@@ -48,7 +71,11 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
             const computed = outputsFor(args, ctx);
             const id = computed.id ?? (args.custom ? `${args.name}-${hash(args.type + args.name)}` : "");
             const state = { ...args.inputs, ...computed.state };
+            const key = `${args.type}::${args.name}`;
+            const options = ctx.pendingOptions.get(key) ?? { urn: key, protect: false, dependsOn: [], ignoreChanges: [], retainOnDelete: false, remote: false };
+            ctx.pendingOptions.delete(key);
             ctx.resources.push({
+                ...options,
                 type: args.type,
                 name: args.name,
                 custom: args.custom ?? false,

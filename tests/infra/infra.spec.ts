@@ -1,0 +1,354 @@
+import * as assert from "assert";
+import { INFRA_OUTPUT_NAMES, INFRA_SECRET_OUTPUTS } from "../../infra/contract";
+import { VPC_CNI_CONFIGURATION } from "../../infra/addons";
+import { KUBERNETES_VERSIONS } from "../../infra/versions";
+import { LayerRun, MOCK_ACCOUNT_ID, runLayer, RecordedResource } from "../kit";
+import { policyDocument } from "../helpers";
+
+const EXPECT = {
+    staging: { azs: 2, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 2, max: 3 },
+    production: { azs: 3, nat: "OnePerAz", instanceTypes: ["t3.medium"], protect: true, minSize: 1, desired: 2, max: 4 },
+} as const;
+
+for (const env of ["staging", "production"] as const) {
+    describe(`infra (${env})`, () => {
+        const expected = EXPECT[env];
+        let run: LayerRun;
+        before(async () => {
+            run = await runLayer("infra", { env });
+        });
+        const named = (type: string, pattern: RegExp) => run.ofType(type).filter((r) => pattern.test(r.name));
+
+        it("evaluates under mocks in under 2 s", () => {
+            assert.ok(run.durationMs < 2000, `took ${run.durationMs} ms`);
+        });
+
+        describe("network", () => {
+            it(`a 10.0.0.0/16 VPC over ${expected.azs} AZs with ${expected.nat === "Single" ? "one NAT gateway" : "a NAT gateway per AZ"}`, () => {
+                const vpc = run.one("awsx:ec2:Vpc");
+                assert.strictEqual(vpc.inputs.cidrBlock, "10.0.0.0/16");
+                assert.strictEqual(vpc.inputs.numberOfAvailabilityZones, expected.azs);
+                assert.strictEqual(vpc.inputs.natGateways.strategy, expected.nat);
+                assert.strictEqual(vpc.state.natGateways.length, expected.nat === "Single" ? 1 : expected.azs);
+                assert.strictEqual(vpc.protect, expected.protect);
+            });
+
+            it("public subnets take internet-facing load balancers, private ones internal ones; both carry the cluster tag", () => {
+                const specs = run.one("awsx:ec2:Vpc").inputs.subnetSpecs;
+                const pub = specs.find((s: any) => s.type === "Public");
+                const prv = specs.find((s: any) => s.type === "Private");
+                assert.strictEqual(pub.tags["kubernetes.io/role/elb"], "1");
+                assert.strictEqual(prv.tags["kubernetes.io/role/internal-elb"], "1");
+                assert.strictEqual(pub.tags["kubernetes.io/role/internal-elb"], undefined);
+                for (const s of [pub, prv]) assert.strictEqual(s.tags[`kubernetes.io/cluster/gitops-${env}`], "shared");
+                assert.strictEqual(pub.cidrMask, 24);
+                assert.strictEqual(prv.cidrMask, 19);
+            });
+
+            it("VPC flow logs (all traffic) go to a log group with a retention, through a role only flow logs of this account assume", () => {
+                const flow = run.one("aws:ec2/flowLog:FlowLog");
+                assert.strictEqual(flow.inputs.trafficType, "ALL");
+                assert.strictEqual(flow.inputs.logDestinationType, "cloud-watch-logs");
+                const group = run.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.inputs.name === `/aws/vpc/gitops-${env}/flow-logs`)!;
+                assert.ok(group, "flow log group");
+                assert.strictEqual(flow.inputs.logDestination, group.state.arn);
+                assert.ok(group.inputs.retentionInDays >= 14);
+                const role = run.ofType("aws:iam/role:Role").find((r) => r.state.arn === flow.inputs.iamRoleArn)!;
+                const trust = policyDocument(role.inputs.assumeRolePolicy).Statement[0];
+                assert.deepStrictEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+                assert.deepStrictEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID } });
+            });
+        });
+
+        describe("cluster", () => {
+            let cluster: RecordedResource;
+            before(() => {
+                cluster = run.one("eks:index:Cluster");
+            });
+
+            it("runs Kubernetes 1.35 with no default node group and no self-managed add-ons", () => {
+                assert.strictEqual(cluster.inputs.version, "1.35");
+                assert.strictEqual(cluster.inputs.name, `gitops-${env}`);
+                assert.strictEqual(cluster.inputs.skipDefaultNodeGroup, true);
+                assert.strictEqual(cluster.inputs.bootstrapSelfManagedAddons, false);
+                assert.strictEqual(cluster.inputs.nodeAssociatePublicIpAddress, false);
+            });
+
+            it("authenticates with the EKS API (access entries) and creates the OIDC provider for IRSA", () => {
+                assert.strictEqual(cluster.inputs.authenticationMode, "API");
+                assert.strictEqual(cluster.inputs.createOidcProvider, true);
+            });
+
+            it("encrypts secrets with its own KMS key, rotated yearly", () => {
+                const key = run.one("aws:kms/key:Key");
+                assert.strictEqual(key.inputs.enableKeyRotation, true);
+                assert.strictEqual(cluster.inputs.encryptionConfigKeyArn, key.state.arn);
+                assert.strictEqual(key.protect, expected.protect);
+                assert.strictEqual(key.inputs.deletionWindowInDays, expected.protect ? 30 : 7);
+            });
+
+            it("ships api, audit and authenticator logs to a group with a retention, created before the cluster", () => {
+                for (const t of ["api", "audit", "authenticator"]) assert.ok(cluster.inputs.enabledClusterLogTypes.includes(t), t);
+                const group = run.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.inputs.name === `/aws/eks/gitops-${env}/cluster`)!;
+                assert.ok(group && group.inputs.retentionInDays > 0);
+                assert.ok(cluster.dependsOn.includes(group.urn));
+            });
+
+            it("keeps the private endpoint on and the public one limited to the configured CIDRs", () => {
+                assert.strictEqual(cluster.inputs.endpointPrivateAccess, true);
+                assert.strictEqual(cluster.inputs.endpointPublicAccess, true);
+                assert.deepStrictEqual(cluster.inputs.publicAccessCidrs, ["203.0.113.0/24"]);
+            });
+
+            it(expected.protect ? "is protected, with deletion protection" : "can be destroyed", () => {
+                assert.strictEqual(cluster.protect, expected.protect);
+                assert.strictEqual(cluster.inputs.deletionProtection, expected.protect);
+            });
+        });
+
+        describe("node groups", () => {
+            it(`one managed node group per AZ (${expected.azs}), each in that AZ's private subnet`, () => {
+                const groups = run.ofType("aws:eks/nodeGroup:NodeGroup");
+                assert.strictEqual(groups.length, expected.azs);
+                const vpc = run.one("awsx:ec2:Vpc");
+                const subnets = groups.map((g) => g.inputs.subnetIds);
+                for (const s of subnets) assert.strictEqual(s.length, 1);
+                assert.deepStrictEqual(subnets.flat().sort(), [...vpc.state.privateSubnetIds].sort());
+                for (const id of subnets.flat()) assert.ok(!vpc.state.publicSubnetIds.includes(id));
+            });
+
+            it("sizes from settings, with the autoscaler owning the desired size", () => {
+                for (const g of run.ofType("aws:eks/nodeGroup:NodeGroup")) {
+                    assert.deepStrictEqual(g.inputs.instanceTypes, expected.instanceTypes);
+                    assert.deepStrictEqual(g.inputs.scalingConfig, { minSize: expected.minSize, desiredSize: expected.desired, maxSize: expected.max });
+                    assert.strictEqual(g.inputs.amiType, "AL2023_x86_64_STANDARD");
+                    assert.deepStrictEqual(g.ignoreChanges, ["scalingConfig.desiredSize"]);
+                    assert.strictEqual(g.inputs.tags["k8s.io/cluster-autoscaler/enabled"], "true");
+                    assert.strictEqual(g.inputs.tags[`k8s.io/cluster-autoscaler/gitops-${env}`], "owned");
+                }
+            });
+
+            it("use our launch template: encrypted gp3 root, IMDSv2 only, no public IP, the cluster security group", () => {
+                const lt = run.one("aws:ec2/launchTemplate:LaunchTemplate");
+                for (const g of run.ofType("aws:eks/nodeGroup:NodeGroup")) assert.strictEqual(g.inputs.launchTemplate.id, lt.id);
+                const ebs = lt.inputs.blockDeviceMappings[0].ebs;
+                assert.deepStrictEqual([ebs.volumeType, ebs.encrypted, ebs.deleteOnTermination], ["gp3", "true", "true"]);
+                assert.strictEqual(lt.inputs.metadataOptions.httpTokens, "required");
+                assert.strictEqual(lt.inputs.metadataOptions.httpPutResponseHopLimit, 1);
+                const nic = lt.inputs.networkInterfaces[0];
+                assert.strictEqual(nic.associatePublicIpAddress, "false");
+                assert.deepStrictEqual(nic.securityGroups, [run.one("eks:index:Cluster").state.clusterSecurityGroupId]);
+            });
+
+            it("join after the CNI and kube-proxy add-ons exist", () => {
+                const vpcCni = named("aws:eks/addon:Addon", /vpc-cni$/)[0];
+                const kubeProxy = named("aws:eks/addon:Addon", /kube-proxy$/)[0];
+                for (const g of run.ofType("aws:eks/nodeGroup:NodeGroup")) {
+                    assert.ok(g.dependsOn.includes(vpcCni.urn) && g.dependsOn.includes(kubeProxy.urn));
+                }
+            });
+
+            it("run as a role with only the worker, image-pull and SSM policies", () => {
+                const attachments = run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name.startsWith("nodes-role-"));
+                assert.deepStrictEqual(attachments.map((a) => a.inputs.policyArn).sort(), [
+                    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+                    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+                ]);
+            });
+        });
+
+        describe("managed add-ons", () => {
+            const addon = (name: string) => run.ofType("aws:eks/addon:Addon").find((a) => a.inputs.addonName === name)!;
+            const irsaSub = (roleArn: string) => {
+                const role = run.ofType("aws:iam/role:Role").find((r) => r.state.arn === roleArn)!;
+                const condition = policyDocument(role.inputs.assumeRolePolicy).Statement[0].Condition.StringEquals;
+                const issuer = run.one("eks:index:Cluster").state.oidcProviderUrl.replace("https://", "");
+                assert.strictEqual(condition[`${issuer}:aud`], "sts.amazonaws.com");
+                return condition[`${issuer}:sub`];
+            };
+
+            it("pins every add-on to the version table of Kubernetes 1.35", () => {
+                const pinned = KUBERNETES_VERSIONS["1.35"].addons;
+                assert.deepStrictEqual(
+                    Object.fromEntries(run.ofType("aws:eks/addon:Addon").map((a) => [a.inputs.addonName, a.inputs.addonVersion])),
+                    pinned,
+                );
+            });
+
+            it("vpc-cni: prefix delegation and network policy enforcement, with its own IRSA role", () => {
+                const cni = addon("vpc-cni");
+                assert.deepStrictEqual(JSON.parse(cni.inputs.configurationValues), VPC_CNI_CONFIGURATION);
+                assert.strictEqual(JSON.parse(cni.inputs.configurationValues).env.ENABLE_PREFIX_DELEGATION, "true");
+                assert.strictEqual(JSON.parse(cni.inputs.configurationValues).enableNetworkPolicy, "true");
+                assert.strictEqual(irsaSub(cni.inputs.serviceAccountRoleArn), "system:serviceaccount:kube-system:aws-node");
+            });
+
+            it("aws-ebs-csi-driver and amazon-cloudwatch-observability have their own IRSA roles", () => {
+                assert.strictEqual(irsaSub(addon("aws-ebs-csi-driver").inputs.serviceAccountRoleArn), "system:serviceaccount:kube-system:ebs-csi-controller-sa");
+                assert.strictEqual(irsaSub(addon("amazon-cloudwatch-observability").inputs.serviceAccountRoleArn), "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent");
+                assert.deepStrictEqual(JSON.parse(addon("amazon-cloudwatch-observability").inputs.configurationValues), { containerLogs: { enabled: true } });
+            });
+
+            it(`runs ${env === "production" ? "two" : "one"} CoreDNS and EBS controller replica(s)`, () => {
+                const replicas = env === "production" ? 2 : 1;
+                assert.strictEqual(JSON.parse(addon("coredns").inputs.configurationValues).replicaCount, replicas);
+                assert.strictEqual(JSON.parse(addon("aws-ebs-csi-driver").inputs.configurationValues).controller.replicaCount, replicas);
+            });
+
+            it("Container Insights log groups exist with a retention before the agent starts", () => {
+                const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/containerinsights/"));
+                assert.deepStrictEqual(groups.map((g) => g.inputs.name.split("/").pop()).sort(), ["application", "dataplane", "host", "performance"]);
+                const agent = addon("amazon-cloudwatch-observability");
+                for (const g of groups) assert.ok(agent.dependsOn.includes(g.urn));
+            });
+        });
+
+        describe("ECR", () => {
+            it("one repository per service: scan on push, immutable tags, KMS encryption", () => {
+                const repos = run.ofType("aws:ecr/repository:Repository");
+                assert.deepStrictEqual(repos.map((r) => r.inputs.name).sort(), ["frontend", "order-service", "product-service", "user-service"].map((s) => `gitops-${env}/${s}`));
+                for (const r of repos) {
+                    assert.strictEqual(r.inputs.imageTagMutability, "IMMUTABLE");
+                    assert.strictEqual(r.inputs.imageScanningConfiguration.scanOnPush, true);
+                    assert.strictEqual(r.inputs.encryptionConfigurations[0].encryptionType, "KMS");
+                    assert.strictEqual(r.inputs.forceDelete, env !== "production");
+                }
+            });
+
+            it("a lifecycle policy on every repository keeps the newest 5 images", () => {
+                const repos = run.ofType("aws:ecr/repository:Repository");
+                const policies = run.ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy");
+                assert.deepStrictEqual(policies.map((p) => p.inputs.repository).sort(), repos.map((r) => r.state.name).sort());
+                for (const p of policies) {
+                    const rule = JSON.parse(p.inputs.policy).rules[0];
+                    assert.deepStrictEqual(rule.selection, { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 5 });
+                    assert.deepStrictEqual(rule.action, { type: "expire" });
+                }
+            });
+        });
+
+        describe("GitHub Actions identity", () => {
+            const trust = (name: string) => {
+                const role = run.ofType("aws:iam/role:Role").find((r) => r.inputs.name === `gitops-${env}-ci-${name}`)!;
+                assert.ok(role, name);
+                return { role, statement: policyDocument(role.inputs.assumeRolePolicy).Statement };
+            };
+
+            it("an OIDC provider for token.actions.githubusercontent.com with the STS audience", () => {
+                const provider = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider");
+                assert.strictEqual(provider.inputs.url, "https://token.actions.githubusercontent.com");
+                assert.deepStrictEqual(provider.inputs.clientIdLists, ["sts.amazonaws.com"]);
+            });
+
+            it("preview role: pull requests of the repository only, exact sub and aud, read-only", () => {
+                const { role, statement } = trust("preview");
+                assert.strictEqual(statement.length, 1);
+                assert.deepStrictEqual(statement[0].Condition, {
+                    StringEquals: {
+                        "token.actions.githubusercontent.com:sub": "repo:acme-platform/eks-gitops-platform:pull_request",
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    },
+                });
+                assert.strictEqual(statement[0].Principal.Federated, run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").state.arn);
+                const attached = run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.state.name);
+                assert.deepStrictEqual(attached.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+            });
+
+            it(`deploy role: only the GitHub environment "${env}", exact sub and aud, no wildcard`, () => {
+                const { statement } = trust("deploy");
+                assert.deepStrictEqual(statement[0].Condition, {
+                    StringEquals: {
+                        "token.actions.githubusercontent.com:sub": `repo:acme-platform/eks-gitops-platform:environment:${env}`,
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    },
+                });
+                assert.doesNotMatch(JSON.stringify(statement), /\*/);
+            });
+
+            it("deploy role: pushes to this environment's repositories, cannot change its own identity, stays in the region", () => {
+                const { role } = trust("deploy");
+                const policy = run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs.role === role.id)!;
+                const statements = policyDocument(policy.inputs.policy).Statement;
+                const push = statements.find((s) => s.Sid === "PushImages");
+                assert.deepStrictEqual([...push.Resource].sort(), run.ofType("aws:ecr/repository:Repository").map((r) => r.state.arn).sort());
+                const own = statements.find((s) => s.Sid === "NoChangesToOwnIdentity");
+                assert.strictEqual(own.Effect, "Deny");
+                assert.ok(own.Resource.includes(`arn:aws:iam::${MOCK_ACCOUNT_ID}:role/gitops-${env}-ci-*`));
+                const region = statements.find((s) => s.Sid === "OnlyThisRegion");
+                assert.deepStrictEqual(region.Condition, { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } });
+            });
+
+            it("cluster access: cluster-admin for the deploy role, view for the preview role", () => {
+                const associations = run.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+                const policyOf = (roleName: string) => {
+                    const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${roleName}`;
+                    return associations.filter((a) => a.inputs.principalArn === arn).map((a) => [a.inputs.policyArn, a.inputs.accessScope.type]);
+                };
+                assert.deepStrictEqual(policyOf(`gitops-${env}-ci-deploy`), [["arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "cluster"]]);
+                assert.deepStrictEqual(policyOf(`gitops-${env}-ci-preview`), [["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "cluster"]]);
+            });
+        });
+
+        describe("tags and providers", () => {
+            it("every AWS resource goes through the provider with the Environment, Project and ManagedBy default tags", () => {
+                const provider = run.one("pulumi:providers:aws");
+                // Providers receive structured settings as JSON strings.
+                assert.deepStrictEqual(JSON.parse(provider.inputs.defaultTags), { tags: { Environment: env, Project: "gitops", ManagedBy: "pulumi" } });
+                assert.strictEqual(provider.inputs.region, "us-east-1");
+                const direct = run.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
+                assert.ok(direct.length > 30);
+                for (const r of direct) assert.ok(r.provider?.startsWith(provider.urn), `${r.type} ${r.name} uses ${r.provider}`);
+            });
+        });
+
+        describe("outputs", () => {
+            it("exports exactly the contract, with the kubeconfig as a secret", () => {
+                assert.deepStrictEqual(Object.keys(run.outputs).sort(), [...INFRA_OUTPUT_NAMES].sort());
+                assert.deepStrictEqual(run.secretOutputs, [...INFRA_SECRET_OUTPUTS]);
+                for (const name of INFRA_OUTPUT_NAMES) assert.notStrictEqual(run.outputs[name], undefined, name);
+            });
+
+            it("the values platform and apps read", () => {
+                const o = run.outputs;
+                const vpc = run.one("awsx:ec2:Vpc");
+                assert.strictEqual(o.environment, env);
+                assert.strictEqual(o.clusterName, `gitops-${env}`);
+                assert.deepStrictEqual(o.privateSubnetIds, vpc.state.privateSubnetIds);
+                assert.deepStrictEqual(o.publicSubnetIds, vpc.state.publicSubnetIds);
+                assert.match(o.oidcProviderUrl, /^https:\/\/oidc\.eks\.us-east-1\.amazonaws\.com\/id\//);
+                assert.match(o.oidcProviderArn, /:oidc-provider\/oidc\.eks\./);
+                assert.strictEqual(JSON.parse(o.kubeconfig).clusters[0].cluster.server, o.clusterEndpoint);
+                assert.strictEqual(o.nodeCountMinimum, expected.minSize * expected.azs);
+                assert.strictEqual(o.nodeGroupNames.length, expected.azs);
+                assert.deepStrictEqual(Object.keys(o.ecrRepositoryUrls).sort(), ["frontend", "order-service", "product-service", "user-service"]);
+                assert.match(o.ecrRepositoryUrls["user-service"], new RegExp(`^${MOCK_ACCOUNT_ID}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/gitops-${env}/user-service$`));
+                assert.strictEqual(o.accountId, MOCK_ACCOUNT_ID);
+            });
+        });
+    });
+}
+
+describe("infra settings change what is built", () => {
+    it("an existing GitHub OIDC provider is reused, not created", async () => {
+        const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com`;
+        const run = await runLayer("infra", { env: "staging", config: { "infra:githubOidcProviderArn": arn } });
+        assert.strictEqual(run.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 0);
+        assert.strictEqual(run.outputs.githubOidcProviderArn, arn);
+    });
+
+    it("admin principals get cluster-admin access entries; no CIDR turns the public endpoint off", async () => {
+        const admin = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/platform-admins`;
+        const run = await runLayer("infra", { env: "production", config: { "infra:adminPrincipalArns": [admin], "infra:endpointPublicAccessCidrs": [] } });
+        const entries = run.ofType("aws:eks/accessEntry:AccessEntry").filter((e) => e.inputs.principalArn === admin);
+        assert.strictEqual(entries.length, 1);
+        const cluster = run.one("eks:index:Cluster");
+        assert.strictEqual(cluster.inputs.endpointPublicAccess, false);
+        assert.strictEqual(cluster.inputs.publicAccessCidrs, undefined);
+    });
+
+    it("Graviton instance types select the ARM AMI", async () => {
+        const run = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["t4g.small"] } } });
+        for (const g of run.ofType("aws:eks/nodeGroup:NodeGroup")) assert.strictEqual(g.inputs.amiType, "AL2023_ARM_64_STANDARD");
+    });
+});

@@ -1,0 +1,184 @@
+import * as assert from "assert";
+import { loadInfraSettings, FREE_TIER_INSTANCE_TYPES, PRODUCTION_INSTANCE_TYPES, TEMPLATE_GITHUB_REPOSITORY } from "../../infra/settings";
+import { supportedKubernetesVersions, KUBERNETES_VERSIONS } from "../../infra/versions";
+import { Environment } from "../../lib/environment";
+import { runLayerExpectingFailure } from "../kit";
+import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
+
+const TODAY = "2026-11-25";
+const load = (env: Environment, overrides: Record<string, unknown> = {}, dryRun = true, today = TODAY) =>
+    loadInfraSettings(env, { source: settingsSource(env, overrides), today, dryRun });
+
+describe("infra settings", () => {
+    describe("defaults per environment", () => {
+        it("staging: 2 AZs, one NAT, free-tier t3.small nodes, Kubernetes 1.35, not protected", () => {
+            const s = load("staging");
+            assert.strictEqual(s.availabilityZoneCount, 2);
+            assert.strictEqual(s.natGatewayStrategy, "Single");
+            assert.deepStrictEqual(s.nodeGroup.instanceTypes, ["t3.small"]);
+            assert.deepStrictEqual(s.allowedInstanceTypes, FREE_TIER_INSTANCE_TYPES);
+            assert.strictEqual(s.kubernetesVersion, "1.35");
+            assert.strictEqual(s.vpcCidr, "10.0.0.0/16");
+            assert.strictEqual(s.protect, false);
+            assert.strictEqual(s.namePrefix, "gitops-staging");
+        });
+
+        it("production: 3 AZs, a NAT per AZ, t3.medium nodes, protected", () => {
+            const s = load("production");
+            assert.strictEqual(s.availabilityZoneCount, 3);
+            assert.strictEqual(s.natGatewayStrategy, "OnePerAz");
+            assert.deepStrictEqual(s.nodeGroup.instanceTypes, ["t3.medium"]);
+            assert.deepStrictEqual(s.allowedInstanceTypes, PRODUCTION_INSTANCE_TYPES);
+            assert.strictEqual(s.protect, true);
+            assert.ok(s.flowLogRetentionDays >= 90);
+        });
+
+        it("pins every add-on of the chosen Kubernetes version", () => {
+            const s = load("staging", { "infra:kubernetesVersion": "1.36" });
+            assert.deepStrictEqual(s.addonVersions, KUBERNETES_VERSIONS["1.36"].addons);
+            const overridden = load("staging", { "infra:addonVersions": { coredns: "v1.14.4-eksbuild.1" } });
+            assert.strictEqual(overridden.addonVersions.coredns, "v1.14.4-eksbuild.1");
+            assert.strictEqual(overridden.addonVersions["kube-proxy"], KUBERNETES_VERSIONS["1.35"].addons["kube-proxy"]);
+        });
+    });
+
+    describe("rejects bad values, naming the key, the value and what is allowed", () => {
+        it("a malformed VPC CIDR", () => {
+            assertSettingsError(() => load("staging", { "infra:vpcCidr": "10.0.0/16" }), "infra:vpcCidr", '"10.0.0/16"', /IPv4 CIDR/);
+            assertSettingsError(() => load("staging", { "infra:vpcCidr": "10.0.0.1/16" }), "infra:vpcCidr", '"10.0.0.1/16"', /IPv4 CIDR/);
+            assertSettingsError(() => load("staging", { "infra:vpcCidr": "8.8.0.0/16" }), "infra:vpcCidr", '"8.8.0.0/16"', /private range/);
+        });
+
+        it("a service CIDR that overlaps the VPC", () => {
+            assertSettingsError(
+                () => load("staging", { "infra:serviceCidr": "10.0.128.0/17" }),
+                "infra:serviceCidr",
+                '"10.0.128.0/17"',
+                /does not overlap infra:vpcCidr \(10\.0\.0\.0\/16\)/,
+            );
+        });
+
+        it("subnets that do not fit in the VPC", () => {
+            assertSettingsError(
+                () => load("production", { "infra:vpcCidr": "10.0.0.0/20", "infra:privateSubnetMask": 21 }),
+                "infra:vpcCidr",
+                '"10.0.0.0/20"',
+                /holding 3 public \/24 and 3 private \/21 subnets/,
+            );
+        });
+
+        it("an availability-zone count outside 2..6", () => {
+            assertSettingsError(() => load("staging", { "infra:availabilityZoneCount": 1 }), "infra:availabilityZoneCount", "1", /from 2 to 6/);
+            assertSettingsError(() => load("production", { "infra:availabilityZoneCount": 7 }), "infra:availabilityZoneCount", "7", /from 2 to 6/);
+        });
+
+        it("node group sizes out of order (min <= desired <= max)", () => {
+            assertSettingsError(
+                () => load("staging", { "infra:nodeGroup": { minSize: 3, desiredSize: 2, maxSize: 4 } }),
+                "infra:nodeGroup",
+                '"minSize":3,"desiredSize":2,"maxSize":4',
+                /minSize <= desiredSize <= maxSize/,
+            );
+            assertSettingsError(
+                () => load("staging", { "infra:nodeGroup": { minSize: 1, desiredSize: 5, maxSize: 4 } }),
+                "infra:nodeGroup",
+                '"desiredSize":5',
+                /minSize <= desiredSize <= maxSize/,
+            );
+        });
+
+        it("production node groups that may scale a zone to zero", () => {
+            assertSettingsError(() => load("production", { "infra:nodeGroup": { minSize: 0, desiredSize: 1, maxSize: 2 } }), "infra:nodeGroup.minSize", "0", /at least 1 in production/);
+        });
+
+        it("a Kubernetes version EKS does not support (any more)", () => {
+            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.28" }), "infra:kubernetesVersion", '"1.28"', /standard support on 2026-11-25: 1\.34, 1\.35, 1\.36/);
+            // 1.34 leaves standard support on 2026-12-02: the same settings fail the day after.
+            assert.strictEqual(load("staging", { "infra:kubernetesVersion": "1.34" }).kubernetesVersion, "1.34");
+            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.34" }, true, "2026-12-03"), "infra:kubernetesVersion", '"1.34"', /1\.35, 1\.36/);
+            assert.deepStrictEqual(supportedKubernetesVersions("2026-12-03"), ["1.35", "1.36"]);
+        });
+
+        it("an instance type outside the environment's allowed list", () => {
+            assertSettingsError(
+                () => load("staging", { "infra:nodeGroup": { instanceTypes: ["m5.large"] } }),
+                "infra:nodeGroup.instanceTypes",
+                '["m5.large"]',
+                /allowed in staging \(infra:allowedInstanceTypes: t3\.micro, t3\.small/,
+            );
+            assertSettingsError(
+                () => load("production", { "infra:nodeGroup": { instanceTypes: ["t3.micro"] } }),
+                "infra:nodeGroup.instanceTypes",
+                '["t3.micro"]',
+                /allowed in production \(infra:allowedInstanceTypes: t3\.small, t3\.medium\)/,
+            );
+            assertSettingsError(
+                () => load("staging", { "infra:nodeGroup": { instanceTypes: ["t3.small", "t4g.small"] } }),
+                "infra:nodeGroup.instanceTypes",
+                '["t3.small","t4g.small"]',
+                /one CPU architecture/,
+            );
+        });
+
+        it("a missing or malformed GitHub repository", () => {
+            assertSettingsError(() => load("staging", { "infra:githubRepository": undefined }), "infra:githubRepository", "(not set)", /owner\/name/);
+            assertSettingsError(() => load("staging", { "infra:githubRepository": "just-a-name" }), "infra:githubRepository", '"just-a-name"', /owner\/name/);
+        });
+
+        it("the template's placeholder repository when deploying (previews accept it)", () => {
+            assert.strictEqual(load("staging").githubRepository, TEMPLATE_GITHUB_REPOSITORY);
+            assertSettingsError(() => load("staging", {}, false), "infra:githubRepository", `"${TEMPLATE_GITHUB_REPOSITORY}"`, /your own repository/);
+            assert.strictEqual(load("staging", { "infra:githubRepository": "my-org/platform" }, false).githubRepository, "my-org/platform");
+        });
+
+        it("a public endpoint open to the internet", () => {
+            assertSettingsError(() => load("production", { "infra:endpointPublicAccessCidrs": ["0.0.0.0/0"] }), "infra:endpointPublicAccessCidrs", '["0.0.0.0/0"]', /none of them 0\.0\.0\.0\/0/);
+        });
+
+        it("a log retention CloudWatch does not accept", () => {
+            assertSettingsError(() => load("staging", { "infra:flowLogRetentionDays": -1 }), "infra:flowLogRetentionDays", "-1", /one of 1, 3, 5, 7, 14/);
+            assertSettingsError(() => load("staging", { "infra:clusterLogRetentionDays": 10 }), "infra:clusterLogRetentionDays", "10", /retention in days/);
+        });
+
+        it("control-plane logs without audit", () => {
+            assertSettingsError(() => load("staging", { "infra:clusterLogTypes": ["api", "authenticator"] }), "infra:clusterLogTypes", '["api","authenticator"]', /includes api, audit, authenticator/);
+        });
+
+        it("admin principals that are not IAM role or user ARNs", () => {
+            assertSettingsError(() => load("staging", { "infra:adminPrincipalArns": ["alice"] }), "infra:adminPrincipalArns", '["alice"]', /IAM role or user ARNs/);
+        });
+
+        it("a missing region", () => {
+            assertSettingsError(() => load("staging", { "aws:region": undefined }), "aws:region", "(not set)", /AWS region/);
+        });
+
+        it("a key the layer does not know (a typo is not silently ignored)", () => {
+            assertSettingsError(() => load("staging", { "infra:vpcCIDR": "10.1.0.0/16" }), "infra:vpcCIDR", '"10.1.0.0/16"', /only known settings of infra \(.*vpcCidr/);
+            assertSettingsError(() => load("staging", { "infra:nodeGroup": { instanceType: "t3.small" } }), "infra:nodeGroup.instanceType", '"t3.small"', /keys of infra:nodeGroup: instanceTypes/);
+        });
+
+        it("reports every problem at once", () => {
+            const error = assertSettingsError(
+                () => load("staging", { "infra:availabilityZoneCount": 9, "infra:ecrKeepImages": 0 }),
+                "infra:availabilityZoneCount",
+                "9",
+                /from 2 to 6/,
+            );
+            assertNamesSetting(error, "infra:ecrKeepImages", "0", /from 1 to 1000/);
+        });
+    });
+
+    describe("the program stops before registering any resource", () => {
+        it("on invalid settings", async () => {
+            const { error, resources } = await runLayerExpectingFailure("infra", { env: "staging", config: { "infra:availabilityZoneCount": 7 } });
+            assertNamesSetting(error, "infra:availabilityZoneCount", "7", /from 2 to 6/);
+            assert.deepStrictEqual(resources, []);
+        });
+
+        it("on a stack that is not an environment", async () => {
+            const { error, resources } = await runLayerExpectingFailure("infra", { env: "dev" });
+            assert.match(error.message, /stack name = "dev": allowed one of the known environments \(staging, production\)/);
+            assert.deepStrictEqual(resources, []);
+        });
+    });
+});
