@@ -1,0 +1,214 @@
+/**
+ * The monthly cost estimate of an environment, from the resources its three layers would create (as the mock
+ * kit records them) and the price table in prices.ts. Every line says what it counted, so a reader can check
+ * the arithmetic. What the program cannot see (traffic, log volume) comes from the table's stated assumptions.
+ */
+import { PriceTable } from "./prices";
+
+/** The shape of a recorded resource the model reads (the mock kit's RecordedResource). */
+export interface CostedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state?: Record<string, any>;
+}
+
+export interface CostLine {
+    item: string;
+    /** What was counted, e.g. "2 x t3.small x 730 h". */
+    basis: string;
+    monthlyUsd: number;
+}
+
+export interface CostEstimate {
+    region: string;
+    currency: string;
+    priceSource: string;
+    priceChecked: string;
+    lines: CostLine[];
+    totalUsd: number;
+}
+
+/** Kubernetes objects rendered from Git (the workloads ArgoCD syncs), for their persistent volumes. */
+export type ManifestObject = Record<string, any>;
+
+export interface CostInputs {
+    resources: CostedResource[];
+    /** Whether a public ALB exists (any hostname exposed). */
+    loadBalancers: number;
+    manifests?: ManifestObject[];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimate {
+    const h = prices.hoursPerMonth;
+    const lines: CostLine[] = [];
+    const add = (item: string, basis: string, monthlyUsd: number) => {
+        if (monthlyUsd > 0) lines.push({ item, basis, monthlyUsd: round2(monthlyUsd) });
+    };
+    const of = (type: string) => input.resources.filter((r) => r.type === type);
+
+    const clusters = of("eks:index:Cluster").length + of("aws:eks/cluster:Cluster").length;
+    add("EKS control plane", `${clusters} cluster x ${h} h x $${prices.hourly.eksControlPlane}`, clusters * h * prices.hourly.eksControlPlane);
+
+    const nodes = nodeCounts(of("aws:eks/nodeGroup:NodeGroup"));
+    let nodeTotal = 0;
+    for (const [type, count] of Object.entries(nodes)) {
+        const hourly = prices.ec2Hourly[type];
+        if (hourly === undefined) throw new Error(`no price for instance type ${type} in tools/prices.ts`);
+        nodeTotal += count;
+        add(`EC2 nodes (${type})`, `${count} x ${h} h x $${hourly}`, count * h * hourly);
+    }
+
+    const nats = natGateways(of("awsx:ec2:Vpc"));
+    add("NAT gateways", `${nats} x ${h} h x $${prices.hourly.natGateway}`, nats * h * prices.hourly.natGateway);
+    if (nats > 0) {
+        const gib = prices.assumptions.nat.dataProcessedGiB;
+        add("NAT data processed", `${gib} GiB (assumed) x $${prices.monthly.natDataProcessedPerGiB}`, gib * prices.monthly.natDataProcessedPerGiB);
+    }
+
+    const azs = Math.max(...of("awsx:ec2:Vpc").map((v) => v.inputs.numberOfAvailabilityZones ?? 0), 0);
+    const publicIps = nats + input.loadBalancers * azs;
+    add("Public IPv4 addresses", `${publicIps} (${nats} NAT, ${input.loadBalancers * azs} ALB) x ${h} h x $${prices.hourly.publicIpv4}`, publicIps * h * prices.hourly.publicIpv4);
+
+    if (input.loadBalancers > 0) {
+        const lcu = prices.assumptions.alb.lcu;
+        const hourly = prices.hourly.applicationLoadBalancer + lcu * prices.hourly.albLcu;
+        add("Application Load Balancer", `${input.loadBalancers} x ${h} h x ($${prices.hourly.applicationLoadBalancer} + ${lcu} LCU (assumed) x $${prices.hourly.albLcu})`, input.loadBalancers * h * hourly);
+    }
+
+    const rootGiB = rootVolumeGiB(of("aws:eks/nodeGroup:NodeGroup"), of("aws:ec2/launchTemplate:LaunchTemplate"));
+    add("EBS gp3, node root volumes", `${rootGiB} GiB x $${prices.monthly.ebsGp3PerGiB}`, rootGiB * prices.monthly.ebsGp3PerGiB);
+    const pvGiB = persistentVolumeGiB(input.resources, input.manifests ?? []);
+    add("EBS gp3, persistent volumes", `${pvGiB} GiB x $${prices.monthly.ebsGp3PerGiB}`, pvGiB * prices.monthly.ebsGp3PerGiB);
+
+    const logGiB = logVolumeGiB(of("aws:cloudwatch/logGroup:LogGroup"), nodeTotal, prices);
+    const perGiB = prices.monthly.cloudwatchLogsIngestionPerGiB + prices.monthly.cloudwatchLogsStoragePerGiB;
+    add("CloudWatch Logs", `${logGiB} GiB/month (assumed volumes) x ($${prices.monthly.cloudwatchLogsIngestionPerGiB} ingest + $${prices.monthly.cloudwatchLogsStoragePerGiB} storage)`, logGiB * perGiB);
+
+    const alarms = of("aws:cloudwatch/metricAlarm:MetricAlarm").length;
+    add("CloudWatch alarms", `${alarms} x $${prices.monthly.cloudwatchAlarm}`, alarms * prices.monthly.cloudwatchAlarm);
+
+    const keys = of("aws:kms/key:Key").length;
+    add("KMS keys", `${keys} x $${prices.monthly.kmsKey}`, keys * prices.monthly.kmsKey);
+
+    const secrets = of("aws:secretsmanager/secret:Secret").length;
+    add("Secrets Manager secrets", `${secrets} x $${prices.monthly.secretsManagerSecret}`, secrets * prices.monthly.secretsManagerSecret);
+
+    const ecrGiB = ecrStorageGiB(of("aws:ecr/repository:Repository"), of("aws:ecr/lifecyclePolicy:LifecyclePolicy"), prices);
+    add("ECR storage", `${round2(ecrGiB)} GiB (kept images x ${prices.assumptions.ecr.imageGiB} GiB assumed) x $${prices.monthly.ecrStoragePerGiB}`, ecrGiB * prices.monthly.ecrStoragePerGiB);
+
+    const acls = of("aws:wafv2/webAcl:WebAcl");
+    const rules = acls.reduce((n, acl) => n + (acl.inputs.rules ?? []).length, 0);
+    if (acls.length > 0) {
+        const requests = prices.assumptions.alb.requestsMillions;
+        add(
+            "WAF",
+            `${acls.length} web ACL x $${prices.monthly.wafWebAcl} + ${rules} rules x $${prices.monthly.wafRule} + ${requests}M requests (assumed) x $${prices.monthly.wafPerMillionRequests}`,
+            acls.length * prices.monthly.wafWebAcl + rules * prices.monthly.wafRule + requests * prices.monthly.wafPerMillionRequests,
+        );
+    }
+
+    if (input.loadBalancers > 0) {
+        const gib = prices.assumptions.albAccessLogsGiB;
+        add("S3, ALB access logs", `${gib} GiB (assumed) x $${prices.monthly.s3StandardPerGiB}`, gib * prices.monthly.s3StandardPerGiB);
+    }
+
+    return {
+        region: prices.region,
+        currency: prices.currency,
+        priceSource: prices.source,
+        priceChecked: prices.checked,
+        lines,
+        totalUsd: round2(lines.reduce((n, l) => n + l.monthlyUsd, 0)),
+    };
+}
+
+/** Running nodes per instance type: each group's desired size of its first (preferred) type. */
+export function nodeCounts(groups: CostedResource[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const g of groups) {
+        const type = g.inputs.instanceTypes?.[0] ?? "t3.medium";
+        counts[type] = (counts[type] ?? 0) + (g.inputs.scalingConfig?.desiredSize ?? 0);
+    }
+    return counts;
+}
+
+export function natGateways(vpcs: CostedResource[]): number {
+    return vpcs.reduce((n, v) => {
+        const strategy = v.inputs.natGateways?.strategy ?? "OnePerAz";
+        const azs = v.inputs.numberOfAvailabilityZones ?? 3;
+        return n + (strategy === "None" ? 0 : strategy === "Single" ? 1 : azs);
+    }, 0);
+}
+
+function rootVolumeGiB(groups: CostedResource[], templates: CostedResource[]): number {
+    const size = Math.max(0, ...templates.map((t) => t.inputs.blockDeviceMappings?.[0]?.ebs?.volumeSize ?? 0));
+    return groups.reduce((n, g) => n + (g.inputs.scalingConfig?.desiredSize ?? 0) * size, 0);
+}
+
+/** Parses a Kubernetes quantity of storage ("20Gi", "500Mi", "1Ti") into GiB. */
+export function gibibytes(quantity: string | number): number {
+    if (typeof quantity === "number") return quantity / 2 ** 30;
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(String(quantity).trim());
+    if (!m) throw new Error(`not a storage quantity: ${quantity}`);
+    const factor: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12, "": 1 };
+    return (Number(m[1]) * factor[m[2] ?? ""]) / 2 ** 30;
+}
+
+/**
+ * Persistent volumes: StatefulSet volumeClaimTemplates x replicas (Pulumi-managed and rendered from Git), and in
+ * Helm values any `volumeClaimTemplate` (Prometheus, Alertmanager) or enabled `persistence.size`, times the
+ * `replicas` beside it.
+ */
+export function persistentVolumeGiB(resources: CostedResource[], manifests: ManifestObject[]): number {
+    let total = 0;
+    const statefulSets = [
+        ...resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet").map((r) => r.inputs),
+        ...manifests.filter((m) => m.kind === "StatefulSet"),
+    ];
+    for (const s of statefulSets) {
+        const replicas = s.spec?.replicas ?? 1;
+        for (const t of s.spec?.volumeClaimTemplates ?? []) total += replicas * gibibytes(t.spec?.resources?.requests?.storage ?? 0);
+    }
+    for (const release of resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
+        total += helmVolumes(release.inputs.values ?? {});
+    }
+    return round2(total);
+}
+
+function helmVolumes(node: any, replicas = 1): number {
+    if (node === null || typeof node !== "object") return 0;
+    if (Array.isArray(node)) return node.reduce((n, v) => n + helmVolumes(v, replicas), 0);
+    const here = typeof node.replicas === "number" ? node.replicas : replicas;
+    let total = 0;
+    const claim = node.volumeClaimTemplate?.spec?.resources?.requests?.storage;
+    if (claim !== undefined) total += here * gibibytes(claim);
+    if (node.persistence?.enabled === true && node.persistence.size !== undefined) total += here * gibibytes(node.persistence.size);
+    for (const [key, value] of Object.entries(node)) {
+        if (key === "volumeClaimTemplate" || key === "persistence") continue;
+        total += helmVolumes(value, here);
+    }
+    return total;
+}
+
+function logVolumeGiB(groups: CostedResource[], nodes: number, prices: PriceTable): number {
+    const a = prices.assumptions;
+    let gib = 0;
+    for (const g of groups) {
+        const name = String(g.inputs.name ?? "");
+        if (name.endsWith("/cluster") && name.startsWith("/aws/eks/")) gib += a.controlPlaneLogsGiB;
+        else if (name.includes("flow-logs")) gib += a.vpcFlowLogsGiB;
+        else if (name.endsWith("/application")) gib += a.containerLogsGiBPerNode * nodes;
+    }
+    return gib;
+}
+
+function ecrStorageGiB(repos: CostedResource[], policies: CostedResource[], prices: PriceTable): number {
+    return repos.reduce((n, repo) => {
+        const policy = policies.find((p) => p.inputs.repository === (repo.state?.name ?? repo.inputs.name));
+        const keep = policy ? JSON.parse(policy.inputs.policy).rules?.[0]?.selection?.countNumber ?? 10 : 10;
+        return n + keep * prices.assumptions.ecr.imageGiB;
+    }, 0);
+}

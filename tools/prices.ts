@@ -1,0 +1,61 @@
+/**
+ * The price table of the offline plan's cost estimate: one region, on-demand list prices in USD.
+ * Source: the AWS public price list for us-east-1 (EC2 on-demand Linux, EKS, VPC NAT gateway and public IPv4,
+ * Elastic Load Balancing, EBS, CloudWatch, KMS, Secrets Manager, ECR, WAF), as published when checked.
+ * Checked: 2026-11. Other regions cost more or less: change the figures, not the model (tools/cost.ts).
+ * Usage-based charges (data processed, log volume, image storage, requests) are estimated from the stated
+ * assumptions below, which you should replace with your own traffic once you have it.
+ */
+export const PRICES = {
+    region: "us-east-1",
+    currency: "USD",
+    checked: "2026-11",
+    source: "AWS public price list, on-demand, us-east-1",
+    hoursPerMonth: 730,
+    hourly: {
+        eksControlPlane: 0.1,
+        eksControlPlaneExtendedSupport: 0.6,
+        natGateway: 0.045,
+        publicIpv4: 0.005,
+        applicationLoadBalancer: 0.0225,
+        albLcu: 0.008,
+    },
+    ec2Hourly: {
+        "t3.micro": 0.0104,
+        "t3.small": 0.0208,
+        "t3.medium": 0.0416,
+        "t3.large": 0.0832,
+        "t4g.micro": 0.0084,
+        "t4g.small": 0.0168,
+        "t4g.medium": 0.0336,
+        "c7i-flex.large": 0.08479,
+        "m7i-flex.large": 0.09576,
+    } as Record<string, number>,
+    monthly: {
+        ebsGp3PerGiB: 0.08,
+        cloudwatchLogsIngestionPerGiB: 0.5,
+        cloudwatchLogsStoragePerGiB: 0.03,
+        cloudwatchAlarm: 0.1,
+        kmsKey: 1.0,
+        secretsManagerSecret: 0.4,
+        ecrStoragePerGiB: 0.1,
+        natDataProcessedPerGiB: 0.045,
+        wafWebAcl: 5.0,
+        wafRule: 1.0,
+        wafPerMillionRequests: 0.6,
+        s3StandardPerGiB: 0.023,
+    },
+    /** Usage the model cannot see in the program: replace with your own figures. */
+    assumptions: {
+        /** Log volume ingested per month (each month's volume is also stored for the month). */
+        controlPlaneLogsGiB: 5,
+        vpcFlowLogsGiB: 3,
+        containerLogsGiBPerNode: 2,
+        nat: { dataProcessedGiB: 20 },
+        alb: { lcu: 1, requestsMillions: 1 },
+        ecr: { imageGiB: 0.2 },
+        albAccessLogsGiB: 1,
+    },
+} as const;
+
+export type PriceTable = typeof PRICES;
