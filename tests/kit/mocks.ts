@@ -115,6 +115,18 @@ const CALLS: Record<string, CallAnswer> = {
     "aws:eks/getAddonVersion:getAddonVersion": (inputs) => ({ ...inputs, version: "v1.0.0-eksbuild.1", id: inputs.addonName }),
     "aws:elb/getServiceAccount:getServiceAccount": () => ({ arn: "arn:aws:iam::127311923021:root", id: "127311923021" }),
     "aws:iam/getPolicyDocument:getPolicyDocument": (inputs) => ({ json: policyDocumentJson(inputs), id: "policy" }),
+    // A secret someone stored by hand (e.g. a PagerDuty integration URL): a recognisable value per name.
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": (inputs, ctx) => {
+        const arn = `arn:aws:secretsmanager:${ctx.region}:${MOCK_ACCOUNT_ID}:secret:${inputs.secretId}-${hash(inputs.secretId, 6)}`;
+        return { ...inputs, arn, id: arn, versionId: hash(`v-${inputs.secretId}`, 32), versionStages: ["AWSCURRENT"], secretString: `mock-secret-value-of:${inputs.secretId}`, secretBinary: "" };
+    },
+    // A subnet looked up by id (the apps layer reads the public subnets' CIDRs): a /24 derived from the id.
+    "aws:ec2/getSubnet:getSubnet": (inputs, ctx) => ({
+        ...inputs,
+        arn: `arn:aws:ec2:${ctx.region}:${MOCK_ACCOUNT_ID}:subnet/${inputs.id}`,
+        cidrBlock: `10.0.${parseInt(hash(String(inputs.id), 2), 16)}.0/24`,
+        vpcId: `vpc-${hash(String(inputs.id))}`,
+    }),
 };
 
 /** Renders `aws.iam.getPolicyDocument` inputs the way the provider does (enough for assertions). */

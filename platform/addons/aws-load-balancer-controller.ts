@@ -1,0 +1,91 @@
+/**
+ * AWS Load Balancer Controller: turns Ingresses of class `alb` into Application Load Balancers (and Services of
+ * type LoadBalancer into NLBs), with its IRSA role. It registers mutating webhooks for Services and Pods, so
+ * every release that creates Services is installed after it (dependsOn on `release`).
+ * Values checked against the chart's values.yaml at kubernetes-sigs/aws-load-balancer-controller v3.5.0.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Environment } from "../../lib/environment";
+import { IrsaRole } from "../../lib/irsa";
+import { ALB_INGRESS_CLASS } from "../../lib/alb";
+import { addonRelease } from "../helm";
+import { ContainerResources, resources } from "../resources";
+import { AWS_LOAD_BALANCER_CONTROLLER_POLICY } from "./aws-load-balancer-controller-iam-policy";
+
+export const SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-load-balancer-controller" };
+
+/** Two replicas in production keep the webhooks answering during a node drain. */
+export const SIZING: Record<Environment, { replicas: number; resources: ContainerResources }> = {
+    staging: { replicas: 1, resources: resources(50, 96, 200, 256) },
+    production: { replicas: 2, resources: resources(100, 128, 500, 384) },
+};
+
+export interface AwsLoadBalancerControllerArgs {
+    environment: Environment;
+    chartVersion: string;
+    clusterName: pulumi.Input<string>;
+    vpcId: pulumi.Input<string>;
+    region: string;
+    oidcProviderArn: pulumi.Input<string>;
+    oidcProviderUrl: pulumi.Input<string>;
+}
+
+export class AwsLoadBalancerController extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: AwsLoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops:platform:AwsLoadBalancerController", name, {}, opts);
+        const role = new IrsaRole(
+            `${name}-irsa`,
+            {
+                oidcProviderArn: args.oidcProviderArn,
+                oidcProviderUrl: args.oidcProviderUrl,
+                serviceAccount: SERVICE_ACCOUNT,
+                policy: JSON.stringify(AWS_LOAD_BALANCER_CONTROLLER_POLICY),
+                description: "AWS Load Balancer Controller: manages the ALBs and NLBs of the cluster's Ingresses and Services",
+            },
+            { parent: this },
+        );
+        this.roleArn = role.arn;
+        const sizing = SIZING[args.environment];
+        this.release = addonRelease(
+            name,
+            {
+                addon: "aws-load-balancer-controller",
+                version: args.chartVersion,
+                releaseName: "aws-load-balancer-controller",
+                namespace: SERVICE_ACCOUNT.namespace,
+                values: {
+                    clusterName: args.clusterName,
+                    region: args.region,
+                    // Given explicitly: IMDSv2 with hop limit 1 keeps pods from discovering them from the node.
+                    vpcId: args.vpcId,
+                    replicaCount: sizing.replicas,
+                    resources: sizing.resources,
+                    serviceAccount: {
+                        create: true,
+                        name: SERVICE_ACCOUNT.name,
+                        annotations: { "eks.amazonaws.com/role-arn": role.arn },
+                    },
+                    ingressClass: ALB_INGRESS_CLASS,
+                    createIngressClassResource: true,
+                    // Load balancers are internal unless an Ingress or Service asks for internet-facing.
+                    defaultLoadBalancerScheme: "internal",
+                    defaultTargetType: "ip",
+                    podDisruptionBudget: sizing.replicas > 1 ? { maxUnavailable: 1 } : {},
+                    securityContext: {
+                        readOnlyRootFilesystem: true,
+                        runAsNonRoot: true,
+                        allowPrivilegeEscalation: false,
+                        capabilities: { drop: ["ALL"] },
+                        seccompProfile: { type: "RuntimeDefault" },
+                    },
+                },
+            },
+            { parent: this },
+        );
+        this.registerOutputs({ roleArn: this.roleArn });
+    }
+}

@@ -1,0 +1,162 @@
+/**
+ * Namespaces. Every namespace this program creates carries the three Pod Security Standards labels: `restricted`
+ * everywhere, except the node-exporter namespace, which enforces `privileged` (host network, PID and filesystems)
+ * and still audits and warns at `restricted`.
+ *
+ * Workload namespaces get the platform's baseline; workload-specific allows (frontend -> backend, backend -> data,
+ * ALB -> frontend) ship with the workloads' manifests (apps layer):
+ * - a default-deny NetworkPolicy for ingress and egress;
+ * - egress to CoreDNS (kube-system, UDP/TCP 53);
+ * - ingress from Prometheus (monitoring namespace) for scraping;
+ * - a ResourceQuota and a LimitRange (defaults for containers that declare nothing; no LoadBalancer or NodePort
+ *   Services: traffic enters through the shared ALB).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Environment } from "../../lib/environment";
+import { PLATFORM_NAMESPACES } from "../settings";
+
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+export function podSecurityLabels(enforce: PodSecurityLevel): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": enforce,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    };
+}
+
+export type PlatformNamespaceName = Exclude<keyof typeof PLATFORM_NAMESPACES, "system">;
+
+/** The namespaces of the platform's add-ons (kube-system exists already and is not managed here). */
+export class PlatformNamespaces extends pulumi.ComponentResource {
+    readonly names: Record<PlatformNamespaceName, pulumi.Output<string>>;
+
+    constructor(name: string, args: Record<string, never>, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops:platform:PlatformNamespaces", name, args, opts);
+        const make = (key: PlatformNamespaceName, level: PodSecurityLevel) =>
+            new k8s.core.v1.Namespace(
+                `${name}-${PLATFORM_NAMESPACES[key]}`,
+                { metadata: { name: PLATFORM_NAMESPACES[key], labels: { ...podSecurityLabels(level), "gitops/owner": "platform" } } },
+                { parent: this },
+            ).metadata.name;
+        this.names = {
+            argocd: make("argocd", "restricted"),
+            externalSecrets: make("externalSecrets", "restricted"),
+            sealedSecrets: make("sealedSecrets", "restricted"),
+            monitoring: make("monitoring", "restricted"),
+            nodeExporter: make("nodeExporter", "privileged"),
+        };
+        this.registerOutputs({});
+    }
+}
+
+export interface NamespaceLimits {
+    quota: Record<string, string>;
+    /** Per-container defaults and maximum. */
+    defaultRequest: { cpu: string; memory: string };
+    defaultLimit: { cpu: string; memory: string };
+    max: { cpu: string; memory: string };
+}
+
+/** Per workload namespace. Staging nodes are free-tier t3.small: workloads share about 3 GiB in all. */
+export const NAMESPACE_LIMITS: Record<Environment, NamespaceLimits> = {
+    staging: {
+        quota: {
+            "requests.cpu": "1",
+            "requests.memory": "1Gi",
+            "limits.cpu": "2",
+            "limits.memory": "2Gi",
+            pods: "20",
+            persistentvolumeclaims: "4",
+            "requests.storage": "20Gi",
+            "services.loadbalancers": "0",
+            "services.nodeports": "0",
+        },
+        defaultRequest: { cpu: "50m", memory: "64Mi" },
+        defaultLimit: { cpu: "250m", memory: "256Mi" },
+        max: { cpu: "1", memory: "1Gi" },
+    },
+    production: {
+        quota: {
+            "requests.cpu": "4",
+            "requests.memory": "6Gi",
+            "limits.cpu": "8",
+            "limits.memory": "12Gi",
+            pods: "50",
+            persistentvolumeclaims: "10",
+            "requests.storage": "200Gi",
+            "services.loadbalancers": "0",
+            "services.nodeports": "0",
+        },
+        defaultRequest: { cpu: "100m", memory: "128Mi" },
+        defaultLimit: { cpu: "500m", memory: "512Mi" },
+        max: { cpu: "2", memory: "4Gi" },
+    },
+};
+
+export interface WorkloadNamespaceArgs {
+    namespace: string;
+    environment: Environment;
+    /** Namespace of Prometheus, allowed to scrape. */
+    monitoringNamespace: string;
+}
+
+/** One workload namespace with its baseline: Pod Security restricted, default-deny, DNS, scraping, quota, limits. */
+export class WorkloadNamespace extends pulumi.ComponentResource {
+    readonly name: pulumi.Output<string>;
+
+    constructor(name: string, args: WorkloadNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("gitops:platform:WorkloadNamespace", name, {}, opts);
+        const ns = new k8s.core.v1.Namespace(
+            name,
+            { metadata: { name: args.namespace, labels: { ...podSecurityLabels("restricted"), "gitops/owner": "workloads" } } },
+            { parent: this },
+        );
+        const namespace = ns.metadata.name;
+        const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: suffix, namespace }, spec }, { parent: this });
+
+        policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("allow-dns", {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [
+                {
+                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                    ports: [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ],
+                },
+            ],
+        });
+        policy("allow-prometheus-scrape", {
+            podSelector: {},
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.monitoringNamespace } },
+                            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                        },
+                    ],
+                },
+            ],
+        });
+
+        const limits = NAMESPACE_LIMITS[args.environment];
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: { name: "workloads", namespace }, spec: { hard: limits.quota } }, { parent: this });
+        new k8s.core.v1.LimitRange(
+            `${name}-limits`,
+            {
+                metadata: { name: "container-defaults", namespace },
+                spec: { limits: [{ type: "Container", defaultRequest: limits.defaultRequest, default: limits.defaultLimit, max: limits.max }] },
+            },
+            { parent: this },
+        );
+        this.name = namespace;
+        this.registerOutputs({ name: this.name });
+    }
+}

@@ -1,0 +1,520 @@
+import * as assert from "assert";
+import { PLATFORM_OUTPUT_NAMES } from "../../platform/contract";
+import { ADDON_NAMES, CHARTS } from "../../platform/charts";
+import { IMAGE_TAGS } from "../../platform/addons/cluster-autoscaler";
+import { KUBERNETES_VERSIONS } from "../../infra/versions";
+import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../../lib/instance-types";
+import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../kit";
+import { ENVS, inlinePolicy, irsaSubject, isSecret, objectOf, platformRequests, release, RELEASE, reveal, validateObject } from "./helpers";
+
+const EXPECT = {
+    staging: { ha: false, prometheusReplicas: 1, retention: "3d", volume: undefined as string | undefined, reclaim: "Delete", protect: false },
+    production: { ha: true, prometheusReplicas: 2, retention: "15d", volume: "50Gi", reclaim: "Retain", protect: true },
+};
+
+const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+for (const env of ENVS) {
+    describe(`platform (${env})`, () => {
+        const expected = EXPECT[env];
+        let run: LayerRun;
+        let infra: Record<string, any>;
+        before(async () => {
+            const graph = await environmentGraph(env);
+            run = graph.platform!;
+            infra = graph.infra.outputs;
+        });
+        const k8s = (type: string, name: string, namespace?: string) => {
+            const found = run.ofType(type).filter((r) => r.inputs.metadata?.name === name && (namespace === undefined || r.inputs.metadata?.namespace === namespace));
+            assert.strictEqual(found.length, 1, `${type} ${namespace ?? ""}/${name}`);
+            return found[0];
+        };
+
+        it("evaluates under mocks in a few seconds (under 1 s on an idle machine)", () => {
+            assert.ok(run.durationMs < 5000, `took ${run.durationMs} ms`);
+        });
+
+        describe("Helm releases", () => {
+            it("one release per add-on, each pinned to its chart version from its repository", () => {
+                const releases = run.ofType(RELEASE);
+                assert.deepStrictEqual(releases.map((r) => r.inputs.chart).sort(), [...ADDON_NAMES].sort());
+                for (const r of releases) {
+                    const chart = CHARTS[r.inputs.chart as keyof typeof CHARTS];
+                    assert.match(r.inputs.version, /^\d+\.\d+\.\d+$/);
+                    assert.strictEqual(r.inputs.version, chart.version, r.inputs.chart);
+                    assert.deepStrictEqual(r.inputs.repositoryOpts, { repo: chart.repo });
+                    assert.match(chart.repo, /^https:\/\//);
+                    assert.strictEqual(r.inputs.createNamespace, false, "namespaces are created with their Pod Security labels");
+                }
+            });
+
+            it("the pinned versions are the ones whose values were checked", () => {
+                assert.deepStrictEqual(
+                    Object.fromEntries(ADDON_NAMES.map((n) => [n, CHARTS[n].version])),
+                    {
+                        "aws-load-balancer-controller": "3.5.0",
+                        "argo-cd": "10.1.1",
+                        "external-secrets": "2.9.0",
+                        "sealed-secrets": "2.18.5",
+                        "kube-prometheus-stack": "88.5.3",
+                        "metrics-server": "3.13.1",
+                        "cluster-autoscaler": "9.59.0",
+                    },
+                );
+            });
+
+            it("each release lands in its namespace, through the cluster's Kubernetes provider", () => {
+                const provider = run.one("pulumi:providers:kubernetes");
+                assert.strictEqual(provider.inputs.enableServerSideApply, "true");
+                assert.ok(isSecret(provider.inputs.kubeconfig), "the kubeconfig stays secret");
+                assert.strictEqual(JSON.parse(reveal(provider.inputs.kubeconfig)).clusters[0].cluster.server, infra.clusterEndpoint);
+                const namespaces = Object.fromEntries(run.ofType(RELEASE).map((r) => [r.inputs.chart, r.inputs.namespace]));
+                assert.deepStrictEqual(namespaces, {
+                    "aws-load-balancer-controller": "kube-system",
+                    "argo-cd": "argocd",
+                    "external-secrets": "external-secrets",
+                    "sealed-secrets": "sealed-secrets",
+                    "kube-prometheus-stack": "monitoring",
+                    "metrics-server": "kube-system",
+                    "cluster-autoscaler": "kube-system",
+                });
+                for (const r of run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"))) {
+                    assert.ok(r.provider?.startsWith(provider.urn), `${r.type} ${r.name} uses ${r.provider}`);
+                }
+            });
+
+            it("install order: the load balancer controller (Service webhooks) first; ESO before its store and the ExternalSecrets; monitoring CRDs before ArgoCD's ServiceMonitors", () => {
+                const lbc = release(run, "aws-load-balancer-controller");
+                const eso = release(run, "external-secrets");
+                const kps = release(run, "kube-prometheus-stack");
+                const argocd = release(run, "argo-cd");
+                const releaseUrns = run.ofType(RELEASE).map((r) => r.urn);
+                assert.deepStrictEqual(lbc.dependsOn.filter((u) => releaseUrns.includes(u)), [], "the controller waits for no release");
+                for (const r of run.ofType(RELEASE).filter((r) => r !== lbc)) assert.ok(r.dependsOn.includes(lbc.urn), `${r.inputs.chart} after the controller`);
+                const store = run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore");
+                assert.ok(store.dependsOn.includes(eso.urn));
+                for (const es of run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")) assert.ok(es.dependsOn.includes(store.urn), es.name);
+                assert.ok(argocd.dependsOn.includes(kps.urn));
+                const grafanaAdmin = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "grafana-admin")!;
+                assert.ok(kps.dependsOn.includes(grafanaAdmin.urn), "Grafana starts with its admin Secret");
+                assert.ok(kps.dependsOn.includes(run.one("kubernetes:storage.k8s.io/v1:StorageClass").urn), "Prometheus volumes need the gp3 class");
+            });
+
+            it("no secret in any values: generated secrets and keys stay in Secrets Manager", () => {
+                const generated = run.ofType("random:index/randomPassword:RandomPassword").map((p) => p.state.result);
+                assert.strictEqual(generated.length, 2);
+                const findings: string[] = [];
+                const walk = (value: unknown, path: string) => {
+                    if (isSecret(value)) findings.push(`${path} is a secret value`);
+                    else if (typeof value === "string") {
+                        if (generated.some((g) => value.includes(g))) findings.push(`${path} holds a generated secret`);
+                        const key = path.split(".").pop()!;
+                        if (/(password|token|secret|apikey|routing_key)$/i.test(key) && !/(existingSecret|createSecret)$/.test(key) && value !== "") findings.push(`${path} = ${value}`);
+                    } else if (value && typeof value === "object") {
+                        for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+                    }
+                };
+                for (const r of run.ofType(RELEASE)) walk(r.inputs.values, r.inputs.chart);
+                assert.deepStrictEqual(findings, []);
+            });
+
+            it(`fits the ${env} nodes: requests of every replica of every release (daemonsets aside)`, () => {
+                const sum = platformRequests(run);
+                if (env === "staging") {
+                    // 4 x t3.small (free tier): about 1.4 GiB and 1.9 vCPU allocatable each, minus the daemonsets.
+                    assert.ok(sum.memory <= 1600, `memory ${sum.memory} MiB`);
+                    assert.ok(sum.cpu <= 1200, `cpu ${sum.cpu}m`);
+                } else {
+                    // 6 x t3.medium: the platform takes at most a third, the rest is for workloads.
+                    const spec = INSTANCE_TYPES["t3.medium"];
+                    assert.ok(sum.memory <= (6 * allocatableMemoryMiB(spec)) / 3, `memory ${sum.memory} MiB`);
+                    assert.ok(sum.cpu <= (6 * allocatableCpuMillis(spec)) / 3, `cpu ${sum.cpu}m`);
+                }
+            });
+        });
+
+        describe("IRSA: one role per add-on that calls AWS, trusting exactly its service account", () => {
+            const roleOf = (chart: string, saPath: (v: any) => any) => {
+                const sa = saPath(release(run, chart).inputs.values);
+                assert.strictEqual(sa.create, true);
+                return { arn: sa.annotations[ROLE_ARN_ANNOTATION] as string, name: sa.name as string };
+            };
+
+            it("exactly three IRSA roles", () => {
+                assert.strictEqual(run.ofType("gitops:iam:IrsaRole").length, 3);
+                assert.strictEqual(run.ofType("aws:iam/role:Role").length, 3);
+            });
+
+            it("AWS Load Balancer Controller: kube-system/aws-load-balancer-controller, the controller's documented policy", () => {
+                const role = roleOf("aws-load-balancer-controller", (v) => v.serviceAccount);
+                assert.strictEqual(role.name, "aws-load-balancer-controller");
+                assert.strictEqual(irsaSubject(run, role.arn, infra as any), "system:serviceaccount:kube-system:aws-load-balancer-controller");
+                const actions = inlinePolicy(run, role.arn).Statement.flatMap((s) => s.Action);
+                for (const a of ["elasticloadbalancing:CreateLoadBalancer", "wafv2:AssociateWebACL", "ec2:CreateSecurityGroup"]) assert.ok(actions.includes(a), a);
+                assert.ok(!actions.some((a: string) => a.endsWith(":*") || a === "*"), "no wildcard actions");
+            });
+
+            it("External Secrets: external-secrets/external-secrets, read-only on this environment's prefix", () => {
+                const role = roleOf("external-secrets", (v) => v.serviceAccount);
+                assert.strictEqual(irsaSubject(run, role.arn, infra as any), "system:serviceaccount:external-secrets:external-secrets");
+                assert.deepStrictEqual(inlinePolicy(run, role.arn).Statement, [
+                    {
+                        Sid: "ReadThisEnvironmentsSecrets",
+                        Effect: "Allow",
+                        Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                        Resource: `arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:gitops-${env}/*`,
+                    },
+                ]);
+            });
+
+            it("Cluster Autoscaler: kube-system/cluster-autoscaler, scaling only this cluster's tagged groups", () => {
+                const role = roleOf("cluster-autoscaler", (v) => v.rbac.serviceAccount);
+                assert.strictEqual(role.name, "cluster-autoscaler");
+                assert.strictEqual(irsaSubject(run, role.arn, infra as any), "system:serviceaccount:kube-system:cluster-autoscaler");
+                const statements = inlinePolicy(run, role.arn).Statement;
+                const scale = statements.find((s) => s.Action.includes("autoscaling:SetDesiredCapacity"));
+                assert.deepStrictEqual(scale.Condition, {
+                    StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true", [`aws:ResourceTag/k8s.io/cluster-autoscaler/gitops-${env}`]: "owned" },
+                });
+                const describe = statements.find((s) => s.Action.includes("eks:DescribeNodegroup"));
+                assert.strictEqual(describe.Resource, `arn:aws:eks:us-east-1:${MOCK_ACCOUNT_ID}:nodegroup/gitops-${env}/*`);
+            });
+        });
+
+        describe("AWS Load Balancer Controller", () => {
+            it(`knows the cluster, VPC and region; internal load balancers unless asked; ${expected.ha ? "two replicas with a disruption budget" : "one replica"}`, () => {
+                const v = release(run, "aws-load-balancer-controller").inputs.values;
+                assert.strictEqual(v.clusterName, `gitops-${env}`);
+                assert.strictEqual(v.vpcId, infra.vpcId);
+                assert.strictEqual(v.region, "us-east-1");
+                assert.strictEqual(v.ingressClass, "alb");
+                assert.strictEqual(v.defaultLoadBalancerScheme, "internal");
+                assert.strictEqual(v.replicaCount, expected.ha ? 2 : 1);
+                assert.deepStrictEqual(v.podDisruptionBudget, expected.ha ? { maxUnavailable: 1 } : {});
+            });
+        });
+
+        describe("ArgoCD", () => {
+            let v: any;
+            before(() => {
+                v = release(run, "argo-cd").inputs.values;
+            });
+
+            it(expected.ha ? "HA: 2 API servers, 2 repo servers, 2 ApplicationSet controllers, Redis HA; one controller (one cluster, one shard)" : "one replica per component, single Redis", () => {
+                const replicas = ["controller", "server", "repoServer", "applicationSet"].map((c) => v[c].replicas);
+                assert.deepStrictEqual(replicas, expected.ha ? [1, 2, 2, 2] : [1, 1, 1, 1]);
+                assert.strictEqual(v.redis.enabled, !expected.ha);
+                if (expected.ha) {
+                    assert.strictEqual(v["redis-ha"].enabled, true);
+                    assert.strictEqual(v["redis-ha"].replicas, 3);
+                    assert.strictEqual(v["redis-ha"].haproxy.replicas, 3);
+                    for (const c of ["server", "repoServer", "applicationSet"]) assert.deepStrictEqual(v[c].pdb, { enabled: true, minAvailable: 1 }, c);
+                } else {
+                    assert.strictEqual(v["redis-ha"], undefined);
+                }
+            });
+
+            it("ClusterIP only when no hostname is set; read-only by default, the admin group is admin; local admin on without SSO", () => {
+                assert.strictEqual(v.server.ingress, undefined);
+                assert.strictEqual(v.global, undefined);
+                assert.strictEqual(v.configs.rbac["policy.default"], "role:readonly");
+                assert.strictEqual(v.configs.rbac["policy.csv"], "g, platform-admins, role:admin\n");
+                assert.strictEqual(v.configs.cm["admin.enabled"], true);
+                assert.strictEqual(v.configs.cm["oidc.config"], undefined);
+                assert.strictEqual(v.dex.enabled, false);
+                assert.strictEqual(run.outputs.argocdServerUrl, "");
+            });
+
+            it("metrics for Prometheus on every component", () => {
+                for (const c of ["controller", "server", "repoServer", "applicationSet"]) assert.deepStrictEqual(v[c].metrics, { enabled: true, serviceMonitor: { enabled: true } }, c);
+            });
+
+            it("a generated GitHub webhook secret in Secrets Manager, merged into argocd-secret after the release", async () => {
+                const secret = run.ofType("aws:secretsmanager/secret:Secret").find((s) => s.inputs.name === `gitops-${env}/argocd/github-webhook`);
+                assert.ok(secret, "secret under the environment's prefix");
+                assert.strictEqual(secret!.inputs.recoveryWindowInDays, expected.protect ? 30 : 0);
+                assert.strictEqual(secret!.protect, expected.protect);
+                const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.namespace === "argocd" && e.inputs.metadata.name === "argocd-secret")!;
+                assert.deepStrictEqual(es.inputs.spec.target, { name: "argocd-secret", creationPolicy: "Merge" });
+                assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "webhook.github.secret", remoteRef: { key: `gitops-${env}/argocd/github-webhook` } }]);
+                assert.ok(es.dependsOn.includes(release(run, "argo-cd").urn));
+                await validateObject(objectOf(es));
+            });
+        });
+
+        describe("External Secrets", () => {
+            it("a ClusterSecretStore `aws-secrets-manager` for Secrets Manager in the region, open to the namespaces that need secrets", async () => {
+                const store = run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore");
+                assert.strictEqual(store.inputs.metadata.name, "aws-secrets-manager");
+                assert.deepStrictEqual(store.inputs.spec.provider, { aws: { service: "SecretsManager", region: "us-east-1" } });
+                assert.deepStrictEqual(store.inputs.spec.conditions, [{ namespaces: ["argocd", "monitoring", "frontend", "backend", "data"] }]);
+                await validateObject(objectOf(store));
+                assert.strictEqual(run.outputs.secretStoreName, "aws-secrets-manager");
+                assert.strictEqual(run.outputs.secretsPrefix, `gitops-${env}/`);
+            });
+
+            it(`${expected.ha ? "two controllers (leader election) and two webhooks with disruption budgets" : "one replica of each component"}; CRDs installed by the chart`, () => {
+                const v = release(run, "external-secrets").inputs.values;
+                assert.strictEqual(v.installCRDs, true);
+                assert.strictEqual(v.replicaCount, expected.ha ? 2 : 1);
+                assert.strictEqual(v.leaderElect, expected.ha);
+                assert.strictEqual(v.webhook.replicaCount, expected.ha ? 2 : 1);
+                assert.strictEqual(v.podDisruptionBudget.enabled, expected.ha);
+            });
+        });
+
+        describe("kube-prometheus-stack", () => {
+            let v: any;
+            before(() => {
+                v = release(run, "kube-prometheus-stack").inputs.values;
+            });
+
+            it(`Prometheus: ${expected.prometheusReplicas} replica(s), ${expected.retention} retention, ${expected.volume ? `a ${expected.volume} gp3 volume each` : "no volume"}`, () => {
+                const spec = v.prometheus.prometheusSpec;
+                assert.strictEqual(spec.replicas, expected.prometheusReplicas);
+                assert.strictEqual(spec.retention, expected.retention);
+                if (expected.volume) {
+                    const claim = spec.storageSpec.volumeClaimTemplate.spec;
+                    assert.strictEqual(claim.storageClassName, "gp3");
+                    assert.strictEqual(claim.resources.requests.storage, expected.volume);
+                } else {
+                    assert.strictEqual(spec.storageSpec, undefined);
+                }
+            });
+
+            it("selects ServiceMonitors, PodMonitors and rules of every namespace, without the release label", () => {
+                const spec = v.prometheus.prometheusSpec;
+                for (const k of ["serviceMonitorSelectorNilUsesHelmValues", "podMonitorSelectorNilUsesHelmValues", "ruleSelectorNilUsesHelmValues", "probeSelectorNilUsesHelmValues", "scrapeConfigSelectorNilUsesHelmValues"]) {
+                    assert.strictEqual(spec[k], false, k);
+                }
+                for (const k of ["serviceMonitorSelector", "serviceMonitorNamespaceSelector", "podMonitorSelector", "podMonitorNamespaceSelector"]) assert.deepStrictEqual(spec[k], {}, k);
+            });
+
+            it("Grafana's admin login comes from Secrets Manager through External Secrets", async () => {
+                assert.deepStrictEqual(v.grafana.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+                assert.strictEqual(v.grafana.adminPassword, undefined);
+                const secret = run.ofType("aws:secretsmanager/secret:Secret").find((s) => s.inputs.name === `gitops-${env}/grafana/admin`);
+                assert.ok(secret);
+                const version = run.ofType("aws:secretsmanager/secretVersion:SecretVersion").find((s) => s.inputs.secretId === secret!.id)!;
+                const password = run.ofType("random:index/randomPassword:RandomPassword").map((p) => p.state.result);
+                assert.ok(isSecret(version.inputs.secretString));
+                const stored = JSON.parse(reveal(version.inputs.secretString));
+                assert.deepStrictEqual(Object.keys(stored).sort(), ["password", "user"]);
+                assert.ok(password.includes(stored.password));
+                const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "grafana-admin")!;
+                assert.strictEqual(es.inputs.metadata.namespace, "monitoring");
+                assert.deepStrictEqual(es.inputs.spec.data, [
+                    { secretKey: "admin-user", remoteRef: { key: `gitops-${env}/grafana/admin`, property: "user" } },
+                    { secretKey: "admin-password", remoteRef: { key: `gitops-${env}/grafana/admin`, property: "password" } },
+                ]);
+                await validateObject(objectOf(es));
+                assert.strictEqual(run.outputs.grafanaUrl, "");
+            });
+
+            it("Alertmanager: Watchdog and InfoInhibitor go nowhere; no PagerDuty receiver without a routing-key secret", () => {
+                const config = v.alertmanager.config;
+                assert.deepStrictEqual(config.receivers, [{ name: "null" }]);
+                assert.deepStrictEqual(config.route.routes.map((r: any) => r.matchers), [['alertname = "Watchdog"'], ['alertname = "InfoInhibitor"']]);
+                assert.deepStrictEqual(v.alertmanager.alertmanagerSpec.secrets, []);
+                assert.strictEqual(v.alertmanager.alertmanagerSpec.replicas, expected.ha ? 2 : 1);
+            });
+
+            it("the EKS control plane and kube-proxy are not scraped; node-exporter runs in its privileged namespace", () => {
+                for (const c of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) assert.strictEqual(v[c].enabled, false, c);
+                assert.strictEqual(v["prometheus-node-exporter"].namespaceOverride, "node-exporter");
+            });
+        });
+
+        describe("Sealed Secrets, metrics-server, cluster-autoscaler", () => {
+            it("Sealed Secrets: kubeseal's controller name, restricted-compliant security contexts", () => {
+                const v = release(run, "sealed-secrets").inputs.values;
+                assert.strictEqual(v.fullnameOverride, "sealed-secrets-controller");
+                assert.strictEqual(v.containerSecurityContext.allowPrivilegeEscalation, false);
+                assert.deepStrictEqual(v.containerSecurityContext.capabilities, { drop: ["ALL"] });
+                assert.deepStrictEqual(v.podSecurityContext.seccompProfile, { type: "RuntimeDefault" });
+            });
+
+            it(`metrics-server: ${expected.ha ? "two replicas with a disruption budget" : "one replica"}`, () => {
+                const v = release(run, "metrics-server").inputs.values;
+                assert.strictEqual(v.replicas, expected.ha ? 2 : 1);
+                assert.strictEqual(v.podDisruptionBudget.enabled, expected.ha);
+            });
+
+            it("cluster-autoscaler: auto-discovers this cluster's node groups, image matching Kubernetes 1.35", () => {
+                const v = release(run, "cluster-autoscaler").inputs.values;
+                assert.strictEqual(v.cloudProvider, "aws");
+                assert.strictEqual(v.awsRegion, "us-east-1");
+                assert.deepStrictEqual(v.autoDiscovery, { clusterName: `gitops-${env}` });
+                assert.deepStrictEqual(v.image, { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: "v1.35.2" });
+                assert.strictEqual(infra.kubernetesVersion, "1.35");
+                assert.strictEqual(v.extraArgs["balance-similar-node-groups"], true);
+            });
+        });
+
+        describe("cluster objects", () => {
+            it(`default StorageClass gp3 on the EBS CSI driver: encrypted, WaitForFirstConsumer, expandable, ${expected.reclaim} on release`, async () => {
+                const sc = run.one("kubernetes:storage.k8s.io/v1:StorageClass");
+                assert.strictEqual(sc.inputs.metadata.name, "gp3");
+                assert.strictEqual(sc.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+                assert.strictEqual(sc.inputs.provisioner, "ebs.csi.aws.com");
+                assert.strictEqual(sc.inputs.parameters.type, "gp3");
+                assert.strictEqual(sc.inputs.parameters.encrypted, "true");
+                assert.strictEqual(sc.inputs.volumeBindingMode, "WaitForFirstConsumer");
+                assert.strictEqual(sc.inputs.allowVolumeExpansion, true);
+                assert.strictEqual(sc.inputs.reclaimPolicy, expected.reclaim);
+                await validateObject(objectOf(sc, "storage.k8s.io/v1", "StorageClass"));
+                assert.strictEqual(run.outputs.storageClassName, "gp3");
+            });
+
+            it("every namespace carries the three Pod Security labels: restricted, except node-exporter (privileged, audited and warned as restricted)", async () => {
+                const namespaces = run.ofType("kubernetes:core/v1:Namespace");
+                const levels = Object.fromEntries(namespaces.map((n) => [n.inputs.metadata.name, n.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]]));
+                assert.deepStrictEqual(levels, {
+                    argocd: "restricted",
+                    "external-secrets": "restricted",
+                    "sealed-secrets": "restricted",
+                    monitoring: "restricted",
+                    "node-exporter": "privileged",
+                    frontend: "restricted",
+                    backend: "restricted",
+                    data: "restricted",
+                });
+                for (const n of namespaces) {
+                    assert.strictEqual(n.inputs.metadata.labels["pod-security.kubernetes.io/audit"], "restricted");
+                    assert.strictEqual(n.inputs.metadata.labels["pod-security.kubernetes.io/warn"], "restricted");
+                    await validateObject(objectOf(n, "v1", "Namespace"));
+                }
+            });
+
+            for (const ns of ["frontend", "backend", "data"]) {
+                it(`${ns}: default-deny ingress and egress, DNS to CoreDNS, scraping from Prometheus only`, async () => {
+                    const policies = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.namespace === ns);
+                    assert.deepStrictEqual(policies.map((p) => p.inputs.metadata.name).sort(), ["allow-dns", "allow-prometheus-scrape", "default-deny"]);
+                    for (const p of policies) await validateObject(objectOf(p, "networking.k8s.io/v1", "NetworkPolicy"));
+                    const deny = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny", ns).inputs.spec;
+                    assert.deepStrictEqual(deny, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+                    const dns = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "allow-dns", ns).inputs.spec;
+                    assert.deepStrictEqual(dns.policyTypes, ["Egress"]);
+                    assert.deepStrictEqual(dns.egress[0].to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }]);
+                    assert.deepStrictEqual(dns.egress[0].ports, [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ]);
+                    const scrape = k8s("kubernetes:networking.k8s.io/v1:NetworkPolicy", "allow-prometheus-scrape", ns).inputs.spec;
+                    assert.deepStrictEqual(scrape.policyTypes, ["Ingress"]);
+                    assert.deepStrictEqual(scrape.ingress[0].from, [
+                        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
+                    ]);
+                });
+
+                it(`${ns}: a resource quota (no LoadBalancer or NodePort Services) and container defaults`, async () => {
+                    const quota = k8s("kubernetes:core/v1:ResourceQuota", "workloads", ns);
+                    assert.strictEqual(quota.inputs.spec.hard["services.loadbalancers"], "0");
+                    assert.strictEqual(quota.inputs.spec.hard["services.nodeports"], "0");
+                    assert.strictEqual(quota.inputs.spec.hard["requests.memory"], env === "staging" ? "1Gi" : "6Gi");
+                    await validateObject(objectOf(quota, "v1", "ResourceQuota"));
+                    const limits = k8s("kubernetes:core/v1:LimitRange", "container-defaults", ns);
+                    const container = limits.inputs.spec.limits[0];
+                    assert.strictEqual(container.type, "Container");
+                    for (const k of ["defaultRequest", "default", "max"]) assert.ok(container[k].cpu && container[k].memory, k);
+                    await validateObject(objectOf(limits, "v1", "LimitRange"));
+                });
+            }
+        });
+
+        describe("AWS: WAF, ALB access logs, alarms", () => {
+            it("a regional WAF ACL: AWS common rule set, known bad inputs, a per-IP rate limit of 2000 per 5 minutes", () => {
+                const acl = run.one("aws:wafv2/webAcl:WebAcl");
+                assert.strictEqual(acl.inputs.scope, "REGIONAL");
+                assert.deepStrictEqual(acl.inputs.defaultAction, { allow: {} });
+                const rules = acl.inputs.rules;
+                assert.deepStrictEqual(
+                    rules.map((r: any) => r.statement.managedRuleGroupStatement?.name ?? "rate"),
+                    ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "rate"],
+                );
+                assert.deepStrictEqual(rules[0].statement.managedRuleGroupStatement.ruleActionOverrides, [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
+                assert.deepStrictEqual(rules[2].statement.rateBasedStatement, { limit: 2000, aggregateKeyType: "IP", evaluationWindowSec: 300 });
+                assert.deepStrictEqual(rules[2].action, { block: {} });
+                assert.strictEqual(run.outputs.wafAclArn, acl.state.arn);
+            });
+
+            it(`ALB access logs: a private, encrypted bucket, written by ELB log delivery only, Intelligent-Tiering then expiry after ${env === "staging" ? 30 : 365} days`, () => {
+                const bucket = run.one("aws:s3/bucket:Bucket");
+                assert.strictEqual(bucket.inputs.bucket, `gitops-${env}-alb-${MOCK_ACCOUNT_ID}-us-east-1`);
+                assert.strictEqual(bucket.protect, expected.protect);
+                assert.strictEqual(bucket.inputs.forceDestroy, !expected.protect);
+                assert.strictEqual(run.outputs.albAccessLogsBucket, bucket.state.bucket);
+                const block = run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
+                assert.deepStrictEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
+                assert.strictEqual(run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+                const rule = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules[0];
+                assert.deepStrictEqual(rule.transitions, [{ days: 0, storageClass: "INTELLIGENT_TIERING" }]);
+                assert.deepStrictEqual(rule.expiration, { days: env === "staging" ? 30 : 365 });
+                const statements = JSON.parse(run.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy).Statement;
+                const writers = statements.filter((s: any) => s.Effect === "Allow");
+                assert.deepStrictEqual(writers.map((s: any) => s.Principal), [{ AWS: "arn:aws:iam::127311923021:root" }, { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }]);
+                for (const s of writers) {
+                    assert.strictEqual(s.Action, "s3:PutObject");
+                    assert.strictEqual(s.Resource, `${bucket.state.arn}/alb/AWSLogs/${MOCK_ACCOUNT_ID}/*`);
+                }
+                assert.ok(statements.some((s: any) => s.Effect === "Deny" && s.Condition.Bool["aws:SecureTransport"] === "false"));
+            });
+
+            it("alarms on node CPU, node memory, node count below the node groups' minimum and failed pods, to one SNS topic", () => {
+                const topic = run.one("aws:sns/topic:Topic");
+                assert.strictEqual(topic.inputs.name, `gitops-${env}-alarms`);
+                assert.strictEqual(run.outputs.alarmTopicArn, topic.state.arn);
+                const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+                const byMetric = Object.fromEntries(alarms.map((a) => [a.inputs.metricName, a.inputs]));
+                assert.deepStrictEqual(Object.keys(byMetric).sort(), ["cluster_node_count", "node_cpu_utilization", "node_memory_utilization", "pod_status_failed"]);
+                for (const a of alarms.map((x) => x.inputs)) {
+                    assert.strictEqual(a.namespace, "ContainerInsights");
+                    assert.deepStrictEqual(a.dimensions, { ClusterName: `gitops-${env}` });
+                    assert.deepStrictEqual(a.alarmActions, [topic.state.arn]);
+                    assert.deepStrictEqual(a.okActions, [topic.state.arn]);
+                }
+                assert.strictEqual(byMetric.cluster_node_count.comparisonOperator, "LessThanThreshold");
+                assert.strictEqual(byMetric.cluster_node_count.threshold, infra.nodeCountMinimum);
+                assert.strictEqual(byMetric.cluster_node_count.treatMissingData, "breaching");
+                assert.strictEqual(byMetric.node_cpu_utilization.threshold, 80);
+                assert.strictEqual(byMetric.pod_status_failed.threshold, 0);
+                assert.strictEqual(run.ofType("aws:sns/topicSubscription:TopicSubscription").length, 0, "no subscription unless set");
+            });
+
+            it("every AWS resource goes through the provider with the standard tags of infra's project", () => {
+                const provider = run.one("pulumi:providers:aws");
+                assert.deepStrictEqual(JSON.parse(provider.inputs.defaultTags), { tags: { Environment: env, Project: "gitops", ManagedBy: "pulumi" } });
+                assert.strictEqual(provider.inputs.region, "us-east-1");
+                for (const r of run.resources.filter((r) => r.custom && r.type.startsWith("aws:"))) {
+                    assert.ok(r.provider?.startsWith(provider.urn), `${r.type} ${r.name} uses ${r.provider}`);
+                }
+            });
+        });
+
+        describe("outputs", () => {
+            it("exports exactly the contract, nothing secret", () => {
+                assert.deepStrictEqual(Object.keys(run.outputs).sort(), [...PLATFORM_OUTPUT_NAMES].sort());
+                for (const name of PLATFORM_OUTPUT_NAMES) assert.notStrictEqual(run.outputs[name], undefined, name);
+                assert.deepStrictEqual(run.secretOutputs, []);
+            });
+
+            it("the values apps reads", () => {
+                const o = run.outputs;
+                assert.strictEqual(o.environment, env);
+                assert.strictEqual(o.argocdNamespace, "argocd");
+                assert.strictEqual(o.ingressClass, "alb");
+                assert.strictEqual(o.albGroupName, `gitops-${env}`);
+                assert.strictEqual(o.certificateArn, "");
+                assert.deepStrictEqual(o.workloadNamespaces, ["frontend", "backend", "data"]);
+            });
+        });
+    });
+}
+
+describe("platform pins", () => {
+    it("a cluster-autoscaler image for every Kubernetes version infra accepts", () => {
+        assert.deepStrictEqual(Object.keys(IMAGE_TAGS).sort(), Object.keys(KUBERNETES_VERSIONS).sort());
+        for (const [minor, tag] of Object.entries(IMAGE_TAGS)) assert.match(tag, new RegExp(`^v${minor.replace(".", "\\.")}\\.\\d+$`));
+    });
+});
+
