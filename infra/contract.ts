@@ -4,6 +4,8 @@
  */
 export interface InfraOutputs {
     environment: string;
+    /** The project name (`infra:project`), the Project tag of every resource. */
+    project: string;
     /** `<project>-<environment>`: the prefix of every resource name. */
     namePrefix: string;
     region: string;
@@ -39,6 +41,7 @@ export interface InfraOutputs {
 
 export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
     "environment",
+    "project",
     "namePrefix",
     "region",
     "accountId",

@@ -106,6 +106,7 @@ const ci = new GithubCi(
 
 const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     environment,
+    project: settings.project,
     namePrefix: prefix,
     region: settings.region,
     accountId: aws.getCallerIdentityOutput({}, { provider }).accountId,

@@ -36,10 +36,9 @@ const secretsPrefix = pulumi.interpolate`${prefix}/`;
 const versions = settings.chartVersions;
 
 // Every AWS resource goes through this provider: the tags of infra's project, and the region of the settings file.
-const project = prefix.apply((p) => p.slice(0, p.length - environment.length - 1));
 const awsProvider = new aws.Provider("aws", {
     region: settings.region as aws.Region,
-    defaultTags: { tags: project.apply((p) => standardTags(environment, p, settings.tags)) },
+    defaultTags: { tags: infra.project.apply((p) => standardTags(environment, p, settings.tags)) },
 });
 const k8sProvider = new k8s.Provider("k8s", { kubeconfig: infra.kubeconfig, enableServerSideApply: true });
 const opts = { providers: { aws: awsProvider, kubernetes: k8sProvider } };
