@@ -1,0 +1,114 @@
+/**
+ * The EKS control plane and its nodes: Kubernetes secrets encrypted with a customer-managed KMS key, the
+ * control-plane logs that say who did what, a public API endpoint only for listed CIDRs, and IMDSv2 on every
+ * launch template. Checked on the plain aws:eks/cluster:Cluster (what @pulumi/eks creates) and on the
+ * eks:index:Cluster component inputs, which carry the same facts.
+ */
+import { ResourceValidationPolicy } from "@pulumi/policy";
+import { asBool, asList, describeResource, isNonEmptyString, listText, Props, validateTypes } from "./common";
+
+const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+const EKS_COMPONENT = "eks:index:Cluster";
+
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+export const eksSecretsEncryption: ResourceValidationPolicy = {
+    name: "eks-secrets-encryption",
+    description:
+        "EKS clusters encrypt Kubernetes secrets with a customer-managed KMS key (envelope encryption): the key's policy and CloudTrail then control and record who can decrypt them.",
+    enforcementLevel: "mandatory",
+    validateResource: validateTypes([EKS_CLUSTER, EKS_COMPONENT], (props, args, report) => {
+        const subject = describeResource(args.type, args.name);
+        if (args.type === EKS_COMPONENT) {
+            if (!isNonEmptyString(props.encryptionConfigKeyArn)) {
+                report(`${subject}: encryptionConfigKeyArn is not set, so Kubernetes secrets are not encrypted with your KMS key. Fix: set encryptionConfigKeyArn to the ARN of a KMS key with rotation on.`);
+            }
+            return;
+        }
+        // aws.eks.Cluster: encryptionConfig { provider: { keyArn }, resources: ["secrets"] } (an object; a list in old providers).
+        const config: Props | undefined = asList(props.encryptionConfig)[0];
+        const resources = asList<string>(config?.resources);
+        if (!resources.includes("secrets") || !isNonEmptyString(config?.provider?.keyArn)) {
+            const actual = config === undefined ? "not set" : `resources ${listText(resources)} with key ${JSON.stringify(config.provider?.keyArn)}`;
+            report(`${subject}: encryptionConfig is ${actual}, so Kubernetes secrets are not encrypted with your KMS key. Fix: set encryptionConfig to { provider: { keyArn: <KMS key ARN> }, resources: ["secrets"] }.`);
+        }
+    }),
+};
+
+export interface ControlPlaneLoggingConfig {
+    requiredLogTypes: string[];
+}
+
+export const eksControlPlaneLogging: ResourceValidationPolicy = {
+    name: "eks-control-plane-logging",
+    description:
+        "EKS clusters send the control-plane logs that answer who did what (api, audit, authenticator by default) to CloudWatch Logs; without them an incident cannot be reconstructed.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            requiredLogTypes: {
+                type: "array",
+                items: { type: "string", enum: CONTROL_PLANE_LOG_TYPES },
+                uniqueItems: true,
+                minItems: 1,
+                default: ["api", "audit", "authenticator"],
+                description: "Control-plane log types every cluster must enable.",
+            },
+        },
+    },
+    validateResource: validateTypes([EKS_CLUSTER, EKS_COMPONENT], (props, args, report) => {
+        const required = args.getConfig<ControlPlaneLoggingConfig>().requiredLogTypes;
+        const enabled = asList<string>(props.enabledClusterLogTypes);
+        const missing = required.filter((t) => !enabled.includes(t));
+        if (missing.length > 0) {
+            report(
+                `${describeResource(args.type, args.name)}: enabledClusterLogTypes (${listText(enabled)}) lacks ${listText(missing)}. ` +
+                    `Fix: add ${listText(missing)} to enabledClusterLogTypes.`,
+            );
+        }
+    }),
+};
+
+/** True for a CIDR that covers every address (0.0.0.0/0, ::/0). */
+export function isOpenCidr(cidr: unknown): boolean {
+    return typeof cidr === "string" && /\/0$/.test(cidr.trim());
+}
+
+export const eksPublicEndpointRestricted: ResourceValidationPolicy = {
+    name: "eks-public-endpoint-restricted",
+    description:
+        "An EKS API endpoint that is public accepts connections only from listed CIDRs, never 0.0.0.0/0 (the default of both EKS and @pulumi/eks when no CIDRs are given): " +
+        "the API server is then not a target for the whole internet.",
+    enforcementLevel: "mandatory",
+    validateResource: validateTypes([EKS_CLUSTER, EKS_COMPONENT], (props, args, report) => {
+        const vpc: Props = args.type === EKS_COMPONENT ? props : props.vpcConfig ?? {};
+        const prefix = args.type === EKS_COMPONENT ? "" : "vpcConfig.";
+        // Both default to a public endpoint.
+        if (asBool(vpc.endpointPublicAccess) === false) return;
+        const cidrs = asList<string>(vpc.publicAccessCidrs);
+        const open = cidrs.filter(isOpenCidr);
+        if (cidrs.length === 0 || open.length > 0) {
+            const actual = cidrs.length === 0 ? "not set (the default is 0.0.0.0/0)" : `${listText(cidrs)}, which includes ${listText(open)}`;
+            report(
+                `${describeResource(args.type, args.name)}: the public API endpoint is open to the internet: ${prefix}publicAccessCidrs is ${actual}. ` +
+                    `Fix: set ${prefix}publicAccessCidrs to the CIDRs you administer the cluster from, or set ${prefix}endpointPublicAccess to false.`,
+            );
+        }
+    }),
+};
+
+export const imdsv2Required: ResourceValidationPolicy = {
+    name: "imdsv2-required",
+    description:
+        "Launch templates and instances require IMDSv2 session tokens (metadataOptions.httpTokens \"required\"), or turn the metadata endpoint off: " +
+        "IMDSv1 lets any SSRF bug read the node role's credentials.",
+    enforcementLevel: "mandatory",
+    validateResource: validateTypes(["aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"], (props, args, report) => {
+        const metadata: Props = props.metadataOptions ?? {};
+        if (metadata.httpEndpoint === "disabled" || metadata.httpTokens === "required") return;
+        const actual = metadata.httpTokens === undefined ? "not set (IMDSv1 stays allowed)" : JSON.stringify(metadata.httpTokens);
+        report(`${describeResource(args.type, args.name)}: metadataOptions.httpTokens is ${actual}. Fix: set metadataOptions.httpTokens to "required".`);
+    }),
+};
+
+export const CLUSTER_POLICIES = [eksSecretsEncryption, eksControlPlaneLogging, eksPublicEndpointRestricted, imdsv2Required];

@@ -1,0 +1,134 @@
+/**
+ * Helpers shared by the policy modules: how a validation picks its resource types, how checks survive values
+ * that are unknown during preview, how messages name a resource, and how the odd shapes of provider inputs
+ * (string booleans, JSON strings, one-or-many lists) are read. The pack depends on @pulumi/policy only, so
+ * resource types are plain strings here, not SDK classes.
+ */
+import { ResourceValidation, ResourceValidationArgs, ReportViolation, UnknownValueError } from "@pulumi/policy";
+
+export type Props = Record<string, any>;
+
+export const ENVIRONMENTS = ["staging", "production"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** The `environment` setting of the policies whose rule differs per environment (set by policies/config/<env>.json). */
+export const ENVIRONMENT_SETTING = {
+    type: "string" as const,
+    enum: [...ENVIRONMENTS],
+    description: "The environment the stack belongs to; policies/config/<environment>.json sets it.",
+};
+
+/** A list-of-strings setting with a default. */
+export function stringListSetting(description: string, defaults: readonly string[]) {
+    return {
+        type: "array" as const,
+        items: { type: "string" as const, minLength: 1 },
+        uniqueItems: true,
+        description,
+        default: [...defaults],
+    };
+}
+
+/** How every message names a resource: its type and its Pulumi name. */
+export function describeResource(type: string, name: string): string {
+    return `${type} "${name}"`;
+}
+
+/**
+ * Runs the independent checks of one validation. A check that reads a value unknown during preview stops at
+ * that value; the other checks still run and report. At the end the first unknown is rethrown, so the engine
+ * reports which value it could not check (an advisory "can't run policy during preview" message) instead of
+ * the policy crashing or silently passing. During `pulumi up` the same inputs are known and checked.
+ */
+export class Checks {
+    private unknown?: UnknownValueError;
+
+    run(check: () => void): void {
+        try {
+            check();
+        } catch (error) {
+            if (!(error instanceof UnknownValueError)) throw error;
+            this.unknown ??= error;
+        }
+    }
+
+    /** Runs `check` for every element of a list; an unknown list or element skips only what it covers. */
+    each<T>(read: () => T[] | undefined, check: (item: T, index: number) => void): void {
+        this.run(() => {
+            const items = read();
+            if (items === undefined || items === null) return;
+            const list = asList(items) as T[];
+            for (let i = 0; i < list.length; i++) this.run(() => check(list[i], i));
+        });
+    }
+
+    finish(): void {
+        if (this.unknown) throw this.unknown;
+    }
+}
+
+/** Runs `body` with a {@link Checks} and finishes it. */
+export function checking(body: (checks: Checks) => void): void {
+    const checks = new Checks();
+    checks.run(() => body(checks));
+    checks.finish();
+}
+
+export type TypedValidation = (props: Props, args: ResourceValidationArgs, report: ReportViolation, checks: Checks) => void;
+
+/**
+ * A resource validation for the listed types. Other types are reported not applicable (what the engine does
+ * itself for a single-type validation, whose type it reads from `__pulumiType`).
+ */
+export function validateTypes(types: readonly string[], validate: TypedValidation): ResourceValidation {
+    const validation: ResourceValidation & { __pulumiType?: string } = (args, report) => {
+        if (!types.includes(args.type)) {
+            args.notApplicable(`applies to ${types.join(", ")}`);
+        }
+        checking((checks) => validate(args.props, args, report, checks));
+    };
+    if (types.length === 1) validation.__pulumiType = types[0];
+    return validation;
+}
+
+/** Provider booleans: `true`/`false`, and the strings "true"/"false" of LaunchTemplate (where "false" is truthy). */
+export function asBool(value: unknown): boolean | undefined {
+    if (typeof value === "boolean") return value;
+    if (typeof value === "string") {
+        const v = value.trim().toLowerCase();
+        if (v === "true") return true;
+        if (v === "false") return false;
+    }
+    return undefined;
+}
+
+/** A value that may be one item or a list, as a list (`undefined` is the empty list). */
+export function asList<T>(value: T | T[] | undefined | null): T[] {
+    if (value === undefined || value === null) return [];
+    return Array.isArray(value) ? value : [value];
+}
+
+/** A JSON document given as a string (most providers) or as an object; undefined when it does not parse. */
+export function parseJson(value: unknown): any {
+    if (typeof value !== "string") return value ?? undefined;
+    try {
+        return JSON.parse(value);
+    } catch {
+        return undefined;
+    }
+}
+
+export function isNonEmptyString(value: unknown): value is string {
+    return typeof value === "string" && value.trim().length > 0;
+}
+
+/** `a, b, c` for messages. */
+export function listText(values: readonly unknown[]): string {
+    return values.length === 0 ? "(none)" : values.map((v) => String(v)).join(", ");
+}
+
+/** A Kubernetes object's name: metadata.name, or the Pulumi name when the provider generates it. */
+export function kubernetesName(props: Props, fallback: string): string {
+    const name = props.metadata?.name;
+    return isNonEmptyString(name) ? name : fallback;
+}

@@ -1,0 +1,300 @@
+/**
+ * The offline runner: runs the pack over recorded resources the way the engine does during a preview, with
+ * no Pulumi CLI and no pack server. Used by the tests and by `npm run plan`.
+ *
+ *   const config = loadPackConfig("staging");                 // policies/config/staging.json
+ *   const report = await runPack(graph.resources, config);    // resources as the mock kit records them
+ *   report.mandatory                                          // violations that would block `pulumi up`
+ *   console.log(formatReport(report));
+ *
+ * As the engine does, resource policies see each resource's `inputs` (with its provider resolved from the
+ * `urn::id` reference), stack policies see every resource's `state` (inputs and outputs; `id` included for
+ * custom resources, as bridged providers return it), every value goes through unknownCheckingProxy (so a
+ * value unknown during preview skips the check that reads it and is listed in `skipped`), and the config
+ * file is reconciled with each policy's configSchema (see pack-config.ts).
+ */
+import {
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+    UnknownValueError,
+    unknownCheckingProxy,
+} from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
+import { ALL_POLICIES, PackPolicy } from "./all";
+import { loadPackConfig, PackConfig, resolvePackConfig, ResolvedPolicyConfig } from "./pack-config";
+
+export { loadPackConfig, PackConfig };
+
+/** One resource of a stack: the mock kit's RecordedResource satisfies it. */
+export interface OfflineResource {
+    type: string;
+    name: string;
+    /** What the program passed (what resource policies validate). */
+    inputs: Record<string, any>;
+    /** Inputs and outputs (what stack policies validate); defaults to `inputs`. */
+    state?: Record<string, any>;
+    id?: string;
+    /** False for components (local or remote); stack policies then get no `id` in the state. Default true. */
+    custom?: boolean;
+    /** Provider reference `urn::id` (resolved to the recorded `pulumi:providers:*` resource). */
+    provider?: string;
+    urn?: string;
+    parent?: string;
+    protect?: boolean;
+    ignoreChanges?: string[];
+    dependsOn?: string[];
+}
+
+export type ReportedLevel = "advisory" | "mandatory";
+
+export interface PolicyViolation {
+    policyName: string;
+    enforcementLevel: ReportedLevel;
+    /** The resource in violation; undefined for a stack-wide violation. */
+    resourceType?: string;
+    resourceName?: string;
+    urn?: string;
+    message: string;
+}
+
+/** A check a policy could not run because a value is unknown (the CLI shows these as advisory messages). */
+export interface SkippedCheck {
+    policyName: string;
+    resourceType?: string;
+    resourceName?: string;
+    urn?: string;
+    message: string;
+}
+
+export interface PolicyReport {
+    violations: PolicyViolation[];
+    mandatory: PolicyViolation[];
+    advisory: PolicyViolation[];
+    skipped: SkippedCheck[];
+    /** Policy name -> resources it applied to (stack policies: 1 when they ran). Disabled policies are absent. */
+    evaluated: Record<string, number>;
+}
+
+export interface RunPackOptions {
+    /** The policies to run (default: the whole pack). */
+    policies?: readonly PackPolicy[];
+    /** Used to build URNs of resources that have none. */
+    stack?: string;
+    project?: string;
+    stackTags?: Record<string, string>;
+    /** Where the config came from, for error messages. */
+    configSource?: string;
+}
+
+/** What `args.notApplicable()` throws; the runner counts the policy as not applying to the resource. */
+export class NotApplicableError extends Error {
+    constructor(readonly reason?: string) {
+        super(reason ?? "not applicable");
+    }
+}
+
+const throwNotApplicable = (reason?: string): never => {
+    throw new NotApplicableError(reason);
+};
+
+/** The engine's marker for a value unknown during preview (unknownCheckingProxy treats it as unknown). */
+export const PREVIEW_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Turns values as the mocks record them into what a policy receives: preview unknowns become the engine's
+ * unknown marker, secrets are unwrapped, and live resource references (which the engine would send as ids)
+ * become unknown, since offline they have no value.
+ */
+export function toPolicyValue(value: unknown): any {
+    if (pulumi.isUnknown(value) || pulumi.Resource.isInstance(value)) return PREVIEW_UNKNOWN;
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(toPolicyValue);
+    if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) return value;
+    const v = value as Record<string, unknown>;
+    if (v[SIG_KEY] === SECRET_SIG) return toPolicyValue(v.value);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(v)) {
+        if (item !== undefined) out[key] = toPolicyValue(item);
+    }
+    return out;
+}
+
+/** Values as a policy sees them: converted by {@link toPolicyValue}, behind unknownCheckingProxy. */
+export function policyProps(values: Record<string, unknown>): Record<string, any> {
+    return unknownCheckingProxy(toPolicyValue(values));
+}
+
+function urnOf(r: OfflineResource, options: RunPackOptions): string {
+    return r.urn ?? `urn:pulumi:${options.stack ?? "stack"}::${options.project ?? "project"}::${r.type}::${r.name}`;
+}
+
+function optionsOf(r: OfflineResource): PolicyResourceOptions {
+    return {
+        protect: r.protect ?? false,
+        ignoreChanges: r.ignoreChanges ?? [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        ...(r.parent ? { parent: r.parent } : {}),
+    };
+}
+
+function isTypeOf(type: string, resourceClass: any): boolean {
+    const pulumiType = resourceClass?.__pulumiType;
+    if (typeof pulumiType === "string" && pulumiType.length > 0) return type === pulumiType;
+    return typeof resourceClass?.isInstance === "function" && resourceClass.isInstance({ __pulumiType: type }) === true;
+}
+
+/** Finds the `pulumi:providers:*` resource a `urn::id` reference points at. */
+function providerOf(r: OfflineResource, byUrn: Map<string, OfflineResource>, options: RunPackOptions): PolicyProviderResource | undefined {
+    if (!r.provider) return undefined;
+    const cut = r.provider.lastIndexOf("::");
+    const provider = byUrn.get(cut > 0 ? r.provider.slice(0, cut) : r.provider);
+    if (!provider) return undefined;
+    return { type: provider.type, name: provider.name, urn: urnOf(provider, options), props: policyProps(provider.inputs) };
+}
+
+/** The arguments the engine passes to a resource validation (exported for the tests' helpers). */
+export function resourceValidationArgs(
+    r: OfflineResource,
+    config: Record<string, unknown>,
+    provider?: PolicyProviderResource,
+    options: RunPackOptions = {},
+): ResourceValidationArgs {
+    const props = policyProps(r.inputs);
+    const args: ResourceValidationArgs = {
+        type: r.type,
+        props,
+        urn: urnOf(r, options),
+        name: r.name,
+        opts: optionsOf(r),
+        stackTags: new Map(Object.entries(options.stackTags ?? {})),
+        isType: (cls) => isTypeOf(r.type, cls),
+        asType: (cls: any) => (isTypeOf(r.type, cls) ? (props as any) : undefined),
+        getConfig: <T extends object>() => structuredClone(config) as T,
+        notApplicable: throwNotApplicable,
+    };
+    if (provider) args.provider = provider;
+    return args;
+}
+
+/** The arguments the engine passes to a stack validation: every resource's state, with parents and dependencies linked. */
+export function stackValidationArgs(resources: readonly OfflineResource[], config: Record<string, unknown>, options: RunPackOptions = {}): StackValidationArgs {
+    const byUrn = new Map(resources.map((r) => [urnOf(r, options), r]));
+    const policyResources = resources.map((r): PolicyResource => {
+        const state: Record<string, unknown> = { ...(r.state ?? r.inputs) };
+        if (r.custom !== false && r.id && state.id === undefined) state.id = r.id;
+        const props = policyProps(state);
+        const resource: PolicyResource = {
+            type: r.type,
+            props,
+            urn: urnOf(r, options),
+            name: r.name,
+            opts: optionsOf(r),
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (cls) => isTypeOf(r.type, cls),
+            asType: (cls: any) => (isTypeOf(r.type, cls) ? (props as any) : undefined),
+        };
+        const provider = providerOf(r, byUrn, options);
+        if (provider) resource.provider = provider;
+        return resource;
+    });
+    const policyByUrn = new Map(policyResources.map((p) => [p.urn, p]));
+    resources.forEach((r, i) => {
+        if (r.parent && policyByUrn.has(r.parent)) policyResources[i].parent = policyByUrn.get(r.parent);
+        policyResources[i].dependencies = (r.dependsOn ?? []).map((u) => policyByUrn.get(u)).filter((d): d is PolicyResource => d !== undefined);
+    });
+    return {
+        resources: policyResources,
+        stackTags: new Map(Object.entries(options.stackTags ?? {})),
+        getConfig: <T extends object>() => structuredClone(config) as T,
+        notApplicable: throwNotApplicable,
+    };
+}
+
+function isStackPolicy(p: PackPolicy): p is StackValidationPolicy {
+    return typeof (p as StackValidationPolicy).validateStack === "function";
+}
+
+/**
+ * Runs the pack (or `options.policies`) over a stack's resources with a config in the --policy-pack-config
+ * format. Rejects with a PackConfigError when the config does not fit the pack.
+ */
+export async function runPack(resources: readonly OfflineResource[], config: PackConfig, options: RunPackOptions = {}): Promise<PolicyReport> {
+    const policies = options.policies ?? ALL_POLICIES;
+    const resolved = resolvePackConfig(policies, config, options.configSource);
+    const byUrn = new Map(resources.map((r) => [urnOf(r, options), r]));
+    const report: PolicyReport = { violations: [], mandatory: [], advisory: [], skipped: [], evaluated: {} };
+
+    for (const policy of policies) {
+        const { enforcementLevel, properties } = resolved.get(policy.name) as ResolvedPolicyConfig;
+        if (enforcementLevel === "disabled") continue;
+        // As the engine does: a remediation policy that still finds a violation reports it as mandatory.
+        const level: ReportedLevel = enforcementLevel === "advisory" ? "advisory" : "mandatory";
+        report.evaluated[policy.name] = 0;
+        const record = (message: string, r?: OfflineResource, urn?: string) => {
+            const v: PolicyViolation = { policyName: policy.name, enforcementLevel: level, message, ...(r ? { resourceType: r.type, resourceName: r.name } : {}), ...(urn ? { urn } : {}) };
+            report.violations.push(v);
+            report[level].push(v);
+        };
+        const skip = (error: UnknownValueError, r?: OfflineResource) =>
+            report.skipped.push({ policyName: policy.name, message: error.message, ...(r ? { resourceType: r.type, resourceName: r.name, urn: urnOf(r, options) } : {}) });
+
+        if (isStackPolicy(policy)) {
+            const args = stackValidationArgs(resources, properties, options);
+            const applied = await runValidation(() => policy.validateStack(args, (message, urn) => record(message, urn ? byUrn.get(urn) : undefined, urn)), (e) => skip(e));
+            if (applied) report.evaluated[policy.name] = 1;
+            continue;
+        }
+        const validations = asValidations(policy);
+        for (const r of resources) {
+            const urn = urnOf(r, options);
+            let applied = false;
+            for (const validate of validations) {
+                const args = resourceValidationArgs(r, properties, providerOf(r, byUrn, options), options);
+                applied = (await runValidation(() => validate(args, (message) => record(message, r, urn)), (e) => skip(e, r))) || applied;
+            }
+            if (applied) report.evaluated[policy.name]++;
+        }
+    }
+    return report;
+}
+
+function asValidations(policy: ResourceValidationPolicy) {
+    const v = policy.validateResource;
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Runs one validation; false when it was not applicable. Unknown values are recorded, anything else propagates. */
+async function runValidation(run: () => void | Promise<void>, onUnknown: (e: UnknownValueError) => void): Promise<boolean> {
+    try {
+        await run();
+        return true;
+    } catch (error) {
+        if (error instanceof NotApplicableError) return false;
+        if (error instanceof UnknownValueError) {
+            onUnknown(error);
+            return true;
+        }
+        throw error;
+    }
+}
+
+/** A readable summary: one line per violation and skipped check. */
+export function formatReport(report: PolicyReport): string {
+    const where = (x: { resourceType?: string; resourceName?: string }) => (x.resourceType ? `${x.resourceType} "${x.resourceName}"` : "(stack)");
+    const lines = [
+        `${report.mandatory.length} mandatory, ${report.advisory.length} advisory violation(s); ${report.skipped.length} check(s) skipped on unknown values`,
+        ...report.violations.map((v) => `  [${v.enforcementLevel}] ${v.policyName} ${where(v)}: ${v.message}`),
+        ...report.skipped.map((s) => `  [skipped] ${s.policyName} ${where(s)}: ${s.message}`),
+    ];
+    return lines.join("\n");
+}

@@ -1,0 +1,109 @@
+import * as assert from "assert";
+import { eksControlPlaneLogging as logging, eksPublicEndpointRestricted as endpoint, eksSecretsEncryption as secrets, imdsv2Required as imds } from "../../policies/cluster";
+import { EKS_CLUSTER, EKS_COMPONENT, eksCluster, eksComponent, LAUNCH_TEMPLATE, launchTemplate } from "./fixtures";
+import {
+    assertHasResourceViolation,
+    assertNoResourceViolations,
+    assertNotApplicable,
+    assertSkipsUnknown,
+    assertViolationCount,
+    createResourceValidationArgs,
+    Props,
+    UNKNOWN,
+    withValue,
+} from "./util";
+import { PackPolicy } from "../../policies/all";
+
+const args = (policy: PackPolicy, type: string, props: Props, config: Record<string, unknown> = {}) => createResourceValidationArgs(policy, type, props, { name: "cluster", config });
+
+describe("policy eks-secrets-encryption", () => {
+    it("passes the component with encryptionConfigKeyArn and the plain cluster with a secrets encryptionConfig", async () => {
+        await assertNoResourceViolations(secrets, args(secrets, EKS_COMPONENT, eksComponent()));
+        await assertNoResourceViolations(secrets, args(secrets, EKS_CLUSTER, eksCluster()));
+        await assertNoResourceViolations(secrets, args(secrets, EKS_CLUSTER, { ...eksCluster(), encryptionConfig: [eksCluster().encryptionConfig] }));
+    });
+
+    it("reports a component without a key, and a cluster without encryptionConfig or without secrets in it", async () => {
+        const [v] = await assertViolationCount(secrets, args(secrets, EKS_COMPONENT, withValue(eksComponent(), "encryptionConfigKeyArn", undefined)), 1);
+        assert.strictEqual(
+            v.message,
+            'eks:index:Cluster "cluster": encryptionConfigKeyArn is not set, so Kubernetes secrets are not encrypted with your KMS key. Fix: set encryptionConfigKeyArn to the ARN of a KMS key with rotation on.',
+        );
+        await assertHasResourceViolation(secrets, args(secrets, EKS_CLUSTER, withValue(eksCluster(), "encryptionConfig", undefined)), "encryptionConfig is not set");
+        await assertHasResourceViolation(secrets, args(secrets, EKS_CLUSTER, withValue(eksCluster(), "encryptionConfig.resources", [])), 'encryptionConfig is resources (none) with key "arn:aws:kms');
+    });
+
+    it("an unknown key ARN is skipped", async () => {
+        assert.strictEqual((await assertSkipsUnknown(secrets, args(secrets, EKS_COMPONENT, { ...eksComponent(), encryptionConfigKeyArn: UNKNOWN }))).length, 0);
+    });
+
+    it("does not apply to other types", async () => {
+        await assertNotApplicable(secrets, args(secrets, "aws:eks/nodeGroup:NodeGroup", {}));
+    });
+});
+
+describe("policy eks-control-plane-logging", () => {
+    it("passes clusters that log api, audit and authenticator", async () => {
+        await assertNoResourceViolations(logging, args(logging, EKS_COMPONENT, eksComponent()));
+        await assertNoResourceViolations(logging, args(logging, EKS_CLUSTER, eksCluster()));
+    });
+
+    it("reports the missing log types, audit first among them", async () => {
+        const [v] = await assertViolationCount(logging, args(logging, EKS_CLUSTER, { ...eksCluster(), enabledClusterLogTypes: ["api"] }), 1);
+        assert.strictEqual(v.message, 'aws:eks/cluster:Cluster "cluster": enabledClusterLogTypes (api) lacks audit, authenticator. Fix: add audit, authenticator to enabledClusterLogTypes.');
+        await assertHasResourceViolation(logging, args(logging, EKS_COMPONENT, withValue(eksComponent(), "enabledClusterLogTypes", undefined)), "enabledClusterLogTypes ((none)) lacks api, audit, authenticator");
+    });
+
+    it("the required types are a setting (validated against EKS's log types)", async () => {
+        await assertHasResourceViolation(logging, args(logging, EKS_CLUSTER, eksCluster(), { requiredLogTypes: ["audit", "scheduler"] }), "lacks scheduler");
+        assert.throws(() => args(logging, EKS_CLUSTER, eksCluster(), { requiredLogTypes: ["audits"] }), /eks-control-plane-logging\.requiredLogTypes\[0\] = "audits": allowed one of "api", "audit"/);
+    });
+
+    it("unknown log types are skipped", async () => {
+        assert.strictEqual((await assertSkipsUnknown(logging, args(logging, EKS_CLUSTER, { ...eksCluster(), enabledClusterLogTypes: UNKNOWN }))).length, 0);
+    });
+});
+
+describe("policy eks-public-endpoint-restricted", () => {
+    it("passes a public endpoint limited to listed CIDRs, and a private-only endpoint", async () => {
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, eksComponent()));
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_CLUSTER, eksCluster()));
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), endpointPublicAccess: false, publicAccessCidrs: undefined }));
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_CLUSTER, withValue(eksCluster(), "vpcConfig.endpointPublicAccess", false)));
+    });
+
+    it("reports 0.0.0.0/0 (or ::/0), and a public endpoint without CIDRs (both default to open)", async () => {
+        const [v] = await assertViolationCount(endpoint, args(endpoint, EKS_CLUSTER, withValue(eksCluster(), "vpcConfig.publicAccessCidrs", ["203.0.113.0/24", "0.0.0.0/0"])), 1);
+        assert.strictEqual(
+            v.message,
+            'aws:eks/cluster:Cluster "cluster": the public API endpoint is open to the internet: vpcConfig.publicAccessCidrs is 203.0.113.0/24, 0.0.0.0/0, which includes 0.0.0.0/0. ' +
+                "Fix: set vpcConfig.publicAccessCidrs to the CIDRs you administer the cluster from, or set vpcConfig.endpointPublicAccess to false.",
+        );
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["::/0"] }), "which includes ::/0");
+        // @pulumi/eks: endpointPublicAccess defaults to true and publicAccessCidrs to 0.0.0.0/0.
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { name: "c" }), "publicAccessCidrs is not set (the default is 0.0.0.0/0)");
+    });
+
+    it("unknown CIDRs are skipped", async () => {
+        assert.strictEqual((await assertSkipsUnknown(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: UNKNOWN }))).length, 0);
+    });
+});
+
+describe("policy imdsv2-required", () => {
+    it("passes the project's launch template and one with the endpoint turned off", async () => {
+        await assertNoResourceViolations(imds, args(imds, LAUNCH_TEMPLATE, launchTemplate()));
+        await assertNoResourceViolations(imds, args(imds, LAUNCH_TEMPLATE, { metadataOptions: { httpEndpoint: "disabled" } }));
+        await assertNoResourceViolations(imds, args(imds, "aws:ec2/instance:Instance", { metadataOptions: { httpTokens: "required" } }));
+    });
+
+    it("reports optional tokens and no metadata options at all", async () => {
+        const [v] = await assertViolationCount(imds, args(imds, LAUNCH_TEMPLATE, withValue(launchTemplate(), "metadataOptions.httpTokens", "optional")), 1);
+        assert.strictEqual(v.message, 'aws:ec2/launchTemplate:LaunchTemplate "cluster": metadataOptions.httpTokens is "optional". Fix: set metadataOptions.httpTokens to "required".');
+        await assertHasResourceViolation(imds, args(imds, LAUNCH_TEMPLATE, withValue(launchTemplate(), "metadataOptions", undefined)), "is not set (IMDSv1 stays allowed)");
+        await assertHasResourceViolation(imds, args(imds, "aws:ec2/instance:Instance", { instanceType: "t3.small" }), "metadataOptions.httpTokens is not set");
+    });
+
+    it("unknown metadata options are skipped", async () => {
+        assert.strictEqual((await assertSkipsUnknown(imds, args(imds, LAUNCH_TEMPLATE, { metadataOptions: UNKNOWN }))).length, 0);
+    });
+});

@@ -1,0 +1,98 @@
+/**
+ * Compliant inputs of the resource types the policies read, shaped as the programs (and the components'
+ * children in real previews) register them. Each spec breaks one property at a time.
+ */
+import { Props } from "./util";
+
+export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+export const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+export const EKS_COMPONENT = "eks:index:Cluster";
+export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+export const ROLE = "aws:iam/role:Role";
+
+/** As infra/node-groups.ts registers it: LaunchTemplate booleans are strings. */
+export function launchTemplate(): Props {
+    return {
+        description: "Nodes: gp3 encrypted root, IMDSv2, private only",
+        updateDefaultVersion: true,
+        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 20, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", deleteOnTermination: "true", securityGroups: ["sg-0123456789abcdef0"] }],
+        monitoring: { enabled: false },
+    };
+}
+
+export function nodeGroup(instanceTypes = ["t3.small"]): Props {
+    return {
+        clusterName: "gitops-staging",
+        nodeGroupName: "gitops-staging-general-1",
+        nodeRoleArn: "arn:aws:iam::123456789012:role/nodes",
+        subnetIds: ["subnet-prv0"],
+        amiType: "AL2023_x86_64_STANDARD",
+        capacityType: "ON_DEMAND",
+        instanceTypes,
+        scalingConfig: { minSize: 1, desiredSize: 2, maxSize: 3 },
+        launchTemplate: { id: "lt-0123", version: "1" },
+    };
+}
+
+/** eks:index:Cluster inputs as infra/cluster.ts passes them. */
+export function eksComponent(): Props {
+    return {
+        name: "gitops-staging",
+        version: "1.35",
+        vpcId: "vpc-1",
+        privateSubnetIds: ["subnet-prv0", "subnet-prv1"],
+        publicSubnetIds: ["subnet-pub0", "subnet-pub1"],
+        skipDefaultNodeGroup: true,
+        skipDefaultSecurityGroups: true,
+        nodeAssociatePublicIpAddress: false,
+        authenticationMode: "API",
+        endpointPrivateAccess: true,
+        endpointPublicAccess: true,
+        publicAccessCidrs: ["203.0.113.0/24"],
+        encryptionConfigKeyArn: "arn:aws:kms:us-east-1:123456789012:key/abcd",
+        enabledClusterLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+    };
+}
+
+/** The aws:eks/cluster:Cluster that @pulumi/eks creates in a real preview. */
+export function eksCluster(): Props {
+    return {
+        name: "gitops-staging",
+        roleArn: "arn:aws:iam::123456789012:role/cluster",
+        version: "1.35",
+        vpcConfig: { subnetIds: ["subnet-prv0"], endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
+        encryptionConfig: { provider: { keyArn: "arn:aws:kms:us-east-1:123456789012:key/abcd" }, resources: ["secrets"] },
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+    };
+}
+
+export const GITHUB_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+export const EKS_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/D4433FEAE21AC0A2D73BA3D9C07B9D17";
+export const EKS_PROVIDER_ARN = `arn:aws:iam::123456789012:oidc-provider/${EKS_ISSUER}`;
+
+/** A web-identity trust policy with the given conditions. */
+export function trustPolicy(federated: string, condition: Props): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Federated: federated }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
+    });
+}
+
+/** A CI role as infra/github-ci.ts builds it. */
+export function githubRole(sub = "repo:acme-platform/eks-gitops-platform:environment:staging"): Props {
+    return {
+        name: "gitops-staging-ci-deploy",
+        assumeRolePolicy: trustPolicy(GITHUB_PROVIDER_ARN, {
+            StringEquals: { "token.actions.githubusercontent.com:sub": sub, "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        }),
+    };
+}
+
+/** An IRSA role as lib/irsa.ts builds it. */
+export function irsaRole(sub = "system:serviceaccount:kube-system:ebs-csi-controller-sa"): Props {
+    return {
+        assumeRolePolicy: trustPolicy(EKS_PROVIDER_ARN, { StringEquals: { [`${EKS_ISSUER}:sub`]: sub, [`${EKS_ISSUER}:aud`]: "sts.amazonaws.com" } }),
+    };
+}
