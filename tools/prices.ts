@@ -6,7 +6,48 @@
  * Usage-based charges (data processed, log volume, image storage, requests) are estimated from the stated
  * assumptions below, which you should replace with your own traffic once you have it.
  */
-export const PRICES = {
+
+export interface PriceTable {
+    region: string;
+    currency: string;
+    checked: string;
+    source: string;
+    hoursPerMonth: number;
+    hourly: {
+        eksControlPlane: number;
+        eksControlPlaneExtendedSupport: number;
+        natGateway: number;
+        publicIpv4: number;
+        applicationLoadBalancer: number;
+        albLcu: number;
+    };
+    /** On-demand Linux price per hour of each instance type. */
+    ec2Hourly: Record<string, number>;
+    monthly: {
+        ebsGp3PerGiB: number;
+        cloudwatchLogsIngestionPerGiB: number;
+        cloudwatchLogsStoragePerGiB: number;
+        cloudwatchAlarm: number;
+        kmsKey: number;
+        secretsManagerSecret: number;
+        ecrStoragePerGiB: number;
+        natDataProcessedPerGiB: number;
+        wafWebAcl: number;
+        wafRule: number;
+        wafPerMillionRequests: number;
+        s3StandardPerGiB: number;
+    };
+    assumptions: {
+        controlPlaneLogsGiB: number;
+        vpcFlowLogsGiB: number;
+        containerLogsGiBPerNode: number;
+        nat: { dataProcessedGiB: number };
+        alb: { lcu: number; requestsMillions: number };
+        ecr: { imageGiB: number };
+        albAccessLogsGiB: number;
+    };
+}
+export const PRICES: PriceTable = {
     region: "us-east-1",
     currency: "USD",
     checked: "2026-11",
@@ -30,7 +71,7 @@ export const PRICES = {
         "t4g.medium": 0.0336,
         "c7i-flex.large": 0.08479,
         "m7i-flex.large": 0.09576,
-    } as Record<string, number>,
+    },
     monthly: {
         ebsGp3PerGiB: 0.08,
         cloudwatchLogsIngestionPerGiB: 0.5,
@@ -56,6 +97,4 @@ export const PRICES = {
         ecr: { imageGiB: 0.2 },
         albAccessLogsGiB: 1,
     },
-} as const;
-
-export type PriceTable = typeof PRICES;
+};

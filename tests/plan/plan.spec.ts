@@ -1,0 +1,141 @@
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as path from "path";
+import { REPO_ROOT } from "../../lib/environment";
+import { loadPackConfig } from "../../policies/offline";
+import { formatPlan, main, parseArgs, plan, PlanResult, planJson, USAGE } from "../../tools/plan";
+import { PlanNode } from "../../tools/plan-tree";
+
+const flatten = (nodes: PlanNode[]): PlanNode[] => nodes.flatMap((n) => [n, ...flatten(n.children)]);
+const typesOf = (result: PlanResult, layer: string) => new Set(flatten(result.layers.find((l) => l.layer === layer)!.tree).map((n) => n.type));
+
+describe("offline plan", () => {
+    const results: Record<string, PlanResult> = {};
+    before(async () => {
+        for (const env of ["staging", "production"]) results[env] = await plan({ env, json: false });
+    });
+
+    for (const env of ["staging", "production"]) {
+        describe(env, () => {
+            it("shows every layer's key resources as a tree", () => {
+                const r = results[env];
+                assert.deepStrictEqual(r.layers.map((l) => l.layer), ["infra", "platform", "apps"]);
+                for (const t of ["awsx:ec2:Vpc", "eks:index:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate", "aws:eks/addon:Addon", "aws:ecr/repository:Repository"]) {
+                    assert.ok(typesOf(r, "infra").has(t), `infra shows ${t}`);
+                }
+                for (const t of ["kubernetes:helm.sh/v3:Release", "kubernetes:storage.k8s.io/v1:StorageClass", "kubernetes:core/v1:Namespace", "aws:wafv2/webAcl:WebAcl"]) {
+                    assert.ok(typesOf(r, "platform").has(t), `platform shows ${t}`);
+                }
+                assert.ok(typesOf(r, "apps").has("kubernetes:argoproj.io/v1alpha1:Application"));
+                // Children sit under their components.
+                const nodes = r.layers[0].tree.find((n) => n.type === "gitops:infra:NodeGroups")!;
+                assert.ok(nodes.children.some((c) => c.type === "aws:eks/nodeGroup:NodeGroup"));
+            });
+
+            it("says what matters for each resource: sizes, versions, chart versions", () => {
+                const text = formatPlan(results[env]);
+                const nodeType = env === "staging" ? "t3.small" : "t3.medium";
+                assert.match(text, new RegExp(`aws:eks/nodeGroup:NodeGroup nodes-1  \\(${nodeType.replace(".", "\\.")} x 2 \\(min 1, max \\d\\)`));
+                assert.match(text, /eks:index:Cluster cluster  \(Kubernetes 1\.35, API auth/);
+                assert.match(text, /aws:eks\/addon:Addon addons-network-vpc-cni  \(vpc-cni v\d+\.\d+\.\d+-eksbuild\.\d+\)/);
+                assert.match(text, /kubernetes:helm\.sh\/v3:Release .*\(argo-cd \d+\.\d+\.\d+ from https:\/\//);
+                assert.match(text, /\[remote component\]/);
+                assert.match(text, /appear only in a real `pulumi preview`/);
+            });
+
+            it("runs the whole policy pack with the environment's config: no mandatory violation", () => {
+                assert.strictEqual(results[env].policies.mandatory, 0, JSON.stringify(results[env].policies.violations, null, 1));
+                assert.strictEqual(results[env].exitCode, 0);
+                assert.match(formatPlan(results[env]), /== policies: 0 mandatory/);
+            });
+
+            it("itemises the monthly cost: control plane, nodes, NAT, IPv4, EBS, logs, KMS, secrets, ECR, WAF", () => {
+                const items = results[env].cost.lines.map((l) => l.item);
+                for (const item of ["EKS control plane", `EC2 nodes (${env === "staging" ? "t3.small" : "t3.medium"})`, "NAT gateways", "Public IPv4 addresses", "EBS gp3, node root volumes", "EBS gp3, persistent volumes", "CloudWatch Logs", "KMS keys", "Secrets Manager secrets", "ECR storage", "WAF"]) {
+                    assert.ok(items.includes(item), `${env} cost has ${item}: ${items.join(", ")}`);
+                }
+                const total = results[env].cost.lines.reduce((n, l) => n + l.monthlyUsd, 0);
+                assert.ok(Math.abs(total - results[env].cost.totalUsd) < 0.01);
+            });
+
+            it("--json prints the same content as one parseable document", () => {
+                const parsed = JSON.parse(planJson(results[env]));
+                const text = formatPlan(results[env]);
+                assert.strictEqual(parsed.environment, env);
+                for (const layer of parsed.layers) {
+                    assert.ok(text.includes(`== ${layer.layer}: ${layer.resourceCount} resources ==`));
+                    for (const node of flatten(layer.tree)) assert.ok(text.includes(`${node.type} ${node.name}`), `${node.type} ${node.name} in the text`);
+                }
+                assert.ok(text.includes(`$${parsed.cost.totalUsd.toFixed(2)}`));
+                assert.strictEqual(parsed.policies.mandatory, results[env].policies.mandatory);
+            });
+        });
+    }
+
+    it("production costs more than staging (NAT per AZ, bigger and more nodes)", () => {
+        assert.ok(results.production.cost.totalUsd > results.staging.cost.totalUsd);
+        const nat = (env: string) => results[env].cost.lines.find((l) => l.item === "NAT gateways")!.monthlyUsd;
+        assert.ok(Math.abs(nat("production") - 3 * nat("staging")) < 0.01);
+    });
+
+    it("--layer limits the plan to one layer", async () => {
+        const r = await plan({ env: "staging", json: false, layer: "platform" });
+        assert.deepStrictEqual(r.layers.map((l) => l.layer), ["platform"]);
+        assert.ok(!r.cost.lines.some((l) => l.item === "EKS control plane"), "infra's cost is not in the platform's plan");
+    });
+
+    it("exits 1 on a mandatory violation (an allowed instance list without the type in use)", async () => {
+        const config = loadPackConfig("staging") as any;
+        config["instance-types-allowed"] = { ...config["instance-types-allowed"], freeTierInstanceTypes: ["t3.micro"] };
+        const r = await plan({ env: "staging", json: false, packConfig: config });
+        assert.strictEqual(r.exitCode, 1);
+        assert.ok(r.policies.violations.some((v) => v.policyName === "instance-types-allowed" && v.enforcementLevel === "mandatory" && /t3\.small/.test(v.message)));
+        assert.match(formatPlan(r), /\[mandatory\] instance-types-allowed/);
+    });
+
+    describe("bad arguments exit 2 with what is allowed, and no stack trace", () => {
+        const run = async (argv: string[]) => {
+            let out = "";
+            const code = await main(argv, (s) => (out += s));
+            return { code, out };
+        };
+
+        it("an unknown environment", async () => {
+            const { code, out } = await run(["dev"]);
+            assert.strictEqual(code, 2);
+            assert.match(out, /unknown environment dev/);
+            assert.ok(out.includes(USAGE));
+            assert.doesNotMatch(out, /\n\s+at /);
+        });
+
+        it("an unknown flag or layer, or no environment", async () => {
+            assert.strictEqual((await run(["staging", "--verbose"])).code, 2);
+            assert.match((await run(["staging", "--layer", "network"])).out, /--layer takes one of infra, platform, apps, not network/);
+            assert.match((await run([])).out, /which environment\?/);
+        });
+
+        it("settings that fail validation", async () => {
+            const { code, out } = await run(["staging", "--config", "infra:availabilityZoneCount=9"]);
+            assert.strictEqual(code, 2);
+            assert.match(out, /infra:availabilityZoneCount = 9: allowed a whole number from 2 to 6/);
+            assert.doesNotMatch(out, /\n\s+at /);
+        });
+
+        it("parses the documented forms", () => {
+            assert.deepStrictEqual(parseArgs(["production", "--json", "--layer", "apps"]), { env: "production", json: true, layer: "apps", config: {} });
+        });
+    });
+
+    it("the command line finishes in under 5 s and prints the plan", function (done) {
+        this.timeout(20000);
+        const started = Date.now();
+        execFile(process.execPath, [path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), "--swc", "tools/plan.ts", "staging"], { cwd: REPO_ROOT }, (error, stdout) => {
+            const seconds = (Date.now() - started) / 1000;
+            assert.ifError(error);
+            assert.match(stdout, /== infra: \d+ resources ==/);
+            assert.match(stdout, /Total\s+\$\d+\.\d\d/);
+            assert.ok(seconds < 5, `took ${seconds} s`);
+            done();
+        });
+    });
+});

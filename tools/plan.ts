@@ -1,0 +1,221 @@
+/**
+ * The offline plan: `npm run plan -- <env> [--json] [--layer infra|platform|apps]`.
+ *
+ * Runs infra, platform and apps of an environment under Pulumi mocks (the mock kit), with the real settings
+ * file, feeding each layer's outputs to the next as StackReference outputs; then prints what each layer would
+ * create, what the policy pack says (with the environment's policy config) and what it costs per month.
+ * No cloud account, no Pulumi CLI. Exit codes: 0 fine, 1 a mandatory policy violation, 2 a user error
+ * (unknown environment or flag, invalid settings).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+import { ENVIRONMENTS, isEnvironment, REPO_ROOT } from "../lib/environment";
+import { loadPackConfig, PackConfig, PolicyReport, runPack } from "../policies/offline";
+import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../tests/kit";
+import { CostEstimate, estimateCost, ManifestObject } from "./cost";
+import { countNodes, PlanNode, renderTree, resourceTree } from "./plan-tree";
+import { PRICES } from "./prices";
+
+export const USAGE = `usage: npm run plan -- <environment> [--json] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]...
+  environments: ${ENVIRONMENTS.join(", ")}
+  --config overrides one setting of the environment's settings file for this plan (JSON values are parsed),
+  e.g. --config infra:availabilityZoneCount=3`;
+
+export const REMOTE_NOTE =
+    "Remote components (awsx:ec2:Vpc, eks:index:Cluster) are shown with their inputs only: their children (subnets, " +
+    "route tables, NAT gateways, the EKS cluster resource, its security groups and OIDC provider) are created by their " +
+    "providers and appear only in a real `pulumi preview`.";
+
+export interface PlanOptions {
+    env: string;
+    json: boolean;
+    layer?: Layer;
+    /** Settings overriding the environment's settings file, to try a change before committing it. */
+    config?: Record<string, unknown>;
+    /** Replaces policies/config/<env>.json (tests use it to provoke a violation). */
+    packConfig?: PackConfig;
+}
+
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+export function parseArgs(argv: string[]): PlanOptions {
+    const options: Partial<PlanOptions> = { json: false, config: {} };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--json") options.json = true;
+        else if (arg === "--layer") {
+            const layer = argv[++i];
+            if (!(LAYERS as readonly string[]).includes(layer)) throw new UsageError(`--layer takes one of ${LAYERS.join(", ")}, not ${layer ?? "nothing"}`);
+            options.layer = layer as Layer;
+        } else if (arg === "--config") {
+            const setting = argv[++i] ?? "";
+            const eq = setting.indexOf("=");
+            if (eq <= 0 || !setting.slice(0, eq).includes(":")) throw new UsageError(`--config takes <namespace:key>=<value>, not ${setting || "nothing"}`);
+            options.config![setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
+        } else if (arg.startsWith("-")) throw new UsageError(`unknown flag ${arg}`);
+        else if (options.env === undefined) options.env = arg;
+        else throw new UsageError(`unexpected argument ${arg}`);
+    }
+    if (options.env === undefined) throw new UsageError("which environment?");
+    if (!isEnvironment(options.env)) throw new UsageError(`unknown environment ${options.env}`);
+    return options as PlanOptions;
+}
+
+function parseValue(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+export interface LayerPlan {
+    layer: Layer;
+    resourceCount: number;
+    tree: PlanNode[];
+}
+
+export interface PlanResult {
+    environment: string;
+    layers: LayerPlan[];
+    notes: string[];
+    policies: {
+        violations: PolicyReport["violations"];
+        mandatory: number;
+        advisory: number;
+    };
+    cost: CostEstimate;
+    /** 1 when a mandatory policy is violated. */
+    exitCode: 0 | 1;
+}
+
+export async function plan(options: PlanOptions): Promise<PlanResult> {
+    const through = options.layer ?? "apps";
+    const graph = await runEnvironment(options.env, { through, config: options.config });
+    const shown = options.layer ? [options.layer] : LAYERS.slice(0, LAYERS.indexOf(through) + 1);
+    const runs = shown.map((layer) => graph[layer]!);
+    const resources = runs.flatMap((r) => r.resources);
+
+    const report = await runPack(resources, options.packConfig ?? loadPackConfig(options.env));
+    const notes = [REMOTE_NOTE];
+    const manifests = shown.includes("apps") ? renderWorkloads(options.env, notes) : [];
+    const cost = estimateCost({ resources, loadBalancers: loadBalancers(graph, shown), manifests }, PRICES);
+
+    return {
+        environment: options.env,
+        layers: runs.map((run) => {
+            const tree = resourceTree(run.resources);
+            return { layer: run.layer, resourceCount: countNodes(tree), tree };
+        }),
+        notes,
+        policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length },
+        cost,
+        exitCode: report.mandatory.length > 0 ? 1 : 0,
+    };
+}
+
+/** One shared ALB per environment when anything is exposed (every public Ingress joins the same group). */
+function loadBalancers(graph: EnvironmentRun, shown: Layer[]): number {
+    const exposedBy: Layer | undefined = graph.platform && (graph.platform.outputs.argocdServerUrl || graph.platform.outputs.grafanaUrl)
+        ? "platform"
+        : graph.apps?.outputs.frontendUrl
+          ? "apps"
+          : undefined;
+    return exposedBy !== undefined && shown.includes(exposedBy) ? 1 : 0;
+}
+
+/** The workloads ArgoCD syncs from Git (for their persistent volumes), rendered with kubectl kustomize. */
+function renderWorkloads(env: string, notes: string[]): ManifestObject[] {
+    const root = path.join(REPO_ROOT, "apps", "workloads");
+    if (!fs.existsSync(root)) return [];
+    const objects: ManifestObject[] = [];
+    try {
+        for (const name of fs.readdirSync(root).sort()) {
+            const overlay = path.join(root, name, "overlays", env);
+            if (!fs.existsSync(overlay)) continue;
+            const yaml = execFileSync("kubectl", ["kustomize", overlay], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            objects.push(...parseAllDocuments(yaml).map((d) => d.toJS()).filter((o) => o));
+        }
+    } catch (error) {
+        notes.push(`Workload volumes are not counted: kubectl kustomize failed (${(error as Error).message.split("\n")[0]}).`);
+        return [];
+    }
+    return objects;
+}
+
+const money = (n: number) => `$${n.toFixed(2)}`;
+
+export function formatPlan(result: PlanResult): string {
+    const out: string[] = [`Offline plan of ${result.environment} (no cloud account; Pulumi mocks)`, ""];
+    for (const layer of result.layers) {
+        out.push(`== ${layer.layer}: ${layer.resourceCount} resources ==`);
+        out.push(...renderTree(layer.tree));
+        out.push("");
+    }
+    for (const note of result.notes) out.push(`Note: ${note}`);
+    out.push("");
+
+    out.push(`== policies: ${result.policies.mandatory} mandatory, ${result.policies.advisory} advisory violation(s) ==`);
+    const byPolicy = new Map<string, typeof result.policies.violations>();
+    for (const v of result.policies.violations) byPolicy.set(v.policyName, [...(byPolicy.get(v.policyName) ?? []), v]);
+    if (byPolicy.size === 0) out.push("No violations.");
+    for (const [policy, violations] of byPolicy) {
+        out.push(`[${violations[0].enforcementLevel}] ${policy}`);
+        for (const v of violations) out.push(`  - ${v.resourceType ? `${v.resourceType} ${v.resourceName}: ` : ""}${v.message}`);
+    }
+    out.push("");
+
+    const c = result.cost;
+    out.push(`== monthly cost estimate (${c.currency}, ${c.region}, prices ${c.priceChecked}: ${c.priceSource}) ==`);
+    const width = Math.max(...c.lines.map((l) => l.item.length));
+    for (const l of c.lines) out.push(`${l.item.padEnd(width)}  ${money(l.monthlyUsd).padStart(10)}  ${l.basis}`);
+    out.push(`${"Total".padEnd(width)}  ${money(c.totalUsd).padStart(10)}`);
+    out.push("");
+    out.push(result.exitCode === 1 ? "Result: a mandatory policy is violated (exit 1)." : "Result: no mandatory policy violation.");
+    return out.join("\n");
+}
+
+/** The JSON document of `--json`: the same content as the text. */
+export function planJson(result: PlanResult): string {
+    return JSON.stringify(result, null, 2);
+}
+
+export async function main(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+    let options: PlanOptions;
+    try {
+        options = parseArgs(argv);
+    } catch (error) {
+        write(`${(error as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    let result: PlanResult;
+    try {
+        result = await plan(options);
+    } catch (error) {
+        const e = error as Error;
+        if (e.name === "SettingsError" || e.name === "PackConfigError") {
+            write(`${e.message}\n`);
+            return 2;
+        }
+        throw e;
+    }
+    write(`${options.json ? planJson(result) : formatPlan(result)}\n`);
+    return result.exitCode;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (error) => {
+            console.error(error);
+            process.exit(3);
+        },
+    );
+}
