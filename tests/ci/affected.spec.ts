@@ -1,0 +1,105 @@
+/** tools/affected.ts: which layers a pull request previews and which images it builds. */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { affectedLayers, changedFiles, changedServices, firstAffectedLayer, main } from "../../tools/affected";
+import { Git, gitIn, listServices } from "../../tools/cli-support";
+
+describe("affected layers (pull-request previews)", () => {
+    const cases: [string, string[]][] = [
+        ["infra/network.ts", ["infra", "platform", "apps"]],
+        ["lib/settings.ts", ["infra", "platform", "apps"]],
+        ["package-lock.json", ["infra", "platform", "apps"]],
+        ["package.json", ["infra", "platform", "apps"]],
+        ["tsconfig.json", ["infra", "platform", "apps"]],
+        ["Pulumi.yaml", ["infra", "platform", "apps"]],
+        ["policies/iam.ts", ["infra", "platform", "apps"]],
+        ["policies/config/staging.json", ["infra", "platform", "apps"]],
+        ["platform/addons/argocd.ts", ["platform", "apps"]],
+        ["platform/Pulumi.yaml", ["platform", "apps"]],
+        ["apps/index.ts", ["apps"]],
+        ["apps/Pulumi.yaml", ["apps"]],
+        ["apps/workloads/user-service/base/deployment.yaml", []],
+        ["apps/services/frontend/html/index.html", []],
+        [".github/workflows/deploy.yml", []],
+        ["tests/ci/affected.spec.ts", []],
+        ["tools/deploy.ts", []],
+        ["README.md", []],
+        ["a-new-top-level-file.txt", ["infra", "platform", "apps"]],
+    ];
+    for (const [file, layers] of cases) {
+        it(`${file} -> ${layers.join(", ") || "no layer"}`, () => {
+            assert.deepStrictEqual(affectedLayers([file], "staging"), layers);
+        });
+    }
+
+    it("a settings file affects every layer of its own environment only", () => {
+        assert.deepStrictEqual(affectedLayers(["Pulumi.staging.yaml"], "staging"), ["infra", "platform", "apps"]);
+        assert.deepStrictEqual(affectedLayers(["Pulumi.staging.yaml"], "production"), []);
+        assert.deepStrictEqual(affectedLayers(["Pulumi.production.yaml"], "production"), ["infra", "platform", "apps"]);
+        assert.strictEqual(firstAffectedLayer("Pulumi.production.yaml", "staging"), undefined);
+    });
+
+    it("the earliest affected layer decides: later layers follow it, in deploy order", () => {
+        assert.deepStrictEqual(affectedLayers(["apps/index.ts", "platform/index.ts", "README.md"], "staging"), ["platform", "apps"]);
+        assert.deepStrictEqual(affectedLayers(["apps/index.ts", "lib/tags.ts"], "production"), ["infra", "platform", "apps"]);
+        assert.deepStrictEqual(affectedLayers([], "staging"), []);
+    });
+
+    it("images: the services whose folder changed, and nothing else", () => {
+        const services = ["frontend", "order-service", "user-service"];
+        const files = ["apps/services/user-service/app.py", "apps/services/user-service/Dockerfile", "apps/workloads/frontend/base/deployment.yaml", "apps/services/order-service-old/x"];
+        assert.deepStrictEqual(changedServices(files, services), ["user-service"]);
+    });
+
+    it("the services are the folders of apps/services with a Dockerfile", () => {
+        assert.deepStrictEqual(listServices(), ["frontend", "order-service", "product-service", "user-service"]);
+    });
+
+    it("reads what a pull request changes with git's three-dot diff (from the merge base), in a real repository", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "affected-git-"));
+        try {
+            const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: dir, encoding: "utf8" });
+            git("init", "-q", "-b", "staging");
+            fs.mkdirSync(path.join(dir, "apps"));
+            fs.writeFileSync(path.join(dir, "apps", "index.ts"), "1");
+            git("add", ".");
+            git("commit", "-q", "-m", "base");
+            git("checkout", "-q", "-b", "feature");
+            fs.mkdirSync(path.join(dir, "platform"));
+            fs.writeFileSync(path.join(dir, "platform", "index.ts"), "2");
+            git("add", ".");
+            git("commit", "-q", "-m", "feature");
+            git("checkout", "-q", "staging");
+            fs.mkdirSync(path.join(dir, "infra"));
+            fs.writeFileSync(path.join(dir, "infra", "index.ts"), "3"); // on the base branch only: not the PR's change
+            git("add", ".");
+            git("commit", "-q", "-m", "base moves on");
+            assert.deepStrictEqual(changedFiles(gitIn(dir), "staging", "feature"), ["platform/index.ts"]);
+            assert.throws(() => changedFiles(gitIn(dir), "staging", "no-such-ref"), /fetch-depth: 0/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("writes the layers and services as JSON step outputs, and rejects an unknown environment", () => {
+        const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-out-"));
+        const outputs = path.join(outDir, "out");
+        const fakeGit: Git = (args) => (args[0] === "diff" ? "platform/x.ts\napps/services/frontend/nginx.conf\n" : undefined);
+        const previous = process.env.GITHUB_OUTPUT;
+        process.env.GITHUB_OUTPUT = outputs;
+        try {
+            assert.strictEqual(main(["--environment", "production", "--base", "abc"], fakeGit, ["frontend", "user-service"]), 0);
+        } finally {
+            if (previous === undefined) delete process.env.GITHUB_OUTPUT;
+            else process.env.GITHUB_OUTPUT = previous;
+        }
+        const written = fs.readFileSync(outputs, "utf8");
+        fs.rmSync(outDir, { recursive: true, force: true });
+        assert.strictEqual(written, 'layers=["platform","apps"]\nservices=["frontend"]\n');
+        assert.throws(() => main(["--environment", "dev", "--base", "abc"], fakeGit, []), (e: Error) => e.name === "UsageError" && /staging, production/.test(e.message));
+        assert.throws(() => main(["--environment", "staging"], fakeGit, []), /--base is required/);
+    });
+});

@@ -1,0 +1,113 @@
+/**
+ * The `aws-account` job: resolves, for one environment, the AWS account (from a GitHub variable), the names the
+ * infra layer gives CI's roles and ECR repositories (from the environment's settings file, validated by the
+ * infra layer's own settings code) and the Pulumi stack, and hands them to the later jobs as step outputs.
+ *
+ *   GITHUB_VARS='${{ toJSON(vars) }}' ts-node tools/ci-context.ts --environment staging
+ *
+ * GitHub variables read (repository level, so pull-request jobs, which run in no GitHub environment, read them
+ * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING) and PULUMI_ORG, both
+ * required; PULUMI_PREVIEW_TEAM, optional: a Pulumi team with read access to the stacks, whose token pull-request
+ * previews then use instead of an organization token (least privilege for code that is not reviewed yet).
+ */
+import * as fs from "fs";
+import { parse } from "yaml";
+import { ENVIRONMENTS, Environment, REPO_ROOT, settingsFilePath } from "../lib/environment";
+import { SettingsSource } from "../lib/settings";
+import { loadInfraSettings } from "../infra/settings";
+import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+
+export interface CiContext {
+    environment: string;
+    "account-id": string;
+    region: string;
+    "name-prefix": string;
+    "preview-role-arn": string;
+    "deploy-role-arn": string;
+    /** The ECR registry host of the account and region. */
+    registry: string;
+    /** Where the environment's images live: `<registry>/<namePrefix>` (then `/<service>`). */
+    "repository-prefix": string;
+    "pulumi-org": string;
+    /** The stack of each layer: `<org>/<environment>` (the project comes from the layer's folder). */
+    "pulumi-stack": string;
+    /** The Pulumi team pull-request previews get a token for, or "" for an organization token. */
+    "pulumi-preview-team": string;
+    /** infra:protect: whether the environment's VPC, cluster and KMS key are protected from destroy. */
+    protect: string;
+}
+
+export function accountVariable(environment: string): string {
+    return `AWS_ACCOUNT_ID_${environment.toUpperCase()}`;
+}
+
+/** The settings file as the flat map Pulumi passes to programs (objects and lists as JSON). */
+export function settingsFileSource(environment: string, root: string = REPO_ROOT): SettingsSource {
+    const doc = parse(fs.readFileSync(settingsFilePath(environment, root), "utf8")) ?? {};
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
+        config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return { get: (key) => config[key], keys: () => Object.keys(config) };
+}
+
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const ORG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+export function resolveCiContext(environment: string, variables: Record<string, string | undefined>, root: string = REPO_ROOT): CiContext {
+    const env = resolveEnvironmentOrUsage(environment, root) as Environment;
+    // GitHub variable names are case-insensitive (stored upper-case).
+    const variable = (name: string) => (Object.entries(variables).find(([k]) => k.toUpperCase() === name)?.[1] ?? "").trim();
+    const accountVar = accountVariable(env);
+    const account = variable(accountVar);
+    const problems: string[] = [];
+    if (!ACCOUNT_PATTERN.test(account)) {
+        problems.push(`GitHub variable ${accountVar} = ${JSON.stringify(account)}: set it (Settings > Secrets and variables > Actions > Variables) to the 12-digit id of the ${env} AWS account`);
+    }
+    const org = variable("PULUMI_ORG");
+    if (!ORG_PATTERN.test(org)) {
+        problems.push(`GitHub variable PULUMI_ORG = ${JSON.stringify(org)}: set it to the Pulumi Cloud organization that holds the stacks`);
+    }
+    const team = variable("PULUMI_PREVIEW_TEAM");
+    if (team !== "" && !ORG_PATTERN.test(team)) {
+        problems.push(`GitHub variable PULUMI_PREVIEW_TEAM = ${JSON.stringify(team)}: a Pulumi team name, or unset`);
+    }
+    if (problems.length > 0) throw new Error(`Cannot resolve the ${env} deployment context:\n  - ${problems.join("\n  - ")}`);
+
+    const settings = loadInfraSettings(env, { source: settingsFileSource(env, root), dryRun: true });
+    const prefix = settings.namePrefix;
+    const registry = `${account}.dkr.ecr.${settings.region}.amazonaws.com`;
+    return {
+        environment: env,
+        "account-id": account,
+        region: settings.region,
+        "name-prefix": prefix,
+        "preview-role-arn": `arn:aws:iam::${account}:role/${prefix}-ci-preview`,
+        "deploy-role-arn": `arn:aws:iam::${account}:role/${prefix}-ci-deploy`,
+        registry,
+        "repository-prefix": `${registry}/${prefix}`,
+        "pulumi-org": org,
+        "pulumi-stack": `${org}/${env}`,
+        "pulumi-preview-team": team,
+        protect: String(settings.protect),
+    };
+}
+
+export const USAGE = `Usage: GITHUB_VARS='<json>' ts-node tools/ci-context.ts --environment <${ENVIRONMENTS.join("|")}>`;
+
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+    const { options, positional } = parseOptions(argv, { values: ["environment"] });
+    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    const environment = requireOption(options, "environment");
+    let variables: Record<string, string>;
+    try {
+        variables = JSON.parse(env.GITHUB_VARS ?? "{}");
+    } catch {
+        throw new UsageError("GITHUB_VARS must be the JSON of the workflow's vars context (${{ toJSON(vars) }})");
+    }
+    const context = resolveCiContext(environment, variables);
+    setOutputs({ ...context });
+    return 0;
+}
+
+if (require.main === module) runTool(USAGE, () => main(process.argv.slice(2)));
