@@ -37,6 +37,7 @@ export interface InfraOutputs {
     githubOidcProviderArn: string;
     ciPreviewRoleArn: string;
     ciDeployRoleArn: string;
+    ciDriftRoleArn: string;
 }
 
 export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
@@ -66,6 +67,7 @@ export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
     "githubOidcProviderArn",
     "ciPreviewRoleArn",
     "ciDeployRoleArn",
+    "ciDriftRoleArn",
 ];
 
 export const INFRA_SECRET_OUTPUTS: readonly (keyof InfraOutputs)[] = ["kubeconfig"];

@@ -2,7 +2,9 @@
  * The identity GitHub Actions uses: the account's OIDC provider for token.actions.githubusercontent.com and two
  * roles for this environment, each trusting exactly one `sub` of one repository (StringEquals, no wildcard):
  * - preview: `repo:<owner>/<name>:pull_request`, read-only, for `pulumi preview` on pull requests;
- * - deploy: `repo:<owner>/<name>:environment:<env>`, for `pulumi up` from the GitHub environment of that name.
+ * - deploy: `repo:<owner>/<name>:environment:<env>`, for `pulumi up` from the GitHub environment of that name;
+ * - drift: `repo:<owner>/<name>:ref:refs/heads/<env>`, read-only, for the scheduled drift check that runs on the
+ *   environment's (protected) branch without the GitHub environment, so it needs no reviewer's approval.
  * CI cannot change its own roles or the OIDC provider: those changes are applied by an administrator.
  */
 import * as aws from "@pulumi/aws";
@@ -12,6 +14,9 @@ import { grantClusterAdmin } from "./cluster";
 export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 export const CLUSTER_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+/** View, Secrets included: refreshing a Helm release reads its release record, which Helm stores as a Secret. */
+export const CLUSTER_ADMIN_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy";
+const READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 
 export interface GithubCiArgs {
     namePrefix: string;
@@ -48,6 +53,7 @@ export class GithubCi extends pulumi.ComponentResource {
     readonly providerArn: pulumi.Output<string>;
     readonly previewRoleArn: pulumi.Output<string>;
     readonly deployRoleArn: pulumi.Output<string>;
+    readonly driftRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: GithubCiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:GithubCi", name, {}, opts);
@@ -67,7 +73,19 @@ export class GithubCi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.iam.RolePolicyAttachment(`${name}-preview-readonly`, { role: previewRole.name, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }, { parent: this });
+        new aws.iam.RolePolicyAttachment(`${name}-preview-readonly`, { role: previewRole.name, policyArn: READ_ONLY_ACCESS }, { parent: this });
+
+        const driftRole = new aws.iam.Role(
+            `${name}-drift`,
+            {
+                name: `${args.namePrefix}-ci-drift`,
+                description: `Scheduled drift check (pulumi preview --refresh) of ${args.namePrefix} from the ${args.environment} branch of ${args.repository}`,
+                assumeRolePolicy: githubTrustPolicy(this.providerArn, `repo:${args.repository}:ref:refs/heads/${args.environment}`),
+                maxSessionDuration: 3600,
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(`${name}-drift-readonly`, { role: driftRole.name, policyArn: READ_ONLY_ACCESS }, { parent: this });
 
         const deployRole = new aws.iam.Role(
             `${name}-deploy`,
@@ -92,19 +110,22 @@ export class GithubCi extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Kubernetes access: the deploy role installs add-ons (cluster-admin); the preview role only reads.
+        // Kubernetes access: the deploy role installs add-ons (cluster-admin); pull-request previews read everything
+        // but Secrets (they run unreviewed code); the drift check, from the protected branch, also reads Helm's records.
         grantClusterAdmin(`${name}-deploy`, args.clusterName, deployRole.arn, this);
-        const previewEntry = new aws.eks.AccessEntry(`${name}-preview`, { clusterName: args.clusterName, principalArn: previewRole.arn, type: "STANDARD" }, { parent: this });
-        new aws.eks.AccessPolicyAssociation(
-            `${name}-preview`,
-            { clusterName: args.clusterName, principalArn: previewEntry.principalArn, policyArn: CLUSTER_VIEW_POLICY_ARN, accessScope: { type: "cluster" } },
-            { parent: this },
-        );
+        grantClusterView(`${name}-preview`, args.clusterName, previewRole.arn, CLUSTER_VIEW_POLICY_ARN, this);
+        grantClusterView(`${name}-drift`, args.clusterName, driftRole.arn, CLUSTER_ADMIN_VIEW_POLICY_ARN, this);
 
         this.previewRoleArn = previewRole.arn;
         this.deployRoleArn = deployRole.arn;
-        this.registerOutputs({ providerArn: this.providerArn, previewRoleArn: this.previewRoleArn, deployRoleArn: this.deployRoleArn });
+        this.driftRoleArn = driftRole.arn;
+        this.registerOutputs({ providerArn: this.providerArn, previewRoleArn: this.previewRoleArn, deployRoleArn: this.deployRoleArn, driftRoleArn: this.driftRoleArn });
     }
+}
+
+function grantClusterView(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, policyArn: string, parent: pulumi.Resource): void {
+    const entry = new aws.eks.AccessEntry(name, { clusterName, principalArn, type: "STANDARD" }, { parent });
+    new aws.eks.AccessPolicyAssociation(name, { clusterName, principalArn: entry.principalArn, policyArn, accessScope: { type: "cluster" } }, { parent });
 }
 
 interface DeployPolicyArgs {

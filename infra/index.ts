@@ -131,6 +131,7 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     githubOidcProviderArn: ci.providerArn,
     ciPreviewRoleArn: ci.previewRoleArn,
     ciDeployRoleArn: ci.deployRoleArn,
+    ciDriftRoleArn: ci.driftRoleArn,
 };
 
 // The stack outputs: exactly the contract.

@@ -70,14 +70,14 @@ export function changedFiles(git: Git, base: string, head: string): string[] {
 
 export const USAGE = `Usage: ts-node tools/affected.ts --environment <${ENVIRONMENTS.join("|")}> --base <commit> [--head <commit>]`;
 
-export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices()): number {
+export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices(), log: (line: string) => void = console.error): number {
     const { options, positional } = parseOptions(argv, { values: ["environment", "base", "head"] });
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const environment = resolveEnvironmentOrUsage(requireOption(options, "environment"));
     const files = changedFiles(git, requireOption(options, "base"), options.head ?? "HEAD");
     const layers = affectedLayers(files, environment);
     const built = changedServices(files, services);
-    console.error(`${files.length} changed file(s); layers to preview in ${environment}: ${layers.join(", ") || "none"}; images to build: ${built.join(", ") || "none"}`);
+    log(`${files.length} changed file(s); layers to preview in ${environment}: ${layers.join(", ") || "none"}; images to build: ${built.join(", ") || "none"}`);
     setOutputs({ layers: JSON.stringify(layers), services: JSON.stringify(built) });
     return 0;
 }

@@ -24,6 +24,7 @@ export interface CiContext {
     "name-prefix": string;
     "preview-role-arn": string;
     "deploy-role-arn": string;
+    "drift-role-arn": string;
     /** The ECR registry host of the account and region. */
     registry: string;
     /** Where the environment's images live: `<registry>/<namePrefix>` (then `/<service>`). */
@@ -84,6 +85,7 @@ export function resolveCiContext(environment: string, variables: Record<string, 
         "name-prefix": prefix,
         "preview-role-arn": `arn:aws:iam::${account}:role/${prefix}-ci-preview`,
         "deploy-role-arn": `arn:aws:iam::${account}:role/${prefix}-ci-deploy`,
+        "drift-role-arn": `arn:aws:iam::${account}:role/${prefix}-ci-drift`,
         registry,
         "repository-prefix": `${registry}/${prefix}`,
         "pulumi-org": org,

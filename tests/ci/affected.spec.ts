@@ -90,8 +90,10 @@ describe("affected layers (pull-request previews)", () => {
         const fakeGit: Git = (args) => (args[0] === "diff" ? "platform/x.ts\napps/services/frontend/nginx.conf\n" : undefined);
         const previous = process.env.GITHUB_OUTPUT;
         process.env.GITHUB_OUTPUT = outputs;
+        const logged: string[] = [];
         try {
-            assert.strictEqual(main(["--environment", "production", "--base", "abc"], fakeGit, ["frontend", "user-service"]), 0);
+            assert.strictEqual(main(["--environment", "production", "--base", "abc"], fakeGit, ["frontend", "user-service"], (l) => logged.push(l)), 0);
+            assert.deepStrictEqual(logged, ["2 changed file(s); layers to preview in production: platform, apps; images to build: frontend"]);
         } finally {
             if (previous === undefined) delete process.env.GITHUB_OUTPUT;
             else process.env.GITHUB_OUTPUT = previous;

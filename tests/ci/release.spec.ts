@@ -33,6 +33,7 @@ describe("ci-context (the aws-account job)", () => {
             assert.strictEqual(c["name-prefix"], `gitops-${env}`);
             assert.strictEqual(c["preview-role-arn"], `arn:aws:iam::${account}:role/gitops-${env}-ci-preview`);
             assert.strictEqual(c["deploy-role-arn"], `arn:aws:iam::${account}:role/gitops-${env}-ci-deploy`);
+            assert.strictEqual(c["drift-role-arn"], `arn:aws:iam::${account}:role/gitops-${env}-ci-drift`);
             assert.strictEqual(c["repository-prefix"], `${account}.dkr.ecr.us-east-1.amazonaws.com/gitops-${env}`);
             assert.strictEqual(c["pulumi-stack"], `acme/${env}`);
             assert.strictEqual(c["pulumi-preview-team"], "");

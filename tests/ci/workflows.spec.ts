@@ -126,7 +126,7 @@ describe("workflows: actions and their inputs", () => {
         }
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "aws-actions/configure-aws-credentials")) {
-                assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ (steps\.context|needs\.aws-account)\.outputs\.(preview|deploy)-role-arn \}\}$|^\$\{\{ inputs\.role-to-assume \}\}$/, `${file} ${id}`);
+                assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ (steps\.context|needs\.aws-account)\.outputs\.(preview|deploy|drift)-role-arn \}\}$|^\$\{\{ inputs\.role-to-assume \}\}$/, `${file} ${id}`);
                 assert.ok(step.with?.["allowed-account-ids"], `${file} ${id}: credentials must be checked against the expected account`);
             }
         }
@@ -191,6 +191,10 @@ describe("workflows: triggers", () => {
         assert.strictEqual(drift.if, "github.event_name == 'workflow_dispatch'");
         assert.match(drift.steps![0].run!, /"\$REF" != "\$ENVIRONMENT"/);
         assert.strictEqual(drift.steps![0].env!.REF, "${{ github.ref_name }}");
+        // The read-only drift role trusts runs on the environment's branch: no GitHub environment, no approval.
+        assert.strictEqual(drift.environment, undefined);
+        const roles = stepsUsing(drift, "aws-actions/configure-aws-credentials").map((st) => st.with!["role-to-assume"]);
+        assert.deepStrictEqual(roles, ["${{ steps.context.outputs.drift-role-arn }}"]);
     });
 
     it("build-and-push is a reusable workflow (service repositories can call it)", () => {
@@ -318,7 +322,6 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
     const ENV_OF: Record<string, string> = {
         "deploy.yml": "${{ needs.aws-account.outputs.environment }}",
         "destroy.yml": "${{ needs.aws-account.outputs.environment }}",
-        "drift.yml": "${{ inputs.environment }}",
         "build-and-push.yml": "${{ inputs.environment }}",
     };
 
@@ -326,13 +329,13 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "aws-actions/configure-aws-credentials")) {
                 const role = String(step.with!["role-to-assume"]);
-                if (role.includes("preview-role-arn")) continue;
+                if (role.includes("preview-role-arn") || role.includes("drift-role-arn")) continue;
                 assert.strictEqual(environmentName(job), ENV_OF[file], `${file} ${id}: deploy role outside its environment`);
             }
         }
         assert.deepStrictEqual(
             allJobs().filter(([, , j]) => j.environment !== undefined).map(([f, id]) => `${f} ${id}`).sort(),
-            ["build-and-push.yml build", "deploy.yml deploy-infrastructure", "deploy.yml health-check", "deploy.yml sync-argocd", "destroy.yml destroy", "drift.yml drift"],
+            ["build-and-push.yml build", "deploy.yml deploy-infrastructure", "deploy.yml health-check", "deploy.yml sync-argocd", "destroy.yml destroy"],
         );
     });
 

@@ -279,7 +279,20 @@ for (const env of ["staging", "production"] as const) {
                 assert.deepStrictEqual(region.Condition, { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } });
             });
 
-            it("cluster access: cluster-admin for the deploy role, view for the preview role", () => {
+            it(`drift role: only runs on the ${env} branch (no GitHub environment, so no approval), read-only`, () => {
+                const { role, statement } = trust("drift");
+                assert.deepStrictEqual(statement[0].Condition, {
+                    StringEquals: {
+                        "token.actions.githubusercontent.com:sub": `repo:acme-platform/eks-gitops-platform:ref:refs/heads/${env}`,
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    },
+                });
+                const attached = run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.state.name);
+                assert.deepStrictEqual(attached.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+                assert.strictEqual(run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id).length, 0);
+            });
+
+            it("cluster access: cluster-admin for the deploy role, view for the preview role, view with Helm's records for drift", () => {
                 const associations = run.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
                 const policyOf = (roleName: string) => {
                     const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${roleName}`;
@@ -287,6 +300,7 @@ for (const env of ["staging", "production"] as const) {
                 };
                 assert.deepStrictEqual(policyOf(`gitops-${env}-ci-deploy`), [["arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "cluster"]]);
                 assert.deepStrictEqual(policyOf(`gitops-${env}-ci-preview`), [["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "cluster"]]);
+                assert.deepStrictEqual(policyOf(`gitops-${env}-ci-drift`), [["arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy", "cluster"]]);
             });
         });
 
