@@ -20,6 +20,15 @@ export interface CostLine {
     monthlyUsd: number;
 }
 
+/** What the estimate leaves out, said with every estimate. */
+export const NOT_ESTIMATED = [
+    "data transfer out of AWS and between AZs",
+    "Container Insights enhanced observability (billed per observation)",
+    "CloudWatch metrics and API requests beyond the free tier",
+    "Secrets Manager and KMS API calls",
+    "EBS snapshots",
+];
+
 export interface CostEstimate {
     region: string;
     currency: string;
@@ -27,6 +36,7 @@ export interface CostEstimate {
     priceChecked: string;
     lines: CostLine[];
     totalUsd: number;
+    notEstimated: string[];
 }
 
 /** Kubernetes objects rendered from Git (the workloads ArgoCD syncs), for their persistent volumes. */
@@ -122,6 +132,7 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
         priceChecked: prices.checked,
         lines,
         totalUsd: round2(lines.reduce((n, l) => n + l.monthlyUsd, 0)),
+        notEstimated: NOT_ESTIMATED,
     };
 }
 

@@ -177,6 +177,7 @@ export function formatPlan(result: PlanResult): string {
     const width = Math.max(...c.lines.map((l) => l.item.length));
     for (const l of c.lines) out.push(`${l.item.padEnd(width)}  ${money(l.monthlyUsd).padStart(10)}  ${l.basis}`);
     out.push(`${"Total".padEnd(width)}  ${money(c.totalUsd).padStart(10)}`);
+    out.push(`Not estimated: ${c.notEstimated.join("; ")}.`);
     out.push("");
     out.push(result.exitCode === 1 ? "Result: a mandatory policy is violated (exit 1)." : "Result: no mandatory policy violation.");
     return out.join("\n");

@@ -56,6 +56,7 @@ describe("offline plan", () => {
                 }
                 const total = results[env].cost.lines.reduce((n, l) => n + l.monthlyUsd, 0);
                 assert.ok(Math.abs(total - results[env].cost.totalUsd) < 0.01);
+                assert.match(formatPlan(results[env]), /Not estimated: data transfer .*Container Insights/, "says what the estimate leaves out");
             });
 
             it("--json prints the same content as one parseable document", () => {
