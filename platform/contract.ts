@@ -20,8 +20,13 @@ export interface PlatformOutputs {
     wafAclArn: string;
     /** ClusterSecretStore (External Secrets) backed by AWS Secrets Manager. */
     secretStoreName: string;
-    /** Prefix of the Secrets Manager names this environment may read, e.g. `gitops-staging/`. */
+    /**
+     * Prefix of the Secrets Manager names this environment may read, e.g. `gitops-staging/`. The secret store
+     * prepends it: ExternalSecrets name secrets relative to it (`mysql`, not `gitops-staging/mysql`).
+     */
     secretsPrefix: string;
+    /** Secrets Manager name of the generated GitHub webhook secret (paste its value into the repository's webhook). */
+    argocdWebhookSecretName: string;
     /** Namespaces prepared for the workloads (Pod Security restricted, default-deny, quotas). */
     workloadNamespaces: string[];
     /** Default StorageClass (gp3, encrypted). */
@@ -43,6 +48,7 @@ export const PLATFORM_OUTPUT_NAMES: readonly (keyof PlatformOutputs)[] = [
     "wafAclArn",
     "secretStoreName",
     "secretsPrefix",
+    "argocdWebhookSecretName",
     "workloadNamespaces",
     "storageClassName",
     "grafanaUrl",

@@ -163,6 +163,7 @@ const outputs: { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> 
     wafAclArn: waf.arn,
     secretStoreName: eso.storeName,
     secretsPrefix,
+    argocdWebhookSecretName: argocd.webhookSecretName,
     workloadNamespaces: pulumi.all(workloadNamespaces.map((w) => w.name)),
     storageClassName: STORAGE_CLASS_NAME,
     grafanaUrl: monitoring.grafanaUrl,

@@ -28,6 +28,8 @@ import { PublicExposure } from "./exposure";
 export const RELEASE_NAME = "argocd";
 export const OIDC_SECRET = "argocd-oidc";
 export const WEBHOOK_SECRET_KEY = "webhook.github.secret";
+/** The generated webhook secret, relative to the environment's Secrets Manager prefix. */
+export const WEBHOOK_SECRET = "argocd/github-webhook";
 
 const r = resources;
 export const SIZING = {
@@ -83,7 +85,7 @@ export class Argocd extends pulumi.ComponentResource {
                         namespace: args.namespace,
                         targetName: OIDC_SECRET,
                         labels: { "app.kubernetes.io/part-of": "argocd" },
-                        data: [{ secretKey: "clientSecret", remoteKey: pulumi.interpolate`${args.secretsPrefix}${args.sso.clientSecretKey}` }],
+                        data: [{ secretKey: "clientSecret", remoteKey: args.sso.clientSecretKey }],
                     },
                     { parent: this, dependsOn: [args.secretStore] },
                 ),
@@ -99,7 +101,7 @@ export class Argocd extends pulumi.ComponentResource {
         const webhook = new GeneratedSecret(
             `${name}-github-webhook`,
             {
-                secretName: pulumi.interpolate`${args.secretsPrefix}argocd/github-webhook`,
+                secretName: pulumi.interpolate`${args.secretsPrefix}${WEBHOOK_SECRET}`,
                 description: "Shared secret of the GitHub webhook that tells ArgoCD about pushes (paste it into the repository's webhook settings)",
                 length: 40,
                 special: false,
@@ -116,7 +118,7 @@ export class Argocd extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 targetName: "argocd-secret",
                 creationPolicy: "Merge",
-                data: [{ secretKey: WEBHOOK_SECRET_KEY, remoteKey: webhook.secretName }],
+                data: [{ secretKey: WEBHOOK_SECRET_KEY, remoteKey: WEBHOOK_SECRET }],
             },
             { parent: this, dependsOn: [args.secretStore, this.release] },
         );

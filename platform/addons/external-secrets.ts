@@ -3,7 +3,10 @@
  * read only this environment's secrets (`<namePrefix>/*`): GetSecretValue for `remoteRef.key`, DescribeSecret for
  * `metadataPolicy: Fetch`. ListSecrets and BatchGetSecretValue (used only by `dataFrom.find`) are not granted:
  * an ExternalSecret names each secret it reads (providers/v1/aws/secretsmanager of ESO v2.9.0).
- * The store is created after the release (its CRDs), and only namespaces that need secrets may use it.
+ * The store is created after the release (its CRDs), and only namespaces that need secrets may use it. It prepends
+ * the environment's prefix to every key (`prefix` of the AWS provider: `key := prefix + remoteRef.key`), so
+ * ExternalSecrets, in the platform and in the workloads' manifests in Git, name secrets relative to it (`mysql`,
+ * `grafana/admin`): the same manifests serve every environment and every project name.
  * Values checked against the chart's values.yaml and values.schema.json at external-secrets helm-chart-2.9.0.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -114,7 +117,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
                 kind: "ClusterSecretStore",
                 metadata: { name: SECRET_STORE_NAME },
                 spec: {
-                    provider: { aws: { service: "SecretsManager", region: args.region } },
+                    provider: { aws: { service: "SecretsManager", region: args.region, prefix: pulumi.interpolate`${args.namePrefix}/` } },
                     conditions: [{ namespaces: args.storeNamespaces }],
                 },
             },
@@ -127,7 +130,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
 export interface SecretDataRef {
     /** Key in the Kubernetes Secret. */
     secretKey: string;
-    /** Full Secrets Manager name. */
+    /** Secrets Manager name relative to the environment's prefix (the store prepends `<namePrefix>/`). */
     remoteKey: pulumi.Input<string>;
     /** A top-level JSON key of the secret's value, if it is a JSON object. */
     property?: string;

@@ -25,6 +25,8 @@ import { PublicExposure } from "./exposure";
 
 export const RELEASE_NAME = "kube-prometheus-stack";
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+/** The generated Grafana login, relative to the environment's Secrets Manager prefix. */
+export const GRAFANA_ADMIN_KEY = "grafana/admin";
 export const PAGERDUTY_SECRET = "alertmanager-pagerduty";
 export const PAGERDUTY_SECRET_KEY = "routing-key";
 /** Where the Prometheus Operator mounts `alertmanagerSpec.secrets`. */
@@ -89,7 +91,7 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
         const admin = new GeneratedSecret(
             `${name}-grafana-admin`,
             {
-                secretName: pulumi.interpolate`${args.secretsPrefix}grafana/admin`,
+                secretName: pulumi.interpolate`${args.secretsPrefix}${GRAFANA_ADMIN_KEY}`,
                 description: "Grafana admin login (user and password), synced into the monitoring namespace by External Secrets",
                 length: 32,
                 special: true,
@@ -107,8 +109,8 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     targetName: GRAFANA_ADMIN_SECRET,
                     data: [
-                        { secretKey: "admin-user", remoteKey: admin.secretName, property: "user" },
-                        { secretKey: "admin-password", remoteKey: admin.secretName, property: "password" },
+                        { secretKey: "admin-user", remoteKey: GRAFANA_ADMIN_KEY, property: "user" },
+                        { secretKey: "admin-password", remoteKey: GRAFANA_ADMIN_KEY, property: "password" },
                     ],
                 },
                 { parent: this, dependsOn: [args.secretStore, admin] },
@@ -121,7 +123,7 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
                     {
                         namespace: args.namespace,
                         targetName: PAGERDUTY_SECRET,
-                        data: [{ secretKey: PAGERDUTY_SECRET_KEY, remoteKey: pulumi.interpolate`${args.secretsPrefix}${args.pagerDutySecret}` }],
+                        data: [{ secretKey: PAGERDUTY_SECRET_KEY, remoteKey: args.pagerDutySecret }],
                     },
                     { parent: this, dependsOn: [args.secretStore] },
                 ),

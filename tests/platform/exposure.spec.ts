@@ -107,7 +107,7 @@ describe("platform with SSO, PagerDuty and its own namespaces (production)", () 
         assert.strictEqual(v.configs.rbac["policy.default"], "role:readonly");
         const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "argocd-oidc")!;
         assert.deepStrictEqual(es.inputs.spec.target, { name: "argocd-oidc", creationPolicy: "Owner", template: { metadata: { labels: { "app.kubernetes.io/part-of": "argocd" } } } });
-        assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "clientSecret", remoteRef: { key: "gitops-production/argocd/oidc-client-secret" } }]);
+        assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "clientSecret", remoteRef: { key: "argocd/oidc-client-secret" } }]);
         assert.ok(release(run, "argo-cd").dependsOn.includes(es.urn), "ArgoCD starts with its OIDC secret");
         await validateObject(objectOf(es));
     });
@@ -122,7 +122,7 @@ describe("platform with SSO, PagerDuty and its own namespaces (production)", () 
         assert.deepStrictEqual(am.config.route.routes[2], { receiver: "pagerduty", matchers: ['severity = "critical"'] });
         const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "alertmanager-pagerduty")!;
         assert.strictEqual(es.inputs.metadata.namespace, "monitoring");
-        assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "routing-key", remoteRef: { key: "gitops-production/pagerduty/routing-key" } }]);
+        assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "routing-key", remoteRef: { key: "pagerduty/routing-key" } }]);
         await validateObject(objectOf(es));
     });
 

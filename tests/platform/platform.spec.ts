@@ -236,21 +236,23 @@ for (const env of ENVS) {
                 assert.strictEqual(secret!.protect, expected.protect);
                 const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.namespace === "argocd" && e.inputs.metadata.name === "argocd-secret")!;
                 assert.deepStrictEqual(es.inputs.spec.target, { name: "argocd-secret", creationPolicy: "Merge" });
-                assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "webhook.github.secret", remoteRef: { key: `gitops-${env}/argocd/github-webhook` } }]);
+                assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "webhook.github.secret", remoteRef: { key: "argocd/github-webhook" } }]);
                 assert.ok(es.dependsOn.includes(release(run, "argo-cd").urn));
                 await validateObject(objectOf(es));
             });
         });
 
         describe("External Secrets", () => {
-            it("a ClusterSecretStore `aws-secrets-manager` for Secrets Manager in the region, open to the namespaces that need secrets", async () => {
+            it("a ClusterSecretStore `aws-secrets-manager` for Secrets Manager in the region, prefixing keys with the environment's, open to the namespaces that need secrets", async () => {
                 const store = run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore");
                 assert.strictEqual(store.inputs.metadata.name, "aws-secrets-manager");
-                assert.deepStrictEqual(store.inputs.spec.provider, { aws: { service: "SecretsManager", region: "us-east-1" } });
+                // ExternalSecrets name `mysql`; the store reads `gitops-<env>/mysql`, the only names its role may read.
+                assert.deepStrictEqual(store.inputs.spec.provider, { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/` } });
                 assert.deepStrictEqual(store.inputs.spec.conditions, [{ namespaces: ["argocd", "monitoring", "frontend", "backend", "data"] }]);
                 await validateObject(objectOf(store));
                 assert.strictEqual(run.outputs.secretStoreName, "aws-secrets-manager");
                 assert.strictEqual(run.outputs.secretsPrefix, `gitops-${env}/`);
+                assert.strictEqual(run.outputs.argocdWebhookSecretName, `gitops-${env}/argocd/github-webhook`);
             });
 
             it(`${expected.ha ? "two controllers (leader election) and two webhooks with disruption budgets" : "one replica of each component"}; CRDs installed by the chart`, () => {
@@ -304,8 +306,8 @@ for (const env of ENVS) {
                 const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "grafana-admin")!;
                 assert.strictEqual(es.inputs.metadata.namespace, "monitoring");
                 assert.deepStrictEqual(es.inputs.spec.data, [
-                    { secretKey: "admin-user", remoteRef: { key: `gitops-${env}/grafana/admin`, property: "user" } },
-                    { secretKey: "admin-password", remoteRef: { key: `gitops-${env}/grafana/admin`, property: "password" } },
+                    { secretKey: "admin-user", remoteRef: { key: "grafana/admin", property: "user" } },
+                    { secretKey: "admin-password", remoteRef: { key: "grafana/admin", property: "password" } },
                 ]);
                 await validateObject(objectOf(es));
                 assert.strictEqual(run.outputs.grafanaUrl, "");
