@@ -44,8 +44,12 @@ export type ManifestObject = Record<string, any>;
 
 export interface CostInputs {
     resources: CostedResource[];
-    /** Whether a public ALB exists (any hostname exposed). */
+    /** Public ALBs (one per environment when any hostname is exposed). */
     loadBalancers: number;
+    /** Availability zones of the environment (an ALB has a public IPv4 address in each). */
+    availabilityZones: number;
+    /** The environment's region, when known: a note says so when the price table is another region's. */
+    region?: string;
     manifests?: ManifestObject[];
 }
 
@@ -78,7 +82,7 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
         add("NAT data processed", `${gib} GiB (assumed) x $${prices.monthly.natDataProcessedPerGiB}`, gib * prices.monthly.natDataProcessedPerGiB);
     }
 
-    const azs = Math.max(...of("awsx:ec2:Vpc").map((v) => v.inputs.numberOfAvailabilityZones ?? 0), 0);
+    const azs = input.availabilityZones;
     const publicIps = nats + input.loadBalancers * azs;
     add("Public IPv4 addresses", `${publicIps} (${nats} NAT, ${input.loadBalancers * azs} ALB) x ${h} h x $${prices.hourly.publicIpv4}`, publicIps * h * prices.hourly.publicIpv4);
 
@@ -93,7 +97,7 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
     const pvGiB = persistentVolumeGiB(input.resources, input.manifests ?? []);
     add("EBS gp3, persistent volumes", `${pvGiB} GiB x $${prices.monthly.ebsGp3PerGiB}`, pvGiB * prices.monthly.ebsGp3PerGiB);
 
-    const logGiB = logVolumeGiB(of("aws:cloudwatch/logGroup:LogGroup"), nodeTotal, prices);
+    const logGiB = round2(logVolumeGiB(of("aws:cloudwatch/logGroup:LogGroup"), nodeTotal, prices));
     const perGiB = prices.monthly.cloudwatchLogsIngestionPerGiB + prices.monthly.cloudwatchLogsStoragePerGiB;
     add("CloudWatch Logs", `${logGiB} GiB/month (assumed volumes) x ($${prices.monthly.cloudwatchLogsIngestionPerGiB} ingest + $${prices.monthly.cloudwatchLogsStoragePerGiB} storage)`, logGiB * perGiB);
 
@@ -101,7 +105,7 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
     add("CloudWatch alarms", `${alarms} x $${prices.monthly.cloudwatchAlarm}`, alarms * prices.monthly.cloudwatchAlarm);
 
     const keys = of("aws:kms/key:Key").length;
-    add("KMS keys", `${keys} x $${prices.monthly.kmsKey}`, keys * prices.monthly.kmsKey);
+    add("KMS keys", `${keys} x $${prices.monthly.kmsKey} (each of the first two yearly rotations adds $1)`, keys * prices.monthly.kmsKey);
 
     const secrets = of("aws:secretsmanager/secret:Secret").length;
     add("Secrets Manager secrets", `${secrets} x $${prices.monthly.secretsManagerSecret}`, secrets * prices.monthly.secretsManagerSecret);
@@ -132,11 +136,11 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
         priceChecked: prices.checked,
         lines,
         totalUsd: round2(lines.reduce((n, l) => n + l.monthlyUsd, 0)),
-        notEstimated: NOT_ESTIMATED,
+        notEstimated: input.region && input.region !== prices.region ? [...NOT_ESTIMATED, `prices of ${input.region} (the table holds ${prices.region}'s)`] : NOT_ESTIMATED,
     };
 }
 
-/** Running nodes per instance type: each group's desired size of its first (preferred) type. */
+/** Running nodes per instance type: each group's desired size of its first (preferred) type (EKS's default is t3.medium). */
 export function nodeCounts(groups: CostedResource[]): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const g of groups) {
@@ -204,16 +208,21 @@ function helmVolumes(node: any, replicas = 1): number {
     return total;
 }
 
+/** Monthly log volume by group: the program's groups are recognised by name, any other gets a flat assumption. */
 function logVolumeGiB(groups: CostedResource[], nodes: number, prices: PriceTable): number {
     const a = prices.assumptions;
     let gib = 0;
+    let insights = false;
     for (const g of groups) {
         const name = String(g.inputs.name ?? "");
         if (name.endsWith("/cluster") && name.startsWith("/aws/eks/")) gib += a.controlPlaneLogsGiB;
         else if (name.includes("flow-logs")) gib += a.vpcFlowLogsGiB;
-        else if (name.endsWith("/application")) gib += a.containerLogsGiBPerNode * nodes;
+        else if (name.startsWith("/aws/containerinsights/") && name.endsWith("/application")) gib += a.containerLogsGiBPerNode * nodes;
+        else if (name.startsWith("/aws/containerinsights/")) insights = true;
+        else gib += a.otherLogGroupGiB;
     }
-    return gib;
+    // performance, host and dataplane together: one per-node figure.
+    return gib + (insights ? a.insightsLogsGiBPerNode * nodes : 0);
 }
 
 function ecrStorageGiB(repos: CostedResource[], policies: CostedResource[], prices: PriceTable): number {

@@ -7,7 +7,7 @@
  * No cloud account, no Pulumi CLI. Exit codes: 0 fine, 1 a mandatory policy violation, 2 a user error
  * (unknown environment or flag, invalid settings).
  */
-import { execFileSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
@@ -57,7 +57,10 @@ export function parseArgs(argv: string[]): PlanOptions {
         } else if (arg === "--config") {
             const setting = argv[++i] ?? "";
             const eq = setting.indexOf("=");
-            if (eq <= 0 || !setting.slice(0, eq).includes(":")) throw new UsageError(`--config takes <namespace:key>=<value>, not ${setting || "nothing"}`);
+            const namespace = setting.slice(0, Math.max(0, setting.indexOf(":")));
+            if (eq <= 0 || !SETTING_NAMESPACES.includes(namespace)) {
+                throw new UsageError(`--config takes <namespace:key>=<value> with a namespace of ${SETTING_NAMESPACES.join(", ")}, not ${setting || "nothing"}`);
+            }
             options.config![setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
         } else if (arg.startsWith("-")) throw new UsageError(`unknown flag ${arg}`);
         else if (options.env === undefined) options.env = arg;
@@ -66,6 +69,17 @@ export function parseArgs(argv: string[]): PlanOptions {
     if (options.env === undefined) throw new UsageError("which environment?");
     if (!isEnvironment(options.env)) throw new UsageError(`unknown environment ${options.env}`);
     return options as PlanOptions;
+}
+
+/** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
+const SETTING_NAMESPACES = ["aws", ...LAYERS];
+
+/** Errors a user fixes in a settings file or on the command line: a message, not a stack trace. */
+const USER_ERRORS = ["SettingsError", "PackConfigError", "LayerContractError"];
+
+/** The message of a user error, without the SDK's "error serializing property" chain around errors thrown in an apply. */
+export function userMessage(error: Error): string {
+    return error.message.replace(/^(error serializing property "[^"]*": )+/, "");
 }
 
 function parseValue(text: string): unknown {
@@ -98,15 +112,26 @@ export interface PlanResult {
 
 export async function plan(options: PlanOptions): Promise<PlanResult> {
     const through = options.layer ?? "apps";
-    const graph = await runEnvironment(options.env, { through, config: options.config });
     const shown = options.layer ? [options.layer] : LAYERS.slice(0, LAYERS.indexOf(through) + 1);
+    // kubectl renders the workloads on the other core while the layers evaluate.
+    const workloads: Promise<{ objects: ManifestObject[]; note?: string }> = shown.includes("apps") ? renderWorkloads(options.env) : Promise.resolve({ objects: [] });
+    const graph = await runEnvironment(options.env, { through, config: options.config });
     const runs = shown.map((layer) => graph[layer]!);
     const resources = runs.flatMap((r) => r.resources);
 
     const report = await runPack(resources, options.packConfig ?? loadPackConfig(options.env));
-    const notes = [REMOTE_NOTE];
-    const manifests = shown.includes("apps") ? renderWorkloads(options.env, notes) : [];
-    const cost = estimateCost({ resources, loadBalancers: loadBalancers(graph, shown), manifests }, PRICES);
+    const rendered = await workloads;
+    const notes = [REMOTE_NOTE, ...(rendered.note ? [rendered.note] : [])];
+    const cost = estimateCost(
+        {
+            resources,
+            loadBalancers: loadBalancers(graph, shown),
+            availabilityZones: graph.infra.outputs.privateSubnetIds.length,
+            region: graph.infra.outputs.region,
+            manifests: rendered.objects,
+        },
+        PRICES,
+    );
 
     return {
         environment: options.env,
@@ -132,22 +157,21 @@ function loadBalancers(graph: EnvironmentRun, shown: Layer[]): number {
 }
 
 /** The workloads ArgoCD syncs from Git (for their persistent volumes), rendered with kubectl kustomize. */
-function renderWorkloads(env: string, notes: string[]): ManifestObject[] {
+async function renderWorkloads(env: string): Promise<{ objects: ManifestObject[]; note?: string }> {
     const root = path.join(REPO_ROOT, "apps", "workloads");
-    if (!fs.existsSync(root)) return [];
-    const objects: ManifestObject[] = [];
+    const overlays = fs
+        .readdirSync(root)
+        .sort()
+        .map((name) => path.join(root, name, "overlays", env))
+        .filter((overlay) => fs.existsSync(overlay));
+    const render = (overlay: string) =>
+        new Promise<string>((resolve, reject) => execFile("kubectl", ["kustomize", overlay], { encoding: "utf8" }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
     try {
-        for (const name of fs.readdirSync(root).sort()) {
-            const overlay = path.join(root, name, "overlays", env);
-            if (!fs.existsSync(overlay)) continue;
-            const yaml = execFileSync("kubectl", ["kustomize", overlay], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-            objects.push(...parseAllDocuments(yaml).map((d) => d.toJS()).filter((o) => o));
-        }
+        const rendered = await Promise.all(overlays.map(render));
+        return { objects: rendered.flatMap((yaml) => parseAllDocuments(yaml).map((d) => d.toJS()).filter((o) => o)) };
     } catch (error) {
-        notes.push(`Workload volumes are not counted: kubectl kustomize failed (${(error as Error).message.split("\n")[0]}).`);
-        return [];
+        return { objects: [], note: `Workload volumes are not counted: kubectl kustomize failed (${(error as Error).message.split("\n")[0]}).` };
     }
-    return objects;
 }
 
 const money = (n: number) => `$${n.toFixed(2)}`;
@@ -188,12 +212,16 @@ export function planJson(result: PlanResult): string {
     return JSON.stringify(result, null, 2);
 }
 
-export async function main(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function main(
+    argv: string[],
+    write: (s: string) => void = (s) => process.stdout.write(s),
+    writeError: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
     let options: PlanOptions;
     try {
         options = parseArgs(argv);
     } catch (error) {
-        write(`${(error as Error).message}\n${USAGE}\n`);
+        writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
     let result: PlanResult;
@@ -201,8 +229,8 @@ export async function main(argv: string[], write: (s: string) => void = (s) => p
         result = await plan(options);
     } catch (error) {
         const e = error as Error;
-        if (e.name === "SettingsError" || e.name === "PackConfigError") {
-            write(`${e.message}\n`);
+        if (USER_ERRORS.includes(e.name)) {
+            writeError(`${userMessage(e)}\n`);
             return 2;
         }
         throw e;

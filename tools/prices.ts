@@ -15,7 +15,6 @@ export interface PriceTable {
     hoursPerMonth: number;
     hourly: {
         eksControlPlane: number;
-        eksControlPlaneExtendedSupport: number;
         natGateway: number;
         publicIpv4: number;
         applicationLoadBalancer: number;
@@ -41,6 +40,10 @@ export interface PriceTable {
         controlPlaneLogsGiB: number;
         vpcFlowLogsGiB: number;
         containerLogsGiBPerNode: number;
+        /** Container Insights performance events (EMF), host and data-plane logs. */
+        insightsLogsGiBPerNode: number;
+        /** Any other log group the program creates. */
+        otherLogGroupGiB: number;
         nat: { dataProcessedGiB: number };
         alb: { lcu: number; requestsMillions: number };
         ecr: { imageGiB: number };
@@ -55,7 +58,6 @@ export const PRICES: PriceTable = {
     hoursPerMonth: 730,
     hourly: {
         eksControlPlane: 0.1,
-        eksControlPlaneExtendedSupport: 0.6,
         natGateway: 0.045,
         publicIpv4: 0.005,
         applicationLoadBalancer: 0.0225,
@@ -92,6 +94,8 @@ export const PRICES: PriceTable = {
         controlPlaneLogsGiB: 5,
         vpcFlowLogsGiB: 3,
         containerLogsGiBPerNode: 2,
+        insightsLogsGiBPerNode: 1,
+        otherLogGroupGiB: 0.5,
         nat: { dataProcessedGiB: 20 },
         alb: { lcu: 1, requestsMillions: 1 },
         ecr: { imageGiB: 0.2 },

@@ -6,7 +6,7 @@ import { PriceTable, PRICES } from "../../tools/prices";
 const PRICES_FOR_TEST: PriceTable = {
     ...PRICES,
     hoursPerMonth: 700,
-    hourly: { eksControlPlane: 0.1, eksControlPlaneExtendedSupport: 0.6, natGateway: 0.05, publicIpv4: 0.01, applicationLoadBalancer: 0.02, albLcu: 0.01 },
+    hourly: { eksControlPlane: 0.1, natGateway: 0.05, publicIpv4: 0.01, applicationLoadBalancer: 0.02, albLcu: 0.01 },
     ec2Hourly: { "t3.small": 0.02, "t3.medium": 0.04 },
     monthly: {
         ebsGp3PerGiB: 0.1,
@@ -26,6 +26,8 @@ const PRICES_FOR_TEST: PriceTable = {
         controlPlaneLogsGiB: 5,
         vpcFlowLogsGiB: 3,
         containerLogsGiBPerNode: 2,
+        insightsLogsGiBPerNode: 1,
+        otherLogGroupGiB: 0.5,
         nat: { dataProcessedGiB: 10 },
         alb: { lcu: 1, requestsMillions: 2 },
         ecr: { imageGiB: 0.2 },
@@ -44,6 +46,9 @@ const SMALL_GRAPH: CostedResource[] = [
     r("aws:cloudwatch/logGroup:LogGroup", "cp", { name: "/aws/eks/demo/cluster" }),
     r("aws:cloudwatch/logGroup:LogGroup", "flow", { name: "/aws/vpc/demo/flow-logs" }),
     r("aws:cloudwatch/logGroup:LogGroup", "apps", { name: "/aws/containerinsights/demo/application" }),
+    r("aws:cloudwatch/logGroup:LogGroup", "perf", { name: "/aws/containerinsights/demo/performance" }),
+    r("aws:cloudwatch/logGroup:LogGroup", "host", { name: "/aws/containerinsights/demo/host" }),
+    r("aws:cloudwatch/logGroup:LogGroup", "audit-trail", { name: "/custom/audit" }),
     r("aws:cloudwatch/metricAlarm:MetricAlarm", "cpu", {}),
     r("aws:cloudwatch/metricAlarm:MetricAlarm", "mem", {}),
     r("aws:kms/key:Key", "key", {}),
@@ -59,7 +64,7 @@ const SMALL_GRAPH: CostedResource[] = [
 const MANIFESTS = [{ kind: "StatefulSet", spec: { replicas: 1, volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "10Gi" } } } }] } }];
 
 describe("cost model", () => {
-    const estimate = estimateCost({ resources: SMALL_GRAPH, loadBalancers: 1, manifests: MANIFESTS }, PRICES_FOR_TEST);
+    const estimate = estimateCost({ resources: SMALL_GRAPH, loadBalancers: 1, availabilityZones: 2, region: "us-east-1", manifests: MANIFESTS }, PRICES_FOR_TEST);
     const line = (item: string) => estimate.lines.find((l) => l.item === item)?.monthlyUsd;
 
     it("prices each item by hand-checkable arithmetic", () => {
@@ -71,7 +76,9 @@ describe("cost model", () => {
         assert.strictEqual(line("Application Load Balancer"), 21); // 700 x (0.02 + 1 LCU x 0.01)
         assert.strictEqual(line("EBS gp3, node root volumes"), 6); // 3 nodes x 20 GiB x 0.1
         assert.strictEqual(line("EBS gp3, persistent volumes"), 11); // (2 x 50 Gi Prometheus + 1 x 10 Gi StatefulSet; Grafana off) x 0.1
-        assert.strictEqual(line("CloudWatch Logs"), 8.4); // (5 control plane + 3 flow + 2 x 3 nodes) = 14 GiB x (0.5 + 0.1)
+        // 5 control plane + 3 flow + 2 x 3 nodes (application) + 1 x 3 nodes (performance, host: one figure) + 0.5 other
+        // = 17.5 GiB x (0.5 + 0.1)
+        assert.strictEqual(line("CloudWatch Logs"), 10.5);
         assert.strictEqual(line("CloudWatch alarms"), 0.2);
         assert.strictEqual(line("KMS keys"), 1);
         assert.strictEqual(line("Secrets Manager secrets"), 1);
@@ -81,22 +88,24 @@ describe("cost model", () => {
     });
 
     it("totals the lines", () => {
-        // 70 + 42 + 35 + 1 + 21 + 21 + 6 + 11 + 8.4 + 0.2 + 1 + 1 + 0.1 + 10 + 1
-        assert.strictEqual(estimate.totalUsd, 228.7);
+        // 70 + 42 + 35 + 1 + 21 + 21 + 6 + 11 + 10.5 + 0.2 + 1 + 1 + 0.1 + 10 + 1
+        assert.strictEqual(estimate.totalUsd, 230.8);
+        assert.ok(!estimate.notEstimated.some((n) => n.startsWith("prices of")), "same region: no region note");
         assert.strictEqual(estimate.region, PRICES.region);
     });
 
     it("a NAT per AZ and no load balancer change the NAT and IPv4 lines", () => {
         const graph = SMALL_GRAPH.map((x) => (x.type === "awsx:ec2:Vpc" ? r(x.type, x.name, { numberOfAvailabilityZones: 3, natGateways: { strategy: "OnePerAz" } }) : x));
-        const e = estimateCost({ resources: graph, loadBalancers: 0 }, PRICES_FOR_TEST);
+        const e = estimateCost({ resources: graph, loadBalancers: 0, availabilityZones: 3, region: "eu-west-1" }, PRICES_FOR_TEST);
         assert.strictEqual(e.lines.find((l) => l.item === "NAT gateways")!.monthlyUsd, 105);
         assert.strictEqual(e.lines.find((l) => l.item === "Public IPv4 addresses")!.monthlyUsd, 21);
         assert.strictEqual(e.lines.find((l) => l.item === "Application Load Balancer"), undefined);
+        assert.ok(e.notEstimated.includes("prices of eu-west-1 (the table holds us-east-1's)"));
     });
 
     it("refuses an instance type without a price rather than guessing", () => {
         const graph = [r("aws:eks/nodeGroup:NodeGroup", "ng", { instanceTypes: ["m5.large"], scalingConfig: { desiredSize: 1 } })];
-        assert.throws(() => estimateCost({ resources: graph, loadBalancers: 0 }, PRICES_FOR_TEST), /no price for instance type m5\.large/);
+        assert.throws(() => estimateCost({ resources: graph, loadBalancers: 0, availabilityZones: 2 }, PRICES_FOR_TEST), /no price for instance type m5\.large/);
     });
 
     it("reads Kubernetes storage quantities", () => {

@@ -97,7 +97,13 @@ describe("offline plan", () => {
     describe("bad arguments exit 2 with what is allowed, and no stack trace", () => {
         const run = async (argv: string[]) => {
             let out = "";
-            const code = await main(argv, (s) => (out += s));
+            let stdout = "";
+            const code = await main(
+                argv,
+                (s) => (stdout += s),
+                (s) => (out += s),
+            );
+            assert.strictEqual(stdout, "", "errors go to stderr, so --json output stays clean");
             return { code, out };
         };
 
@@ -109,8 +115,9 @@ describe("offline plan", () => {
             assert.doesNotMatch(out, /\n\s+at /);
         });
 
-        it("an unknown flag or layer, or no environment", async () => {
+        it("an unknown flag, layer or settings namespace, or no environment", async () => {
             assert.strictEqual((await run(["staging", "--verbose"])).code, 2);
+            assert.match((await run(["staging", "--config", "infar:project=x"])).out, /--config takes <namespace:key>=<value> with a namespace of aws, infra, platform, apps, not infar:project=x/);
             assert.match((await run(["staging", "--layer", "network"])).out, /--layer takes one of infra, platform, apps, not network/);
             assert.match((await run([])).out, /which environment\?/);
         });
@@ -120,6 +127,13 @@ describe("offline plan", () => {
             assert.strictEqual(code, 2);
             assert.match(out, /infra:availabilityZoneCount = 9: allowed a whole number from 2 to 6/);
             assert.doesNotMatch(out, /\n\s+at /);
+        });
+
+        it("settings that contradict another layer's outputs (a frontend hostname without a certificate)", async () => {
+            const { code, out } = await run(["staging", "--config", "apps:frontendHostname=shop.example.com"]);
+            assert.strictEqual(code, 2);
+            assert.match(out, /^The apps layer cannot use the infra\/platform outputs of this stack:\n  - apps:frontendHostname is set \(shop\.example\.com\) but platform's certificateArn is empty/);
+            assert.doesNotMatch(out, /error serializing|\n\s+at /);
         });
 
         it("parses the documented forms", () => {
