@@ -9,6 +9,10 @@ import { SettingsError } from "./settings";
 export const ENVIRONMENTS = ["staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** The Pulumi projects, in deploy order: each reads the previous one's outputs (destroy runs them reversed). */
+export const LAYERS = ["infra", "platform", "apps"] as const;
+export type Layer = (typeof LAYERS)[number];
+
 /** The repository root: where the settings files live. */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 

@@ -9,11 +9,8 @@
  * Outputs (GitHub step outputs, or printed): layers (JSON list, in deploy order) and services (JSON list).
  */
 import * as path from "path";
-import { ENVIRONMENTS } from "../lib/environment";
+import { ENVIRONMENTS, LAYERS, Layer } from "../lib/environment";
 import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
-
-export const LAYERS = ["infra", "platform", "apps"] as const;
-export type Layer = (typeof LAYERS)[number];
 
 /** Paths that no layer is built from. */
 const NO_LAYER: RegExp[] = [

@@ -35,29 +35,45 @@ export function runTool(usage: string, main: () => Promise<number> | number): vo
         );
 }
 
-/** Reads `--name value` options (and bare flags) from argv; unknown options are usage errors. */
-export function parseOptions(argv: string[], known: { values?: string[]; flags?: string[] }): { options: Record<string, string>; flags: Set<string>; positional: string[] } {
+export interface ParsedOptions {
+    /** `--name value` (or `--name=value`) of the single-valued options; the last one given wins. */
+    options: Record<string, string>;
+    /** Every value of the repeatable options, in order (`--config a=1 --config b=2`); [] when not given. */
+    lists: Record<string, string[]>;
+    /** The bare flags given (`--json`). */
+    flags: Set<string>;
+    positional: string[];
+}
+
+/**
+ * Reads `--name value` options, repeatable `--name value` lists and bare flags from argv. Anything else that
+ * starts with a dash is a usage error, so a typo never passes as a positional argument.
+ */
+export function parseOptions(argv: string[], known: { values?: string[]; lists?: string[]; flags?: string[] }): ParsedOptions {
     const options: Record<string, string> = {};
+    const lists: Record<string, string[]> = Object.fromEntries((known.lists ?? []).map((name) => [name, []]));
     const flags = new Set<string>();
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        if (!arg.startsWith("--")) {
+        if (!arg.startsWith("-") || arg === "-") {
             positional.push(arg);
             continue;
         }
+        if (!arg.startsWith("--")) throw new UsageError(`unknown option ${arg}`);
         const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
         if (known.flags?.includes(name) && inline === undefined) {
             flags.add(name);
-        } else if (known.values?.includes(name)) {
+        } else if (known.values?.includes(name) || known.lists?.includes(name)) {
             const value = inline ?? argv[++i];
             if (value === undefined) throw new UsageError(`--${name} needs a value`);
-            options[name] = value;
+            if (known.lists?.includes(name)) lists[name].push(value);
+            else options[name] = value;
         } else {
             throw new UsageError(`unknown option --${name}`);
         }
     }
-    return { options, flags, positional };
+    return { options, lists, flags, positional };
 }
 
 /** The environment (a known one, with its settings file), or a usage error listing the known ones. */

@@ -1,15 +1,19 @@
 /**
  * Which service images a push must build for an environment: those whose sources changed since the commit
- * their pinned image was built from (the overlay's newTag is that commit's SHA).
+ * their pinned image was built from (the overlay's newTag is that commit's SHA), and those whose pinned image is
+ * no longer in the environment's ECR repository (staging's repositories go with the environment; the lifecycle
+ * policy expires old images).
  *
- *   ts-node tools/images-to-build.ts --environment staging [--head <commit>]
+ *   ts-node tools/images-to-build.ts --environment staging [--head <commit>] [--repository-prefix <ci-context's repository-prefix>]
  *
  * Comparing with the pinned release rather than with the previous push keeps a run correct when an earlier run
- * failed or was superseded: nothing that changed since the last release is left unbuilt. Output `services`:
- * a JSON list. Needs the full history (checkout with fetch-depth: 0).
+ * failed or was superseded: nothing that changed since the last release is left unbuilt. With
+ * --repository-prefix, each pin Git considers current is also looked up in ECR (AWS credentials needed);
+ * without it, Git alone decides. Output `services`: a JSON list. Needs the full history (checkout with fetch-depth: 0).
  */
 import { ENVIRONMENTS } from "../lib/environment";
 import { Git, SERVICES_DIR, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+import { ImageLookup, ecrImageLookup, parseRepositoryPrefix } from "./ecr-images";
 import { readImageTag } from "./overlay-images";
 
 export interface BuildDecision {
@@ -18,7 +22,7 @@ export interface BuildDecision {
     reason: string;
 }
 
-export function decideBuilds(services: string[], head: string, git: Git, pinnedTag: (service: string) => string | undefined): BuildDecision[] {
+export function decideBuilds(services: string[], head: string, git: Git, pinnedTag: (service: string) => string | undefined, image?: ImageLookup): BuildDecision[] {
     return services.map((service) => {
         const tag = pinnedTag(service);
         if (tag === undefined) return { service, build: true, reason: "no image pinned yet" };
@@ -27,20 +31,26 @@ export function decideBuilds(services: string[], head: string, git: Git, pinnedT
         }
         const diff = git(["diff", "--name-only", tag, head, "--", `${SERVICES_DIR}/${service}/`]);
         if (diff === undefined) throw new Error(`git diff ${tag} ${head} failed`);
-        return diff.trim() === ""
-            ? { service, build: false, reason: `image ${tag} is current` }
-            : { service, build: true, reason: `sources changed since ${tag}` };
+        if (diff.trim() !== "") return { service, build: true, reason: `sources changed since ${tag}` };
+        // Only a pin Git calls current needs the registry: everything else is rebuilt anyway.
+        const state = image?.(service, tag);
+        if (state === "missing") return { service, build: true, reason: `pinned image ${tag} is missing from ECR` };
+        if (state === "no-repository") return { service, build: true, reason: `its ECR repository does not exist (pinned ${tag})` };
+        return { service, build: false, reason: `image ${tag} is current${state === "present" ? " and in ECR" : ""}` };
     });
 }
 
-export const USAGE = `Usage: ts-node tools/images-to-build.ts --environment <${ENVIRONMENTS.join("|")}> [--head <commit>]`;
+export const USAGE = `Usage: ts-node tools/images-to-build.ts --environment <${ENVIRONMENTS.join("|")}> [--head <commit>] [--repository-prefix <account>.dkr.ecr.<region>.amazonaws.com/<name prefix>]`;
 
-export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices()): number {
-    const { options, positional } = parseOptions(argv, { values: ["environment", "head"] });
+export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices(), lookup: typeof ecrImageLookup = ecrImageLookup, log: (line: string) => void = console.error): number {
+    const { options, positional } = parseOptions(argv, { values: ["environment", "head", "repository-prefix"] });
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const environment = resolveEnvironmentOrUsage(requireOption(options, "environment"));
-    const decisions = decideBuilds(services, options.head ?? "HEAD", git, (s) => readImageTag(s, environment));
-    for (const d of decisions) console.error(`${d.service}: ${d.build ? "build" : "skip"} (${d.reason})`);
+    const prefix = options["repository-prefix"];
+    const image = prefix === undefined ? undefined : lookup(parseRepositoryPrefix(prefix));
+    if (!image) log("ECR not checked (no --repository-prefix): Git alone decides");
+    const decisions = decideBuilds(services, options.head ?? "HEAD", git, (s) => readImageTag(s, environment), image);
+    for (const d of decisions) log(`${d.service}: ${d.build ? "build" : "skip"} (${d.reason})`);
     setOutputs({ services: JSON.stringify(decisions.filter((d) => d.build).map((d) => d.service)) });
     return 0;
 }

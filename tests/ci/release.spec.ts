@@ -1,6 +1,6 @@
 /**
- * The release tools: tools/ci-context.ts (the aws-account job), tools/images-to-build.ts (which images a push
- * builds) and tools/overlay-images.ts (the Git commit that releases them).
+ * The release tools: tools/ci-context.ts (the aws-account job), tools/images-to-build.ts and tools/ecr-images.ts
+ * (which images a push builds) and tools/overlay-images.ts (the Git commit that releases them).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -10,7 +10,8 @@ import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { accountVariable, resolveCiContext } from "../../tools/ci-context";
 import { Git, overlayKustomizationPath } from "../../tools/cli-support";
-import { decideBuilds } from "../../tools/images-to-build";
+import { AwsCli, ImageState, ecrImageLookup, parseRepositoryPrefix } from "../../tools/ecr-images";
+import { decideBuilds, main as imagesMain } from "../../tools/images-to-build";
 import { pinImage, pinImages, readImageTag } from "../../tools/overlay-images";
 
 const tempDirs: string[] = [];
@@ -162,5 +163,90 @@ describe("images-to-build (a push builds what changed since the pinned release)"
         assert.deepStrictEqual(decisions.map((d) => d.build), [true, true]);
         assert.match(decisions[0].reason, /no image pinned/);
         assert.match(decisions[1].reason, /1\.0\.0 is not a commit/);
+    });
+
+    it("rebuilds a service whose pin Git calls current when ECR no longer has that image (or that repository)", () => {
+        const asked: string[] = [];
+        const ecr = (states: Record<string, ImageState>) => (service: string, tag: string): ImageState => {
+            asked.push(`${service}:${tag}`);
+            return states[service];
+        };
+        const decisions = decideBuilds(["frontend", "order-service", "user-service"], "HEAD", fakeGit([]), () => RELEASED, ecr({ frontend: "present", "order-service": "missing", "user-service": "no-repository" }));
+        assert.deepStrictEqual(decisions.map((d) => [d.service, d.build]), [["frontend", false], ["order-service", true], ["user-service", true]]);
+        assert.match(decisions[0].reason, /current and in ECR/);
+        assert.match(decisions[1].reason, /pinned image a{40} is missing from ECR/);
+        assert.match(decisions[2].reason, /ECR repository does not exist/);
+
+        asked.length = 0;
+        decideBuilds(["frontend", "user-service"], "HEAD", fakeGit(["user-service"]), () => RELEASED, ecr({ frontend: "present", "user-service": "missing" }));
+        assert.deepStrictEqual(asked, [`frontend:${RELEASED}`], "ECR is asked only about pins Git calls current");
+    });
+
+    it("main: with --repository-prefix, each current pin of the environment's overlays is looked up in that registry", () => {
+        const outputFile = path.join(tempDir("images-"), "github-output");
+        const before = process.env.GITHUB_OUTPUT;
+        process.env.GITHUB_OUTPUT = outputFile;
+        const lookedUp: string[] = [];
+        const log: string[] = [];
+        try {
+            const everythingCurrent: Git = (args) => (args[0] === "rev-parse" ? "x\n" : args[0] === "diff" ? "" : undefined);
+            const code = imagesMain(
+                ["--environment", "production", "--repository-prefix", "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-production"],
+                everythingCurrent,
+                ["frontend", "user-service"],
+                (location) => {
+                    assert.deepStrictEqual(location, { accountId: "222222222222", region: "us-east-1", namePrefix: "gitops-production" });
+                    return (service, tag) => {
+                        lookedUp.push(service);
+                        assert.strictEqual(tag, readImageTag(service, "production"), "the tag pinned in the production overlay");
+                        return service === "frontend" ? "missing" : "present";
+                    };
+                },
+                (line) => log.push(line),
+            );
+            assert.strictEqual(code, 0);
+        } finally {
+            if (before === undefined) delete process.env.GITHUB_OUTPUT;
+            else process.env.GITHUB_OUTPUT = before;
+        }
+        assert.deepStrictEqual(lookedUp, ["frontend", "user-service"]);
+        assert.strictEqual(fs.readFileSync(outputFile, "utf8"), 'services=["frontend"]\n');
+        assert.ok(log.some((l) => /^frontend: build \(pinned image .* is missing from ECR\)$/.test(l)), log.join("\n"));
+    });
+
+    it("main refuses a repository prefix that is not ci-context's <account>.dkr.ecr.<region>.amazonaws.com/<prefix>", () => {
+        for (const bad of ["gitops-staging", "12345.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", "111111111111.dkr.ecr.us-east-1.amazonaws.com/"]) {
+            assert.throws(() => imagesMain(["--environment", "staging", "--repository-prefix", bad], () => "", []), (e: Error) => e.name === "UsageError" && /allowed <12-digit account>/.test(e.message), bad);
+        }
+    });
+});
+
+describe("ecr-images (is a pinned image still in ECR?)", () => {
+    const LOCATION = parseRepositoryPrefix(resolveCiContext("staging", VARS)["repository-prefix"]);
+    const TAG = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const aws = (answer: { status: number; stdout?: string; stderr?: string }, calls: string[][] = []): AwsCli => (args) => {
+        calls.push(args);
+        return { stdout: "", stderr: "", ...answer };
+    };
+
+    it("reads ci-context's repository-prefix of both environments", () => {
+        assert.deepStrictEqual(LOCATION, { accountId: "111111111111", region: "us-east-1", namePrefix: "gitops-staging" });
+        assert.deepStrictEqual(parseRepositoryPrefix(resolveCiContext("production", VARS)["repository-prefix"]), { accountId: "222222222222", region: "us-east-1", namePrefix: "gitops-production" });
+    });
+
+    it("asks describe-images for <namePrefix>/<service>:<tag> in the environment's account and region", () => {
+        const calls: string[][] = [];
+        const found = JSON.stringify({ imageDetails: [{ repositoryName: "gitops-staging/frontend", imageTags: [TAG] }] });
+        assert.strictEqual(ecrImageLookup(LOCATION, aws({ status: 0, stdout: found }, calls))("frontend", TAG), "present");
+        assert.deepStrictEqual(calls, [["ecr", "describe-images", "--registry-id", "111111111111", "--region", "us-east-1", "--repository-name", "gitops-staging/frontend", "--image-ids", `imageTag=${TAG}`, "--output", "json"]]);
+    });
+
+    it("tells a missing image and a missing repository apart from a failure, which it never guesses past", () => {
+        const lookup = (answer: { status: number; stdout?: string; stderr?: string }) => ecrImageLookup(LOCATION, aws(answer))("frontend", TAG);
+        assert.strictEqual(lookup({ status: 254, stderr: "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image with imageId {imageTag:'a'} does not exist" }), "missing");
+        assert.strictEqual(lookup({ status: 254, stderr: "An error occurred (RepositoryNotFoundException) when calling the DescribeImages operation" }), "no-repository");
+        assert.strictEqual(lookup({ status: 0, stdout: JSON.stringify({ imageDetails: [{ imageTags: ["other"] }] }) }), "missing");
+        assert.throws(() => lookup({ status: 254, stderr: "An error occurred (AccessDeniedException) when calling the DescribeImages operation" }), /describe-images of gitops-staging\/frontend:a+ failed \(exit 254\): .*AccessDeniedException/);
+        assert.throws(() => lookup({ status: 127, stderr: "spawnSync aws ENOENT" }), /ENOENT/);
     });
 });

