@@ -14,6 +14,7 @@ import { parseAllDocuments } from "yaml";
 import { ENVIRONMENTS, isEnvironment, REPO_ROOT } from "../lib/environment";
 import { loadPackConfig, PackConfig, PolicyReport, runPack } from "../policies/offline";
 import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../tests/kit";
+import { parseOptions, UsageError } from "./cli-support";
 import { CostEstimate, estimateCost, ManifestObject } from "./cost";
 import { countNodes, PlanNode, renderTree, resourceTree } from "./plan-tree";
 import { PRICES } from "./prices";
@@ -38,41 +39,28 @@ export interface PlanOptions {
     packConfig?: PackConfig;
 }
 
-export class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "UsageError";
-    }
-}
-
 export function parseArgs(argv: string[]): PlanOptions {
-    const options: Partial<PlanOptions> = { json: false, config: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--json") options.json = true;
-        else if (arg === "--layer") {
-            const layer = argv[++i];
-            if (!(LAYERS as readonly string[]).includes(layer)) throw new UsageError(`--layer takes one of ${LAYERS.join(", ")}, not ${layer ?? "nothing"}`);
-            options.layer = layer as Layer;
-        } else if (arg === "--config") {
-            const setting = argv[++i] ?? "";
-            const eq = setting.indexOf("=");
-            const namespace = setting.slice(0, Math.max(0, setting.indexOf(":")));
-            if (eq <= 0 || !SETTING_NAMESPACES.includes(namespace)) {
-                throw new UsageError(`--config takes <namespace:key>=<value> with a namespace of ${SETTING_NAMESPACES.join(", ")}, not ${setting || "nothing"}`);
-            }
-            options.config![setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
-        } else if (arg.startsWith("-")) throw new UsageError(`unknown flag ${arg}`);
-        else if (options.env === undefined) options.env = arg;
-        else throw new UsageError(`unexpected argument ${arg}`);
+    const { options, lists, flags, positional } = parseOptions(argv, { values: ["layer"], lists: ["config"], flags: ["json"] });
+    if (positional.length === 0) throw new UsageError("which environment?");
+    if (positional.length > 1) throw new UsageError(`unexpected argument ${positional[1]}`);
+    const env = positional[0];
+    if (!isEnvironment(env)) throw new UsageError(`unknown environment ${env}`);
+    const layer = options.layer;
+    if (layer !== undefined && !(LAYERS as readonly string[]).includes(layer)) throw new UsageError(`--layer takes one of ${LAYERS.join(", ")}, not ${layer}`);
+    const config: Record<string, unknown> = {};
+    for (const setting of lists.config) {
+        const eq = setting.indexOf("=");
+        const namespace = setting.slice(0, Math.max(0, setting.indexOf(":")));
+        if (eq <= 0 || !SETTING_NAMESPACES.includes(namespace)) {
+            throw new UsageError(`--config takes <namespace:key>=<value> with a namespace of ${SETTING_NAMESPACES.join(", ")}, not ${setting}`);
+        }
+        config[setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
     }
-    if (options.env === undefined) throw new UsageError("which environment?");
-    if (!isEnvironment(options.env)) throw new UsageError(`unknown environment ${options.env}`);
-    return options as PlanOptions;
+    return { env, json: flags.has("json"), layer: layer as Layer | undefined, config };
 }
 
 /** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
-const SETTING_NAMESPACES = ["aws", ...LAYERS];
+const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
 
 /** Errors a user fixes in a settings file or on the command line: a message, not a stack trace. */
 const USER_ERRORS = ["SettingsError", "PackConfigError", "LayerContractError"];

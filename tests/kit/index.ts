@@ -16,13 +16,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { REPO_ROOT, settingsFilePath } from "../../lib/environment";
+import { Layer, LAYERS, REPO_ROOT, settingsFilePath } from "../../lib/environment";
 import { createMocks, MockContext, RecordedCall, RecordedResource } from "./mocks";
 
 export { MOCK_ACCOUNT_ID, RecordedCall, RecordedResource } from "./mocks";
 
-export type Layer = "infra" | "platform" | "apps";
-export const LAYERS: readonly Layer[] = ["infra", "platform", "apps"];
+export { LAYERS, Layer };
 export const MOCK_ORGANIZATION = "acme";
 
 export type ConfigOverrides = Record<string, unknown>;

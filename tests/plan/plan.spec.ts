@@ -116,7 +116,9 @@ describe("offline plan", () => {
         });
 
         it("an unknown flag, layer or settings namespace, or no environment", async () => {
-            assert.strictEqual((await run(["staging", "--verbose"])).code, 2);
+            const unknown = await run(["staging", "--verbose"]);
+            assert.strictEqual(unknown.code, 2);
+            assert.match(unknown.out, /unknown option --verbose/);
             assert.match((await run(["staging", "--config", "infar:project=x"])).out, /--config takes <namespace:key>=<value> with a namespace of aws, infra, platform, apps, not infar:project=x/);
             assert.match((await run(["staging", "--layer", "network"])).out, /--layer takes one of infra, platform, apps, not network/);
             assert.match((await run([])).out, /which environment\?/);
