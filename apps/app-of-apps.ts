@@ -4,12 +4,15 @@
  *
  * Ordering. ArgoCD honours sync waves between Applications only inside one sync, i.e. when a parent Application
  * syncs them from Git (and only with a custom health check for Applications). These Applications are created by
- * Pulumi, not by a parent sync, so their sync-wave annotations alone order nothing. The order is made real by
- * Pulumi: each Application depends on the Applications of the workloads it needs (catalogue `requires`), and when
- * `apps:waitForSync` is on, Pulumi waits until ArgoCD reports each one synced (the data stores also healthy) before
- * creating its dependants: MySQL and Redis run before the services are applied, the services before the frontend. Deletion runs the other way: the frontend (and the ALB its
- * Ingress made) goes first, the databases last. The wave annotation is kept as the documented order for readers
- * and tools.
+ * Pulumi, not by a parent sync, so their sync-wave annotations alone order nothing. The order is made by Pulumi:
+ * each Application depends on the Applications of the workloads it needs (catalogue `requires`), and with
+ * `apps:waitForSync` Pulumi waits (pulumi.com/waitFor, see application.ts) until ArgoCD reports each one synced (the
+ * data stores also healthy) before it creates the dependants: MySQL and Redis run before the services are applied,
+ * the services before the frontend. That is guaranteed on create. On update it holds only for a change of the
+ * repository or revision: an Application has no status.observedGeneration, so for other changes (Kustomize
+ * overrides, sync policy) the previous "Synced" satisfies the wait at once, and CI's argocd-wait checks the result.
+ * Deletion runs the other way: the frontend (and the ALB its Ingress made) goes first, the databases last. The wave
+ * annotation is kept as the documented order for readers and tools.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

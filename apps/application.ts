@@ -29,20 +29,35 @@ export const SYNC_OPTIONS = ["CreateNamespace=false", "ServerSideApply=true", "P
 export const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } };
 
 /**
- * Makes Pulumi wait, after creating or updating an Application, until ArgoCD reports it (pulumi-kubernetes >= 4.18
- * `pulumi.com/waitFor`; every expression of a list must hold):
+ * Makes Pulumi wait until ArgoCD reports an Application (pulumi-kubernetes >= 4.18 `pulumi.com/waitFor`; every
+ * expression of the list must hold at once):
  * - data stores: Synced and Healthy. Their images are public and their secrets generated here, so they can always
  *   become healthy, and the services' readiness depends on them.
  * - services and frontend: Synced (their manifests are applied). Not Healthy: their images may not exist yet. CI
  *   runs `pulumi up` of apps before its release job builds and pins the images, and waits for their health itself
  *   afterwards (tools/argocd-wait.ts); waiting here would deadlock a new environment.
+ *
+ * What this guarantees. On create, the order of the dependants (nothing of the Application's status exists before
+ * ArgoCD has compared and synced it). On update it is weaker: the provider checks the expressions against the
+ * object right after applying it, and an Application has no status.observedGeneration, so the previous "Synced"
+ * would satisfy them at once. Hence the expressions also require `status.sync.comparedTo.source` to hold this
+ * repository URL and revision: after a change of apps:repoUrl or apps:targetRevision, Pulumi waits until ArgoCD has
+ * compared and synced the new source. An update that changes only the Kustomize overrides (image registry, the
+ * frontend's Ingress) or the sync policy is not waited for (a `pulumi.com/waitFor` value cannot hold an image
+ * override, which contains "="); CI's argocd-wait checks those Applications afterwards. Waiting for
+ * status.operationState.syncResult.revision would not help: it is a commit SHA Pulumi does not know.
  */
 export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
-export const WAIT_FOR_SYNCED = "jsonpath={.status.sync.status}=Synced";
-export const WAIT_FOR_SYNCED_AND_HEALTHY = JSON.stringify([WAIT_FOR_SYNCED, "jsonpath={.status.health.status}=Healthy"]);
 
-export function waitCondition(workload: WorkloadName): string {
-    return WORKLOADS[workload].tier === "data" ? WAIT_FOR_SYNCED_AND_HEALTHY : WAIT_FOR_SYNCED;
+/** The source ArgoCD last compared the Application with: after an update, the new one only once ArgoCD saw it. */
+export function waitForSource(repoUrl: string, targetRevision: string): string[] {
+    return [`jsonpath={.status.sync.comparedTo.source.repoURL}=${repoUrl}`, `jsonpath={.status.sync.comparedTo.source.targetRevision}=${targetRevision}`];
+}
+
+export function waitCondition(workload: WorkloadName, repoUrl: string, targetRevision: string): string {
+    const state = ["jsonpath={.status.sync.status}=Synced"];
+    if (WORKLOADS[workload].tier === "data") state.push("jsonpath={.status.health.status}=Healthy");
+    return JSON.stringify([...waitForSource(repoUrl, targetRevision), ...state]);
 }
 
 export interface KustomizePatch {
@@ -82,7 +97,7 @@ export interface ApplicationArgs {
 export function applicationManifest(a: ApplicationArgs) {
     const tier = WORKLOADS[a.workload].tier;
     const annotations: Record<string, string> = { [SYNC_WAVE_ANNOTATION]: String(syncWaveOf(a.workload)), ...COMPARE_OPTIONS };
-    if (a.waitForSync) annotations[WAIT_FOR_ANNOTATION] = waitCondition(a.workload);
+    if (a.waitForSync) annotations[WAIT_FOR_ANNOTATION] = waitCondition(a.workload, a.repoUrl, a.targetRevision);
     const kustomize: Record<string, unknown> = {};
     if (a.kustomize.images?.length) kustomize.images = a.kustomize.images;
     if (a.kustomize.components?.length) kustomize.components = a.kustomize.components;

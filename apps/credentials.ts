@@ -1,7 +1,8 @@
 /**
- * The credentials of MySQL and Redis, generated here and stored in AWS Secrets Manager under platform's
- * secretsPrefix; the workloads read them through ExternalSecret objects (keys in their overlays). Nothing secret
- * is in Git or in the settings files. The JSON keys are the environment variable names the containers use.
+ * The credentials of MySQL and Redis, generated here and stored in AWS Secrets Manager as `<secretsPrefix><id>`
+ * (`gitops-staging/mysql`); the workloads' ExternalSecrets name them by id alone (`mysql`), the ClusterSecretStore
+ * adds the prefix. Nothing secret is in Git or in the settings files. The JSON keys are the environment variable
+ * names the containers use.
  *
  * MySQL sets its passwords when it initialises its volume only: a regenerated password would no longer match the
  * database. So the passwords are protected in production, and nothing here changes them after creation.
@@ -23,8 +24,6 @@ export interface WorkloadCredentialsArgs {
 const PASSWORD = { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1 };
 
 export class WorkloadCredentials extends pulumi.ComponentResource {
-    /** Full Secrets Manager name of each generated secret. */
-    readonly names: Partial<Record<GeneratedSecret, pulumi.Output<string>>> = {};
     /** The secret values; Applications wait for them so their ExternalSecrets find something to read. */
     readonly versions: Partial<Record<GeneratedSecret, aws.secretsmanager.SecretVersion>> = {};
 
@@ -59,8 +58,7 @@ export class WorkloadCredentials extends pulumi.ComponentResource {
                 { secretId: secret.id, secretString: pulumi.jsonStringify(values[id]()) },
                 { parent: this },
             );
-            this.names[id] = secret.name;
         }
-        this.registerOutputs({ names: this.names });
+        this.registerOutputs({});
     }
 }

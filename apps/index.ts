@@ -16,7 +16,7 @@ import { WorkloadCredentials } from "./credentials";
 import { frontendUrl, subnetCidrs } from "./exposure";
 import { checkedInputs, INFRA_INPUTS, InfraInputs, PLATFORM_INPUTS, PlatformInputs } from "./inputs";
 import { kustomizeOverrides } from "./overrides";
-import { RepositoryConnection, REPOSITORY_SECRET_SUFFIX } from "./repository";
+import { RepositoryConnection } from "./repository";
 import { loadAppsSettings } from "./settings";
 
 const settings = loadAppsSettings(resolveEnvironment(pulumi.getStack()));
@@ -51,7 +51,6 @@ const repository = settings.repoPrivate
               namespace: checked.argocdNamespace,
               repoUrl,
               secretStoreName: checked.secretStoreName,
-              secretName: pulumi.interpolate`${checked.secretsPrefix}${REPOSITORY_SECRET_SUFFIX}`,
               waitTimeoutMinutes: settings.waitForSync ? 5 : undefined,
           },
           opts,

@@ -2,6 +2,7 @@
  * The AppProject every workload Application belongs to, with least privilege: this repository only, the workload
  * namespaces only, no cluster-scoped resource, and only the namespaced kinds the workloads' manifests use.
  */
+import { BASELINE_NETWORK_POLICIES } from "../platform/cluster/namespaces";
 import { ARGOCD_API_VERSION, IN_CLUSTER } from "./application";
 import { SyncWindow } from "./settings";
 
@@ -23,6 +24,14 @@ export const NAMESPACE_RESOURCES: { group: string; kind: string }[] = [
     { group: "monitoring.coreos.com", kind: "ServiceMonitor" },
     { group: "external-secrets.io", kind: "ExternalSecret" },
 ];
+
+/**
+ * Objects platform puts in every workload namespace whose kind this project permits: without these entries ArgoCD
+ * would report them as orphans (an OrphanedResourceWarning condition on every Application). Kinds the project does
+ * not permit (ResourceQuota, LimitRange, Secrets, volume claims) are never reported; ArgoCD also skips the
+ * `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap itself.
+ */
+export const PLATFORM_OWNED = Object.values(BASELINE_NETWORK_POLICIES).map((name) => ({ group: "networking.k8s.io", kind: "NetworkPolicy", name }));
 
 export interface AppProjectArgs {
     environment: string;
@@ -50,8 +59,8 @@ export function appProjectManifest(a: AppProjectArgs) {
             // Empty: no cluster-scoped resource at all (namespaces, CRDs, RBAC belong to platform).
             clusterResourceWhitelist: [],
             namespaceResourceWhitelist: NAMESPACE_RESOURCES,
-            // Report objects in the destinations that no Application manages (drift made by hand).
-            orphanedResources: { warn: true },
+            // Report objects in the destinations that no Application manages (drift made by hand), except platform's.
+            orphanedResources: { warn: true, ignore: PLATFORM_OWNED },
             ...(a.syncWindows.length > 0 ? { syncWindows: a.syncWindows.map((w) => ({ ...w })) } : {}),
         },
     };

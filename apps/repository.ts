@@ -8,7 +8,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-export const REPOSITORY_SECRET_SUFFIX = "argocd/repository";
+/** The credentials' key for the ClusterSecretStore, which prepends the environment's prefix (`<namePrefix>/`). */
+export const REPOSITORY_SECRET_KEY = "argocd/repository";
 export const REPOSITORY_SECRET_NAME = "gitops-repository";
 
 export interface RepositoryConnectionArgs {
@@ -16,13 +17,11 @@ export interface RepositoryConnectionArgs {
     namespace: pulumi.Input<string>;
     repoUrl: pulumi.Input<string>;
     secretStoreName: pulumi.Input<string>;
-    /** Full Secrets Manager name of the credentials. */
-    secretName: pulumi.Input<string>;
     /** Wait until External Secrets has produced the Secret (fails the update when the administrator has not filled it). */
     waitTimeoutMinutes?: number;
 }
 
-export function repositoryExternalSecret(a: { namespace: string; repoUrl: string; secretStoreName: string; secretName: string }) {
+export function repositoryExternalSecret(a: { namespace: string; repoUrl: string; secretStoreName: string }) {
     return {
         apiVersion: "external-secrets.io/v1",
         kind: "ExternalSecret",
@@ -41,7 +40,7 @@ export function repositoryExternalSecret(a: { namespace: string; repoUrl: string
                     data: { type: "git", url: a.repoUrl },
                 },
             },
-            dataFrom: [{ extract: { key: a.secretName } }],
+            dataFrom: [{ extract: { key: REPOSITORY_SECRET_KEY } }],
         },
     };
 }
@@ -52,8 +51,8 @@ export class RepositoryConnection extends pulumi.ComponentResource {
     constructor(name: string, args: RepositoryConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:apps:RepositoryConnection", name, {}, opts);
         const manifest = pulumi
-            .all([args.namespace, args.repoUrl, args.secretStoreName, args.secretName])
-            .apply(([namespace, repoUrl, secretStoreName, secretName]) => repositoryExternalSecret({ namespace, repoUrl, secretStoreName, secretName }));
+            .all([args.namespace, args.repoUrl, args.secretStoreName])
+            .apply(([namespace, repoUrl, secretStoreName]) => repositoryExternalSecret({ namespace, repoUrl, secretStoreName }));
         const wait = args.waitTimeoutMinutes;
         this.externalSecret = new k8s.apiextensions.CustomResource(
             name,

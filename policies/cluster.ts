@@ -69,26 +69,64 @@ export const eksControlPlaneLogging: ResourceValidationPolicy = {
     }),
 };
 
-/** True for a CIDR that covers every address (0.0.0.0/0, ::/0). */
-export function isOpenCidr(cidr: unknown): boolean {
-    return typeof cidr === "string" && /\/0$/.test(cidr.trim());
+/** The prefix length of a CIDR ("203.0.113.0/24" -> 24; a bare address is one host); undefined when it is not one. */
+export function prefixLength(cidr: unknown): number | undefined {
+    if (typeof cidr !== "string") return undefined;
+    const match = /^[0-9a-fA-F.:]+(?:\/(\d{1,3}))?$/.exec(cidr.trim());
+    if (!match) return undefined;
+    if (match[1] !== undefined) return Number(match[1]);
+    return cidr.includes(":") ? 128 : 32;
+}
+
+export interface PublicEndpointConfig {
+    minimumPrefixLength: number;
+    minimumIpv6PrefixLength: number;
 }
 
 export const eksPublicEndpointRestricted: ResourceValidationPolicy = {
     name: "eks-public-endpoint-restricted",
     description:
-        "An EKS API endpoint that is public accepts connections only from listed CIDRs, never 0.0.0.0/0 (the default of both EKS and @pulumi/eks when no CIDRs are given): " +
-        "the API server is then not a target for the whole internet.",
+        "An EKS API endpoint that is public accepts connections only from listed CIDRs, none wider than minimumPrefixLength (default /8; IPv6 /32), never 0.0.0.0/0 " +
+        "(the default of both EKS and @pulumi/eks when no CIDRs are given): the API server is then not a target for the whole internet, " +
+        "not even through several wide ranges such as 0.0.0.0/1 and 128.0.0.0/1.",
     enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            minimumPrefixLength: {
+                type: "integer",
+                minimum: 1,
+                maximum: 32,
+                default: 8,
+                description:
+                    "The shortest prefix an IPv4 public access CIDR may have. EKS takes at most 40 CIDRs, so /8 blocks cannot add up to the internet (40 of 256).",
+            },
+            minimumIpv6PrefixLength: {
+                type: "integer",
+                minimum: 1,
+                maximum: 128,
+                default: 32,
+                description: "The shortest prefix an IPv6 public access CIDR may have (IPv6 clusters): 40 blocks of /8 would cover all global unicast space (2000::/3).",
+            },
+        },
+    },
     validateResource: validateTypes([EKS_CLUSTER, EKS_COMPONENT], (props, args, report) => {
         const vpc: Props = args.type === EKS_COMPONENT ? props : props.vpcConfig ?? {};
         const prefix = args.type === EKS_COMPONENT ? "" : "vpcConfig.";
         // Both default to a public endpoint.
         if (asBool(vpc.endpointPublicAccess) === false) return;
+        const config = args.getConfig<PublicEndpointConfig>();
         const cidrs = asList<string>(vpc.publicAccessCidrs);
-        const open = cidrs.filter(isOpenCidr);
-        if (cidrs.length === 0 || open.length > 0) {
-            const actual = cidrs.length === 0 ? "not set (the default is 0.0.0.0/0)" : `${listText(cidrs)}, which includes ${listText(open)}`;
+        const limitOf = (cidr: string) =>
+            cidr.includes(":") ? { minimum: config.minimumIpv6PrefixLength, setting: "minimumIpv6PrefixLength" } : { minimum: config.minimumPrefixLength, setting: "minimumPrefixLength" };
+        const wide = cidrs.filter((c) => {
+            const length = prefixLength(c);
+            return length !== undefined && length < limitOf(c).minimum;
+        });
+        if (cidrs.length === 0 || wide.length > 0) {
+            const actual =
+                cidrs.length === 0
+                    ? "not set (the default is 0.0.0.0/0)"
+                    : `${listText(cidrs)}, which includes ${wide.map((c) => `${c} (wider than /${limitOf(c).minimum}, ${limitOf(c).setting})`).join(", ")}`;
             report(
                 `${describeResource(args.type, args.name)}: the public API endpoint is open to the internet: ${prefix}publicAccessCidrs is ${actual}. ` +
                     `Fix: set ${prefix}publicAccessCidrs to the CIDRs you administer the cluster from, or set ${prefix}endpointPublicAccess to false.`,

@@ -169,6 +169,14 @@ export function describeSchema(schema: PolicyConfigJSONSchema): string {
         }
         case "string":
             return schema.pattern ? `a string matching ${schema.pattern}` : "a non-empty string";
+        case "integer":
+        case "number": {
+            const what = schema.type === "integer" ? "a whole number" : "a number";
+            if (schema.minimum !== undefined && schema.maximum !== undefined) return `${what} from ${schema.minimum} to ${schema.maximum}`;
+            if (schema.minimum !== undefined) return `${what} of at least ${schema.minimum}`;
+            if (schema.maximum !== undefined) return `${what} of at most ${schema.maximum}`;
+            return what;
+        }
         default:
             return `a ${schema.type ?? "value"}`;
     }
@@ -189,12 +197,15 @@ function typeMatches(type: string, value: unknown): boolean {
     }
 }
 
-/** Validates the JSON Schema keywords the pack's schemas use (type, enum, items, lengths, pattern, uniqueness). */
+/** Validates the JSON Schema keywords the pack's schemas use (type, enum, items, lengths, ranges, pattern, uniqueness). */
 function checkValue(schema: PolicyConfigJSONSchema, value: unknown, key: string, problems: ConfigProblem[]): void {
     const fail = () => problems.push({ key, value, allowed: describeSchema(schema) });
     const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
     if (types.length > 0 && !types.some((t) => typeMatches(t, value))) return void fail();
     if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) return void fail();
+    if (typeof value === "number") {
+        if ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum)) return void fail();
+    }
     if (typeof value === "string") {
         if ((schema.minLength !== undefined && value.length < schema.minLength) || (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value))) return void fail();
     }

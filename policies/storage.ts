@@ -6,6 +6,7 @@
  */
 import { ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
 import { Checks, asBool, describeResource, isNonEmptyString, kubernetesName, listText, Props, stringListSetting, validateTypes } from "./common";
+import { HELM_TYPES } from "./helm";
 
 /** Provisioners that create EBS volumes: the CSI driver and the in-tree name (migrated to the CSI driver). */
 export const EBS_PROVISIONERS = ["ebs.csi.aws.com", "kubernetes.io/aws-ebs"];
@@ -167,8 +168,6 @@ export interface VolumeClaimsConfig {
     allowedStorageClasses: string[];
     allowDefaultStorageClass: boolean;
 }
-
-const HELM_TYPES = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"];
 
 /** Chart values that name a StorageClass by convention. */
 const STORAGE_CLASS_KEYS = ["storageClassName", "storageClass"];

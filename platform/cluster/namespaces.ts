@@ -95,6 +95,9 @@ export const NAMESPACE_LIMITS: Record<Environment, NamespaceLimits> = {
     },
 };
 
+/** The baseline NetworkPolicies of every workload namespace (the apps layer's AppProject does not report them as orphans). */
+export const BASELINE_NETWORK_POLICIES = { defaultDeny: "default-deny", allowDns: "allow-dns", allowPrometheusScrape: "allow-prometheus-scrape" } as const;
+
 export interface WorkloadNamespaceArgs {
     namespace: string;
     environment: Environment;
@@ -117,8 +120,8 @@ export class WorkloadNamespace extends pulumi.ComponentResource {
         const policy = (suffix: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}`, { metadata: { name: suffix, namespace }, spec }, { parent: this });
 
-        policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        policy("allow-dns", {
+        policy(BASELINE_NETWORK_POLICIES.defaultDeny, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy(BASELINE_NETWORK_POLICIES.allowDns, {
             podSelector: {},
             policyTypes: ["Egress"],
             egress: [
@@ -131,7 +134,7 @@ export class WorkloadNamespace extends pulumi.ComponentResource {
                 },
             ],
         });
-        policy("allow-prometheus-scrape", {
+        policy(BASELINE_NETWORK_POLICIES.allowPrometheusScrape, {
             podSelector: {},
             policyTypes: ["Ingress"],
             ingress: [

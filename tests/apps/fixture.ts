@@ -14,6 +14,8 @@ export interface AppsBase {
     infra: Record<string, any>;
     infraSecretOutputs: string[];
     platform: PlatformOutputs;
+    /** platform's run (what it creates, e.g. in the workload namespaces). */
+    platformRun: LayerRun;
     apps: LayerRun;
 }
 
@@ -33,7 +35,7 @@ export function appsBase(env: Env): Promise<AppsBase> {
 async function loadBase(env: Env): Promise<AppsBase> {
     const graph = await environmentGraph(env);
     if (!graph.platform || !graph.apps) throw new Error(`the ${env} graph did not run platform and apps`);
-    return { env, infra: graph.infra.outputs, infraSecretOutputs: graph.infra.secretOutputs, platform: graph.platform.outputs as PlatformOutputs, apps: graph.apps };
+    return { env, infra: graph.infra.outputs, infraSecretOutputs: graph.infra.secretOutputs, platform: graph.platform.outputs as PlatformOutputs, platformRun: graph.platform, apps: graph.apps };
 }
 
 export interface Variant {

@@ -3,7 +3,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { KustomizeOverrides } from "../../apps/application";
 import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../apps/catalogue";
-import { NAMESPACE_RESOURCES } from "../../apps/project";
 import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../kit";
@@ -50,6 +49,51 @@ function overridesOf(run: LayerRun, name: WorkloadName): KustomizeOverrides {
     return app.inputs.spec.source.kustomize ?? {};
 }
 
+interface Renders {
+    /** Each overlay as it is in Git. */
+    git: Map<WorkloadName, KubeObject[]>;
+    /** Each overlay as ArgoCD renders it with its Application's overrides. */
+    argocd: Map<WorkloadName, KubeObject[]>;
+    /** The frontend's overlay with a public hostname (the Ingress component). */
+    publicFrontend: KubeObject[];
+    publicRun: LayerRun;
+}
+
+const renderCache = new Map<Env, Promise<Renders>>();
+
+/** Every render of an environment, made once per process (the per-environment suites and the cross-environment checks share them). */
+function rendersOf(env: Env): Promise<Renders> {
+    if (!renderCache.has(env)) renderCache.set(env, render(env));
+    return renderCache.get(env)!;
+}
+
+async function render(env: Env): Promise<Renders> {
+    const base = await appsBase(env);
+    const publicRun = await publicFrontendRun(env);
+    const renders = await Promise.all([
+        ...WORKLOAD_NAMES.map((w) => kustomizeBuild(path.join(REPO_ROOT, overlayPath(w, env)))),
+        ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), overridesOf(base.apps, w))),
+        renderAsArgoCD(overlayPath("frontend", env), overridesOf(publicRun, "frontend")),
+    ]);
+    return {
+        git: new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[i]])),
+        argocd: new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[WORKLOAD_NAMES.length + i]])),
+        publicFrontend: renders[renders.length - 1],
+        publicRun,
+    };
+}
+
+/** `group/Kind` of an object, "" for the core group. */
+function groupKind(o: KubeObject): string {
+    return `${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}/${o.kind}`;
+}
+
+/** The kinds the AppProject the apps layer created lets ArgoCD deploy. */
+function permittedKinds(run: LayerRun): Set<string> {
+    const project = run.one("kubernetes:argoproj.io/v1alpha1:AppProject");
+    return new Set(project.inputs.spec.namespaceResourceWhitelist.map((r: { group: string; kind: string }) => `${r.group}/${r.kind}`));
+}
+
 function imageParts(image: string): { repository: string; tag?: string } {
     const at = image.lastIndexOf(":");
     return at > image.lastIndexOf("/") ? { repository: image.slice(0, at), tag: image.slice(at + 1) } : { repository: image };
@@ -69,15 +113,7 @@ for (const env of ENVS) {
         before(async function () {
             this.timeout(60000);
             base = await appsBase(env);
-            publicRun = await publicFrontendRun(env);
-            const renders = await Promise.all([
-                ...WORKLOAD_NAMES.map((w) => kustomizeBuild(path.join(REPO_ROOT, overlayPath(w, env)))),
-                ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), overridesOf(base.apps, w))),
-                renderAsArgoCD(overlayPath("frontend", env), overridesOf(publicRun, "frontend")),
-            ]);
-            git = new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[i]]));
-            argocd = new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[WORKLOAD_NAMES.length + i]]));
-            publicFrontend = renders[renders.length - 1];
+            ({ git, argocd, publicFrontend, publicRun } = await rendersOf(env));
             all = [...git.values()].flat();
         });
 
@@ -99,9 +135,8 @@ for (const env of ENVS) {
         });
 
         it("only namespaced kinds the AppProject allows; no Secret (External Secrets makes them)", () => {
-            const allowedKinds = new Set(NAMESPACE_RESOURCES.map((r) => `${r.group}/${r.kind}`));
-            const group = (o: KubeObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "");
-            for (const o of [...all, ...publicFrontend]) assert.ok(allowedKinds.has(`${group(o)}/${o.kind}`), `${o.kind} ${o.metadata.name} is not in the AppProject's whitelist`);
+            const allowedKinds = permittedKinds(base.apps);
+            for (const o of [...all, ...publicFrontend]) assert.ok(allowedKinds.has(groupKind(o)), `${o.kind} ${o.metadata.name} is not in the AppProject's whitelist`);
             assert.ok(!all.some((o) => o.kind === "Secret" || o.kind === "ConfigMap"));
         });
 
@@ -248,16 +283,19 @@ for (const env of ENVS) {
                 return [secret.inputs.name as string, Object.keys(json)];
             }));
             assert.deepStrictEqual([...generated.keys()].sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`]);
+            // The ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
+            const prefix = base.platform.secretsPrefix;
             for (const [w, objects] of git) {
                 const externalSecrets = objects.filter((o) => o.kind === "ExternalSecret");
                 for (const es of externalSecrets) {
                     assert.deepStrictEqual(es.spec.secretStoreRef, { kind: "ClusterSecretStore", name: MANIFEST_SECRET_STORE });
                     assert.strictEqual(es.metadata.annotations?.["argocd.argoproj.io/sync-wave"], "-1", "before the pods that read it");
-                    const keys = es.spec.dataFrom.map((d: any) => d.extract.key);
-                    for (const key of keys) assert.ok(generated.has(key), `${w}: ${key} is a secret the apps stack generates`);
-                    assert.deepStrictEqual(keys.map((k: string) => k.split("/").pop()).sort(), [...WORKLOADS[w].secrets].sort(), w);
+                    const keys: string[] = es.spec.dataFrom.map((d: any) => d.extract.key);
+                    for (const key of keys) assert.ok(generated.has(`${prefix}${key}`), `${w}: ${prefix}${key} is a secret the apps stack generates`);
+                    // Relative keys, the same in every environment: the store adds the environment.
+                    assert.deepStrictEqual([...keys].sort(), w === "mysql" || w === "redis" ? [w] : ["mysql", "redis"], w);
                     // Templated keys must exist in the generated values.
-                    const available = keys.flatMap((k: string) => generated.get(k)!);
+                    const available = keys.flatMap((k: string) => generated.get(`${prefix}${k}`)!);
                     for (const template of Object.values<string>(es.spec.target.template?.data ?? {})) {
                         for (const [, variable] of template.matchAll(/\{\{\s*\.(\w+)\s*\}\}/g)) assert.ok(available.includes(variable), `${w}: ${variable}`);
                     }
@@ -405,6 +443,25 @@ for (const env of ENVS) {
     });
 }
 
+describe("the AppProject's whitelist against the manifests of both environments", () => {
+    it("every kind rendered is allowed, and every allowed kind is rendered by some overlay (no unused permission)", async function () {
+        this.timeout(60000);
+        const used = new Map<string, string>();
+        const allowed = new Set<string>();
+        for (const env of ENVS) {
+            const { git, publicFrontend } = await rendersOf(env);
+            const permitted = permittedKinds((await appsBase(env)).apps);
+            for (const k of permitted) allowed.add(k);
+            for (const o of [...[...git.values()].flat(), ...publicFrontend]) {
+                assert.ok(permitted.has(groupKind(o)), `${env}: ${o.kind} ${o.metadata.name} is not in the AppProject's whitelist`);
+                used.set(groupKind(o), `${env} ${o.kind} ${o.metadata.name}`);
+            }
+        }
+        const unused = [...allowed].filter((k) => !used.has(k));
+        assert.deepStrictEqual(unused, [], "kinds the AppProject allows but no overlay (staging, production, public frontend) renders");
+    });
+});
+
 describe("workload manifests in Git", () => {
     it("hold no account id, ARN, registry of the account or secret value (those come from Pulumi outputs and Secrets Manager)", () => {
         const files: string[] = [];
@@ -424,6 +481,8 @@ describe("workload manifests in Git", () => {
             assert.doesNotMatch(text, /arn:aws/, `${at}: an ARN`);
             assert.doesNotMatch(text, /\.dkr\.ecr\./, `${at}: a private registry`);
             assert.doesNotMatch(text, /:latest\b|newTag:\s*"?latest/, `${at}: latest`);
+            // Secrets Manager keys are relative (the ClusterSecretStore adds `<project>-<env>/`): no environment in Git.
+            assert.doesNotMatch(text, /[a-z0-9]-(staging|production)\//, `${at}: an environment's secret prefix`);
             assert.doesNotMatch(text, /^\s*(\w*password)\s*:\s*(?!"\{\{ \.\w+ \}\}"$)\S/im, `${at}: a secret value (only External Secrets templates)`);
         }
     });

@@ -81,7 +81,7 @@ describe("service sources", () => {
 
     describe("the Python services", () => {
         it("share one service_kit.py and gunicorn.conf.py (copies kept identical; each service is its own build context)", () => {
-            for (const file of ["service_kit.py", "gunicorn.conf.py", "requirements.txt", "requirements-dev.txt", "tests/fakes.py", "tests/conftest.py"]) {
+            for (const file of ["service_kit.py", "gunicorn.conf.py", "requirements.txt", "requirements-dev.txt", "tests/fakes.py", "tests/conftest.py", "tests/test_kit.py"]) {
                 const first = read(PYTHON_SERVICES[0], file);
                 for (const s of PYTHON_SERVICES.slice(1)) assert.strictEqual(read(s, file), first, `${s}/${file} differs from ${PYTHON_SERVICES[0]}'s`);
             }
@@ -95,7 +95,8 @@ describe("service sources", () => {
                     for (const line of lines) assert.match(line, /^[A-Za-z0-9_.-]+==\d+(\.\d+)+$/, `${s}/${file}: ${line}`);
                 }
                 const names = read(s, "requirements.txt").toLowerCase();
-                for (const pkg of ["flask==", "gunicorn==", "prometheus-client==", "pymysql==", "redis=="]) assert.ok(names.includes(pkg), `${s}: ${pkg}`);
+                // cryptography (with cffi and pycparser): PyMySQL's RSA login to MySQL 8.4 (caching_sha2_password) over plain TCP.
+                for (const pkg of ["flask==", "gunicorn==", "prometheus-client==", "pymysql==", "redis==", "cryptography==", "cffi==", "pycparser=="]) assert.ok(names.includes(pkg), `${s}: ${pkg}`);
             }
         });
 

@@ -76,12 +76,35 @@ describe("policy eks-public-endpoint-restricted", () => {
         const [v] = await assertViolationCount(endpoint, args(endpoint, EKS_CLUSTER, withValue(eksCluster(), "vpcConfig.publicAccessCidrs", ["203.0.113.0/24", "0.0.0.0/0"])), 1);
         assert.strictEqual(
             v.message,
-            'aws:eks/cluster:Cluster "cluster": the public API endpoint is open to the internet: vpcConfig.publicAccessCidrs is 203.0.113.0/24, 0.0.0.0/0, which includes 0.0.0.0/0. ' +
+            'aws:eks/cluster:Cluster "cluster": the public API endpoint is open to the internet: vpcConfig.publicAccessCidrs is 203.0.113.0/24, 0.0.0.0/0, which includes 0.0.0.0/0 (wider than /8, minimumPrefixLength). ' +
                 "Fix: set vpcConfig.publicAccessCidrs to the CIDRs you administer the cluster from, or set vpcConfig.endpointPublicAccess to false.",
         );
-        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["::/0"] }), "which includes ::/0");
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["::/0"] }), "which includes ::/0 (wider than /32, minimumIpv6PrefixLength)");
         // @pulumi/eks: endpointPublicAccess defaults to true and publicAccessCidrs to 0.0.0.0/0.
         await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { name: "c" }), "publicAccessCidrs is not set (the default is 0.0.0.0/0)");
+    });
+
+    it("reports the internet split into wide blocks (0.0.0.0/1 + 128.0.0.0/1), and any block wider than /8", async () => {
+        const halves = { ...eksComponent(), publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] };
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, halves), "which includes 0.0.0.0/1 (wider than /8, minimumPrefixLength), 128.0.0.0/1 (wider than /8, minimumPrefixLength)");
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_CLUSTER, withValue(eksCluster(), "vpcConfig.publicAccessCidrs", ["203.0.113.0/24", "64.0.0.0/7"])), "which includes 64.0.0.0/7 (wider than /8");
+        // IPv6 (IPv6 clusters): 32 blocks of /8 are all of 2000::/3, so its minimum is its own.
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["2000::/8", "2100::/8"] }), "2000::/8 (wider than /32, minimumIpv6PrefixLength)");
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["2001:db8::/32", "2001:db8:1::/48"] }));
+        // /8 and longer pass: EKS takes at most 40 CIDRs, and 40 /8 blocks are 40 of the 256 in IPv4.
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["10.0.0.0/8", "198.51.100.7/32", "198.51.100.8"] }));
+    });
+
+    it("the shortest prefix allowed is a setting (minimumPrefixLength, 1 to 32; minimumIpv6PrefixLength, 1 to 128)", async () => {
+        const office = { ...eksComponent(), publicAccessCidrs: ["198.51.100.0/22"] };
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, office));
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, office, { minimumPrefixLength: 24 }), "which includes 198.51.100.0/22 (wider than /24, minimumPrefixLength)");
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, office, { minimumPrefixLength: 22 }));
+        for (const bad of [0, 33, 8.5, "8"]) {
+            assert.throws(() => args(endpoint, EKS_COMPONENT, office, { minimumPrefixLength: bad }), new RegExp(`eks-public-endpoint-restricted\\.minimumPrefixLength = ${JSON.stringify(bad)}: allowed a whole number from 1 to 32`), String(bad));
+        }
+        assert.throws(() => args(endpoint, EKS_COMPONENT, office, { minimumIpv6PrefixLength: 129 }), /minimumIpv6PrefixLength = 129: allowed a whole number from 1 to 128/);
+        await assertNoResourceViolations(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: ["2001:db8::/29"] }, { minimumIpv6PrefixLength: 29 }));
     });
 
     it("unknown CIDRs are skipped", async () => {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { PackPolicy } from "../../policies/all";
 import { helmChartVersionPinned as helm } from "../../policies/helm";
-import { assertHasResourceViolation, assertNoResourceViolations, assertSkipsUnknown, assertViolationCount, createResourceValidationArgs, Props, UNKNOWN } from "./util";
+import { assertHasResourceViolation, assertNotApplicable, assertNoResourceViolations, assertSkipsUnknown, assertViolationCount, createResourceValidationArgs, Props, UNKNOWN } from "./util";
 
 const args = (policy: PackPolicy, type: string, props: Props, config: Record<string, unknown> = {}, name = "res") => createResourceValidationArgs(policy, type, props, { name, config });
 
@@ -26,6 +26,12 @@ describe("policy helm-chart-version-pinned", () => {
         await assertHasResourceViolation(helm, args(helm, RELEASE, release("^9.1.0")), 'version is "^9.1.0", not an exact version');
         await assertHasResourceViolation(helm, args(helm, "kubernetes:helm.sh/v4:Chart", { chart: "redis", version: "20.x" }), 'version is "20.x"');
         await assertHasResourceViolation(helm, args(helm, "kubernetes:helm.sh/v3:Chart", { chart: "redis", fetchOpts: { repo: "https://x" } }), "version is not set");
+    });
+
+    it("a v3 Chart (a local component) whose inputs did not reach the analyzer is not judged, rather than reported as unpinned", async () => {
+        // What the analyzer gets with PULUMI_NODEJS_SKIP_COMPONENT_INPUTS or @pulumi/pulumi < 3.202: no chart, path or version.
+        await assertNotApplicable(helm, args(helm, "kubernetes:helm.sh/v3:Chart", {}));
+        await assertNoResourceViolations(helm, args(helm, "kubernetes:helm.sh/v3:Chart", { chart: "redis", version: "20.1.0", fetchOpts: { repo: "https://x" } }));
     });
 
     it("an unknown version is skipped", async () => {

@@ -30,7 +30,7 @@ function lt(name: string, inputs: Record<string, unknown>): OfflineResource {
     return { type: LAUNCH_TEMPLATE, name, custom: true, provider: `${PROVIDER_URN}::aws-1`, inputs: { ...launchTemplate(), ...inputs } };
 }
 
-const config = { "instance-types-allowed": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+const config = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
 
 describe("offline runner (runPack)", () => {
     it("gives resource policies the inputs, the resolved provider, the options and the config, as the engine does", async () => {

@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as ts from "typescript";
 import { parse } from "yaml";
 import { FREE_TIER_INSTANCE_TYPES, PRODUCTION_INSTANCE_TYPES } from "../../infra/settings";
 import { ENVIRONMENTS } from "../../lib/environment";
@@ -41,6 +43,28 @@ describe("the policy pack", () => {
         assert.strictEqual(constructed[0].args.policies, ALL_POLICIES);
         const imports = fs.readFileSync(indexPath, "utf8").match(/^import .*$/gm) ?? [];
         assert.deepStrictEqual(imports, ['import { PolicyPack } from "@pulumi/policy";', 'import { ALL_POLICIES } from "./all";']);
+    });
+
+    it("compiles on its own, as `pulumi policy publish` and CrossGuard do: a copy of policies/ with only its tsconfig.json", function () {
+        this.timeout(30000);
+        const copy = fs.mkdtempSync(path.join(os.tmpdir(), "policy-pack-"));
+        try {
+            fs.cpSync(POLICIES_DIR, copy, { recursive: true, filter: (source) => !source.includes(`${path.sep}node_modules`) && !source.includes(`${path.sep}bin`) });
+            // The pack's installed dependencies (a workspace shares the repository's node_modules).
+            fs.symlinkSync(path.resolve(POLICIES_DIR, "..", "node_modules"), path.join(copy, "node_modules"), "dir");
+            const read = ts.readConfigFile(path.join(copy, "tsconfig.json"), ts.sys.readFile);
+            assert.strictEqual(read.error, undefined, read.error && ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
+            assert.strictEqual(read.config.extends, undefined, "no settings from outside the pack");
+            const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, copy);
+            assert.deepStrictEqual(parsed.errors, []);
+            assert.deepStrictEqual(parsed.options.types, ["node"], "no test-only types (mocha) in the pack");
+            const program = ts.createProgram(parsed.fileNames, { ...parsed.options, noEmit: true });
+            const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+            assert.deepStrictEqual(problems, []);
+            assert.ok(parsed.fileNames.some((f) => f.endsWith("index.ts")));
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
     });
 
     it("the pack imports nothing outside policies/ and its own dependencies (it runs on its own)", () => {
@@ -99,10 +123,11 @@ describe("the policy pack", () => {
         for (const env of ENVIRONMENTS) {
             it(`${env}.json fits the pack, sets environment = ${env}, and keeps the instance list of the infra settings`, () => {
                 const resolved = resolvePackConfig(ALL_POLICIES, loadPackConfig(env), `${env}.json`);
-                assert.strictEqual(resolved.get("instance-types-allowed")!.properties.environment, env);
-                assert.strictEqual(resolved.get("argocd-pinned-revision")!.properties.environment, env);
+                for (const name of ["instance-types-allowed", "node-group-default-instance-type", "argocd-pinned-revision"]) assert.strictEqual(resolved.get(name)!.properties.environment, env, name);
                 const list = env === "production" ? "productionInstanceTypes" : "freeTierInstanceTypes";
                 assert.deepStrictEqual(resolved.get("instance-types-allowed")!.properties[list], env === "production" ? PRODUCTION_INSTANCE_TYPES : FREE_TIER_INSTANCE_TYPES);
+                // Both instance-type policies judge against the same lists (a node group's default type is one more case).
+                assert.deepStrictEqual(resolved.get("node-group-default-instance-type")!.properties, resolved.get("instance-types-allowed")!.properties);
                 for (const p of ALL_POLICIES) assert.strictEqual(resolved.get(p.name)!.enforcementLevel, p.enforcementLevel, `${env}.json keeps ${p.name}'s level`);
             });
         }
@@ -114,7 +139,7 @@ describe("the policy pack", () => {
     });
 
     describe("config resolution, as the engine does it, and stricter on typos", () => {
-        const base = { "instance-types-allowed": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+        const base = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
 
         it("fills configSchema defaults, applies all, then each policy's level and settings", () => {
             const resolved = resolvePackConfig(ALL_POLICIES, { ...base, all: "advisory", "ebs-gp3-encrypted": "disabled", "required-tags": { enforcementLevel: "mandatory", requiredTags: ["Owner"] } });
@@ -151,6 +176,7 @@ describe("the policy pack", () => {
         it("rejects duplicate list entries and a missing required setting", () => {
             assert.throws(() => resolvePackConfig(ALL_POLICIES, { ...base, "instance-types-allowed": { environment: "staging", freeTierInstanceTypes: ["t3.small", "t3.small"] } }), /freeTierInstanceTypes = \["t3\.small","t3\.small"\]: allowed a list, each a non-empty string \(no duplicates\)/);
             assert.throws(() => resolvePackConfig(ALL_POLICIES, { "argocd-pinned-revision": { environment: "staging" } }), /instance-types-allowed\.environment = \(not set\)/);
+            assert.throws(() => resolvePackConfig(ALL_POLICIES, { ...base, "eks-public-endpoint-restricted": { minimumPrefixLength: 0 } }), /eks-public-endpoint-restricted\.minimumPrefixLength = 0: allowed a whole number from 1 to 32\./);
         });
     });
 });

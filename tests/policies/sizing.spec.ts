@@ -1,17 +1,22 @@
 import * as assert from "assert";
 import { FREE_TIER_INSTANCE_TYPES as INFRA_FREE_TIER, PRODUCTION_INSTANCE_TYPES as INFRA_PRODUCTION } from "../../infra/settings";
-import { FREE_TIER_INSTANCE_TYPES, instanceTypesAllowed as policy, PRODUCTION_INSTANCE_TYPES } from "../../policies/sizing";
+import { FREE_TIER_INSTANCE_TYPES, instanceTypesAllowed as policy, nodeGroupDefaultInstanceType as defaultType, PRODUCTION_INSTANCE_TYPES } from "../../policies/sizing";
 import { PackConfigError } from "../../policies/pack-config";
 import { EKS_COMPONENT, eksComponent, LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP, nodeGroup } from "./fixtures";
 import {
     assertHasResourceViolation,
+    assertHasStackViolation,
     assertNoResourceViolations,
+    assertNoStackViolations,
     assertNotApplicable,
     assertSkipsUnknown,
     assertViolationCount,
     createResourceValidationArgs,
+    createStackValidationArgs,
     policyConfig,
     Props,
+    runStackPolicy,
+    stackResource,
     UNKNOWN,
     withValue,
 } from "./util";
@@ -128,5 +133,73 @@ describe("policy instance-types-allowed", () => {
 
     it("does not apply to other types", async () => {
         await assertNotApplicable(policy, args("aws:s3/bucketV2:BucketV2", { bucket: "b" }));
+    });
+});
+
+describe("policy node-group-default-instance-type (stack)", () => {
+    const stagingStack = (resources: ReturnType<typeof stackResource>[], config: Record<string, unknown> = staging) => createStackValidationArgs(defaultType, resources, config);
+    const template = (extra: Props = {}) => stackResource(LAUNCH_TEMPLATE, "nodes-lt", { ...launchTemplate(), name: "gitops-staging-nodes", ...extra });
+    /** A node group with the template and no instanceTypes: EKS then uses the template's type, or its own default. */
+    const group = (launchTemplateRef: Props, name = "nodes-a") => stackResource(NODE_GROUP, name, { ...withValue(nodeGroup(), "instanceTypes", undefined), launchTemplate: launchTemplateRef });
+
+    it("reports a node group whose launch template sets no type in staging (EKS launches t3.medium), naming both and the fix", async () => {
+        const args = stagingStack([template(), group({ id: "nodes-lt-id", version: "1" })]);
+        const outcome = await assertHasStackViolation(
+            defaultType,
+            args,
+            "nodes-a",
+            'aws:eks/nodeGroup:NodeGroup "nodes-a": instanceTypes is "t3.medium" (EKS\'s default: neither instanceTypes nor its launch template aws:ec2/launchTemplate:LaunchTemplate "nodes-lt" sets a type), not allowed in staging (freeTierInstanceTypes: t3.micro, t3.small, t4g.micro, t4g.small, c7i-flex.large, m7i-flex.large). ' +
+                "Fix: set instanceTypes on the node group (or instanceType on the template) to one of these types, or add the type to freeTierInstanceTypes in policies/config/staging.json.",
+        );
+        assert.strictEqual(outcome.violations.length, 1);
+    });
+
+    it("finds the template by name, and through the engine's property dependencies (ids unknown during a first preview)", async () => {
+        await assertHasStackViolation(defaultType, stagingStack([template(), group({ name: "gitops-staging-nodes", version: "$Latest" })]), "nodes-a", /instanceTypes is "t3\.medium"/);
+        const args = stagingStack([template(), group({ id: UNKNOWN, version: UNKNOWN })]);
+        args.resources[1].propertyDependencies = { launchTemplate: [args.resources[0]] };
+        await assertHasStackViolation(defaultType, args, "nodes-a", /launch template aws:ec2\/launchTemplate:LaunchTemplate "nodes-lt" sets a type/);
+    });
+
+    it("as the engine shows it: instanceTypes unknown in the first preview (EKS chooses), ['t3.medium'] in the state after creation", async () => {
+        const ref = { id: "nodes-lt-id", version: "1" };
+        const preview = stackResource(NODE_GROUP, "nodes-a", { ...nodeGroup(), instanceTypes: UNKNOWN, launchTemplate: ref });
+        await assertHasStackViolation(defaultType, stagingStack([template(), preview]), "nodes-a", /instanceTypes is "t3\.medium" \(EKS's default/);
+        const created = stackResource(NODE_GROUP, "nodes-a", { ...nodeGroup(["t3.medium"]), launchTemplate: ref });
+        await assertHasStackViolation(defaultType, stagingStack([template(), created]), "nodes-a", /instanceTypes is "t3\.medium" \(EKS's default/);
+    });
+
+    it("an instanceTypes that comes from another resource and is unknown in the preview is left to the engine, not guessed", async () => {
+        const parameter = stackResource("aws:ssm/parameter:Parameter", "types", { value: "t3.small" });
+        const args = stagingStack([template(), parameter, stackResource(NODE_GROUP, "nodes-a", { ...nodeGroup(), instanceTypes: UNKNOWN, launchTemplate: { id: "nodes-lt-id" } })]);
+        args.resources[2].propertyDependencies = { instanceTypes: [args.resources[1]] };
+        const outcome = await runStackPolicy(defaultType, args);
+        assert.deepStrictEqual(outcome.violations, []);
+        assert.ok(outcome.unknown, "reported to the engine as a check it could not run");
+    });
+
+    it("passes t3.medium where the list allows it (production), a template with its own type, a node group with instanceTypes", async () => {
+        const bare = group({ id: "nodes-lt-id" });
+        await assertNoStackViolations(defaultType, stagingStack([template(), bare], production));
+        // The template's own type is instance-types-allowed's to judge.
+        await assertNoStackViolations(defaultType, stagingStack([template({ instanceType: "m5.large" }), bare]));
+        // A list the program sets is instance-types-allowed's (on the inputs), not reported twice.
+        for (const types of [["t3.small"], ["m5.large"]]) {
+            await assertNoStackViolations(defaultType, stagingStack([template(), stackResource(NODE_GROUP, "nodes-b", { ...nodeGroup(types), launchTemplate: { id: "nodes-lt-id" } })]));
+        }
+        await assertNoStackViolations(defaultType, stagingStack([template(), bare], { ...staging, freeTierInstanceTypes: ["t3.small", "t3.medium"] }));
+    });
+
+    it("stays silent on what it cannot see: a template from outside the stack, an id unknown during preview", async () => {
+        await assertNoStackViolations(defaultType, stagingStack([template(), group({ id: "lt-from-another-stack" })]));
+        const outcome = await runStackPolicy(defaultType, stagingStack([template(), group({ id: UNKNOWN })]));
+        assert.deepStrictEqual(outcome.violations, []);
+        assert.ok(outcome.unknown, "the unknown id is reported to the engine as a check it could not run");
+    });
+
+    it("does not apply to a stack without managed node groups, and takes the same settings as instance-types-allowed", async () => {
+        assert.ok((await runStackPolicy(defaultType, stagingStack([template()]))).notApplicable);
+        assert.deepStrictEqual(defaultType.configSchema, policy.configSchema);
+        assert.throws(() => policyConfig(defaultType, {}), /node-group-default-instance-type\.environment = \(not set\)/);
     });
 });

@@ -17,6 +17,7 @@ from typing import Callable, Mapping, Optional
 
 import pymysql
 import pymysql.cursors
+from pymysql.constants import CR
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -78,11 +79,17 @@ class Database:
 
     def _connect(self):
         s = self._settings
-        return pymysql.connect(
-            host=s.db_host, port=s.db_port, user=s.db_user, password=s.db_password, database=s.db_name,
-            connect_timeout=3, read_timeout=5, write_timeout=5, autocommit=False,
-            cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4",
-        )
+        try:
+            return pymysql.connect(
+                host=s.db_host, port=s.db_port, user=s.db_user, password=s.db_password, database=s.db_name,
+                connect_timeout=3, read_timeout=5, write_timeout=5, autocommit=False,
+                cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4",
+            )
+        except RuntimeError as error:
+            # PyMySQL raises RuntimeError when it cannot run the server's auth plugin (e.g. caching_sha2_password
+            # without the cryptography package): the database is unreachable for this pod, so report it as such
+            # (503, not ready) instead of an internal error.
+            raise pymysql.err.OperationalError(CR.CR_AUTH_PLUGIN_CANNOT_LOAD, f"MySQL authentication failed in the driver: {error}") from error
 
     def connection(self):
         """A connection for this request (closed when the request ends)."""
