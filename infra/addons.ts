@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RolePlacement } from "../lib/iam-role";
 import { IrsaRole } from "../lib/irsa";
 import { AddonName } from "./versions";
 
@@ -18,6 +19,7 @@ export interface AddonsArgs {
     logRetentionDays: number;
     /** Replicas of CoreDNS and the EBS CSI controller (two survive a node loss). */
     controllerReplicas: number;
+    roles: RolePlacement;
 }
 
 /** The VPC CNI's settings: /28 prefixes per ENI slot (small nodes are not capped at 4 or 11 pods) and NetworkPolicy enforcement. */
@@ -54,6 +56,7 @@ export class NetworkAddons extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                ...args.roles,
                 serviceAccount: { namespace: "kube-system", name: "aws-node" },
                 managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
             },
@@ -91,6 +94,7 @@ export class NodeAddons extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                ...args.roles,
                 serviceAccount: { namespace: "kube-system", name: "ebs-csi-controller-sa" },
                 managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
             },
@@ -122,6 +126,7 @@ export class NodeAddons extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                ...args.roles,
                 serviceAccount: { namespace: "amazon-cloudwatch", name: "cloudwatch-agent" },
                 // Metrics and logs; X-Ray for Application Signals, which the add-on turns on by default.
                 managedPolicyArns: ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"],

@@ -2,13 +2,17 @@
  * The EKS control plane: secrets encrypted with a rotating KMS key, control-plane logs with a retention,
  * API authentication with access entries, a private endpoint plus a public one limited to known CIDRs, and the
  * OIDC provider for IRSA. No default node group and no self-managed add-ons: both are plain resources in this
- * layer (node-groups.ts, addons.ts) so policies can see them.
+ * layer (node-groups.ts, addons.ts) so policies can see them. The cluster's IAM role is ours too, with the
+ * layers' role path and permissions boundary (@pulumi/eks would create one without them).
  */
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
+import { RolePlacement } from "../lib/iam-role";
 
 export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/** What EKS needs to manage the cluster (what @pulumi/eks attaches to the role it would create). */
+export const CLUSTER_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy";
 
 export interface ClusterArgs {
     name: string;
@@ -22,6 +26,7 @@ export interface ClusterArgs {
     endpointPublicAccessCidrs: string[];
     adminPrincipalArns: string[];
     protect: boolean;
+    roles: RolePlacement;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -31,7 +36,6 @@ export class Cluster extends pulumi.ComponentResource {
     readonly oidcProviderArn: pulumi.Output<string>;
     readonly oidcProviderUrl: pulumi.Output<string>;
     readonly clusterSecurityGroupId: pulumi.Output<string>;
-    readonly kmsKeyArn: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:Cluster", name, {}, opts);
@@ -54,6 +58,20 @@ export class Cluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const serviceRole = new aws.iam.Role(
+            `${name}-service`,
+            {
+                ...args.roles,
+                description: `EKS manages the cluster ${args.name} with this role`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this },
+        );
+        const serviceRolePolicy = new aws.iam.RolePolicyAttachment(`${name}-service`, { role: serviceRole.name, policyArn: CLUSTER_ROLE_POLICY_ARN }, { parent: this });
+
         const publicEndpoint = args.endpointPublicAccessCidrs.length > 0;
         const cluster = new eks.Cluster(
             name,
@@ -64,8 +82,13 @@ export class Cluster extends pulumi.ComponentResource {
                 privateSubnetIds: args.privateSubnetIds,
                 publicSubnetIds: args.publicSubnetIds,
                 kubernetesServiceIpAddressRange: args.serviceCidr,
+                serviceRole,
                 skipDefaultNodeGroup: true,
+                // Node groups have their own role (node-groups.ts): @pulumi/eks creates no instance role.
+                createInstanceRole: false,
                 skipDefaultSecurityGroups: true,
+                // No effect without @pulumi/eks node groups (our launch template sets no public IP); kept as defence
+                // in depth and for the policy no-public-ip-on-nodes, which checks it on the component.
                 nodeAssociatePublicIpAddress: false,
                 // vpc-cni, kube-proxy and CoreDNS are EKS managed add-ons with pinned versions (addons.ts).
                 bootstrapSelfManagedAddons: false,
@@ -81,7 +104,8 @@ export class Cluster extends pulumi.ComponentResource {
                 createOidcProvider: true,
                 deletionProtection: args.protect,
             },
-            { parent: this, dependsOn: [controlPlaneLogs], protect: args.protect },
+            // The policy is attached before EKS uses the role (and detached only after the cluster is gone).
+            { parent: this, dependsOn: [controlPlaneLogs, serviceRolePolicy], protect: args.protect },
         );
 
         this.name = cluster.eksCluster.name;
@@ -90,7 +114,6 @@ export class Cluster extends pulumi.ComponentResource {
         this.oidcProviderArn = cluster.oidcProviderArn;
         this.oidcProviderUrl = cluster.oidcProviderUrl;
         this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
-        this.kmsKeyArn = key.arn;
 
         args.adminPrincipalArns.forEach((principalArn, i) => {
             grantClusterAdmin(`${name}-admin-${i}`, this.name, principalArn, this);

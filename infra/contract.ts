@@ -38,6 +38,10 @@ export interface InfraOutputs {
     ciPreviewRoleArn: string;
     ciDeployRoleArn: string;
     ciDriftRoleArn: string;
+    /** `/<namePrefix>/`: the path of every role the layers create (the only path CI may create roles under). */
+    iamRolePath: string;
+    /** The boundary every role of the layers carries (CI may only create roles that carry it). */
+    permissionsBoundaryArn: string;
 }
 
 export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
@@ -68,6 +72,8 @@ export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
     "ciPreviewRoleArn",
     "ciDeployRoleArn",
     "ciDriftRoleArn",
+    "iamRolePath",
+    "permissionsBoundaryArn",
 ];
 
 export const INFRA_SECRET_OUTPUTS: readonly (keyof InfraOutputs)[] = ["kubeconfig"];

@@ -29,7 +29,6 @@ export function lifecyclePolicy(keep: number): string {
 export class Repositories extends pulumi.ComponentResource {
     /** Service name -> repository URL. */
     readonly urls: pulumi.Output<Record<string, string>>;
-    readonly arns: pulumi.Output<string>[];
 
     constructor(name: string, args: RepositoriesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:Repositories", name, {}, opts);
@@ -49,7 +48,6 @@ export class Repositories extends pulumi.ComponentResource {
             return [service, repo] as const;
         });
         this.urls = pulumi.output(Object.fromEntries(repos.map(([service, repo]) => [service, repo.repositoryUrl])));
-        this.arns = repos.map(([, repo]) => repo.arn);
         this.registerOutputs({ urls: this.urls });
     }
 }

@@ -1,22 +1,30 @@
 /**
- * The identity GitHub Actions uses: the account's OIDC provider for token.actions.githubusercontent.com and two
+ * The identity GitHub Actions uses: the account's OIDC provider for token.actions.githubusercontent.com and three
  * roles for this environment, each trusting exactly one `sub` of one repository (StringEquals, no wildcard):
- * - preview: `repo:<owner>/<name>:pull_request`, read-only, for `pulumi preview` on pull requests;
+ * - preview: `repo:<owner>/<name>:pull_request`, view-only, for `pulumi preview` of unreviewed pull requests;
  * - deploy: `repo:<owner>/<name>:environment:<env>`, for `pulumi up` from the GitHub environment of that name;
  * - drift: `repo:<owner>/<name>:ref:refs/heads/<env>`, read-only, for the scheduled drift check that runs on the
  *   environment's (protected) branch without the GitHub environment, so it needs no reviewer's approval.
- * CI cannot change its own roles or the OIDC provider: those changes are applied by an administrator.
+ * CI cannot change its own roles or the OIDC provider: those changes are applied by an administrator. Every
+ * resource of the identity is protected and depends on nothing the layers create, so a CI destroy
+ * (`--exclude-protected`) removes everything else and keeps exactly the identity; an administrator removes it last.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { grantClusterAdmin } from "./cluster";
+import { deployPolicy } from "./deploy-policy";
+import { GITHUB_OIDC_HOST, GITHUB_OIDC_URL, identityArns } from "./identity";
 
-export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
-const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+export { GITHUB_OIDC_URL } from "./identity";
 export const CLUSTER_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 /** View, Secrets included: refreshing a Helm release reads its release record, which Helm stores as a Secret. */
 export const CLUSTER_ADMIN_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy";
-const READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+/** Previews (no refresh) only look resources up (availability zones, subnets): no data reads for unreviewed code. */
+export const VIEW_ONLY_ACCESS = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+/** `preview --refresh` reads every resource the stacks hold. */
+export const READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+/** The tag an operator puts on the one secret previews may read (the PagerDuty integration URL of the alarms). */
+export const PREVIEW_READABLE_TAG = "ci-preview-readable";
 
 export interface GithubCiArgs {
     namePrefix: string;
@@ -26,7 +34,8 @@ export interface GithubCiArgs {
     /** Reuse the account's provider (one per account) instead of creating it. */
     existingProviderArn?: string;
     clusterName: pulumi.Input<string>;
-    ecrRepositoryArns: pulumi.Input<string>[];
+    /** Tags the program sets on every resource: CI may apply a change of the others to its own identity, never these. */
+    reservedTags: string[];
 }
 
 /** The trust policy of a CI role: one repository, one `sub`, audience sts.amazonaws.com. */
@@ -49,6 +58,22 @@ export function githubTrustPolicy(providerArn: pulumi.Input<string>, sub: string
     });
 }
 
+/** Reading this environment's secrets (`<namePrefix>/...`), optionally only those carrying `tag=true`. */
+export function secretsReadPolicy(region: string, accountId: string, namePrefix: string, tag?: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: tag === undefined ? "ReadThisEnvironmentsSecrets" : "ReadSecretsTaggedForPreviews",
+                Effect: "Allow",
+                Action: "secretsmanager:GetSecretValue",
+                Resource: `arn:aws:secretsmanager:${region}:${accountId}:secret:${namePrefix}/*`,
+                ...(tag === undefined ? {} : { Condition: { StringEquals: { [`secretsmanager:ResourceTag/${tag}`]: "true" } } }),
+            },
+        ],
+    });
+}
+
 export class GithubCi extends pulumi.ComponentResource {
     readonly providerArn: pulumi.Output<string>;
     readonly previewRoleArn: pulumi.Output<string>;
@@ -58,60 +83,72 @@ export class GithubCi extends pulumi.ComponentResource {
     constructor(name: string, args: GithubCiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:GithubCi", name, {}, opts);
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        // The deploy role may not delete any of these (nor its own inline policy, which would end its session).
+        const keep = { parent: this, protect: true };
 
         this.providerArn = args.existingProviderArn
             ? pulumi.output(args.existingProviderArn)
-            : new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"] }, { parent: this }).arn;
+            : new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"] }, keep).arn;
 
-        const previewRole = new aws.iam.Role(
-            `${name}-preview`,
-            {
-                name: `${args.namePrefix}-ci-preview`,
-                description: `pulumi preview of ${args.namePrefix} from pull requests of ${args.repository}`,
-                assumeRolePolicy: githubTrustPolicy(this.providerArn, `repo:${args.repository}:pull_request`),
-                maxSessionDuration: 3600,
-            },
-            { parent: this },
+        const role = (kind: string, sub: string, description: string, maxSessionDuration: number) =>
+            new aws.iam.Role(
+                `${name}-${kind}`,
+                {
+                    name: `${args.namePrefix}-ci-${kind}`,
+                    description,
+                    assumeRolePolicy: githubTrustPolicy(this.providerArn, `repo:${args.repository}:${sub}`),
+                    maxSessionDuration,
+                },
+                keep,
+            );
+        const secrets = (roleName: pulumi.Output<string>, policyName: string, tag?: string) =>
+            new aws.iam.RolePolicy(policyName, { role: roleName, policy: account.apply((id) => secretsReadPolicy(args.region, id, args.namePrefix, tag)) }, keep);
+
+        const previewRole = role("preview", "pull_request", `pulumi preview of ${args.namePrefix} from pull requests of ${args.repository}`, 3600);
+        new aws.iam.RolePolicyAttachment(`${name}-preview-viewonly`, { role: previewRole.name, policyArn: VIEW_ONLY_ACCESS }, keep);
+        // The alarms read a PagerDuty URL from Secrets Manager while previewing: only secrets an operator tagged for it.
+        secrets(previewRole.name, `${name}-preview-secrets`, PREVIEW_READABLE_TAG);
+
+        const driftRole = role(
+            "drift",
+            `ref:refs/heads/${args.environment}`,
+            `Scheduled drift check (pulumi preview --refresh) of ${args.namePrefix} from the ${args.environment} branch of ${args.repository}`,
+            3600,
         );
-        new aws.iam.RolePolicyAttachment(`${name}-preview-readonly`, { role: previewRole.name, policyArn: READ_ONLY_ACCESS }, { parent: this });
+        new aws.iam.RolePolicyAttachment(`${name}-drift-readonly`, { role: driftRole.name, policyArn: READ_ONLY_ACCESS }, keep);
+        // Refreshing a SecretVersion reads its value, which ReadOnlyAccess does not grant.
+        secrets(driftRole.name, `${name}-drift-secrets`);
 
-        const driftRole = new aws.iam.Role(
-            `${name}-drift`,
-            {
-                name: `${args.namePrefix}-ci-drift`,
-                description: `Scheduled drift check (pulumi preview --refresh) of ${args.namePrefix} from the ${args.environment} branch of ${args.repository}`,
-                assumeRolePolicy: githubTrustPolicy(this.providerArn, `repo:${args.repository}:ref:refs/heads/${args.environment}`),
-                maxSessionDuration: 3600,
-            },
-            { parent: this },
-        );
-        new aws.iam.RolePolicyAttachment(`${name}-drift-readonly`, { role: driftRole.name, policyArn: READ_ONLY_ACCESS }, { parent: this });
-
-        const deployRole = new aws.iam.Role(
-            `${name}-deploy`,
-            {
-                name: `${args.namePrefix}-ci-deploy`,
-                description: `pulumi up of ${args.namePrefix} from the GitHub environment ${args.environment} of ${args.repository}`,
-                assumeRolePolicy: githubTrustPolicy(this.providerArn, `repo:${args.repository}:environment:${args.environment}`),
-                maxSessionDuration: 7200,
-            },
-            { parent: this },
+        const deployRole = role(
+            "deploy",
+            `environment:${args.environment}`,
+            `pulumi up of ${args.namePrefix} from the GitHub environment ${args.environment} of ${args.repository}`,
+            7200,
         );
         new aws.iam.RolePolicy(
             `${name}-deploy`,
             {
                 role: deployRole.id,
-                policy: pulumi
-                    .all([account, this.providerArn, pulumi.all(args.ecrRepositoryArns)])
-                    .apply(([accountId, providerArn, repositoryArns]) =>
-                        JSON.stringify(deployPolicy({ accountId, region: args.region, namePrefix: args.namePrefix, providerArn, repositoryArns })),
+                policy: account.apply((accountId) =>
+                    JSON.stringify(
+                        deployPolicy({
+                            accountId,
+                            region: args.region,
+                            namePrefix: args.namePrefix,
+                            environment: args.environment,
+                            arns: identityArns(accountId, args.namePrefix),
+                            reservedTags: args.reservedTags,
+                            ownsGithubProvider: args.existingProviderArn === undefined,
+                        }),
                     ),
+                ),
             },
-            { parent: this },
+            keep,
         );
 
         // Kubernetes access: the deploy role installs add-ons (cluster-admin); pull-request previews read everything
         // but Secrets (they run unreviewed code); the drift check, from the protected branch, also reads Helm's records.
+        // Not protected: they depend on the cluster, which a destroy removes.
         grantClusterAdmin(`${name}-deploy`, args.clusterName, deployRole.arn, this);
         grantClusterView(`${name}-preview`, args.clusterName, previewRole.arn, CLUSTER_VIEW_POLICY_ARN, this);
         grantClusterView(`${name}-drift`, args.clusterName, driftRole.arn, CLUSTER_ADMIN_VIEW_POLICY_ARN, this);
@@ -126,63 +163,4 @@ export class GithubCi extends pulumi.ComponentResource {
 function grantClusterView(name: string, clusterName: pulumi.Input<string>, principalArn: pulumi.Input<string>, policyArn: string, parent: pulumi.Resource): void {
     const entry = new aws.eks.AccessEntry(name, { clusterName, principalArn, type: "STANDARD" }, { parent });
     new aws.eks.AccessPolicyAssociation(name, { clusterName, principalArn: entry.principalArn, policyArn, accessScope: { type: "cluster" } }, { parent });
-}
-
-interface DeployPolicyArgs {
-    accountId: string;
-    region: string;
-    namePrefix: string;
-    providerArn: string;
-    repositoryArns: string[];
-}
-
-/** Services the three layers manage (regional ones only in this environment's region). */
-const MANAGED_SERVICES = ["ec2", "eks", "autoscaling", "elasticloadbalancing", "kms", "logs", "cloudwatch", "sns", "wafv2", "s3", "secretsmanager", "acm"];
-
-/**
- * What `pulumi up` of infra, platform and apps needs: the services they manage, IAM for the roles they create,
- * ECR push to this environment's repositories. Explicit denies keep CI from widening its own access and from
- * acting outside the environment's region.
- */
-export function deployPolicy(a: DeployPolicyArgs): object {
-    const ciRoles = `arn:aws:iam::${a.accountId}:role/${a.namePrefix}-ci-*`;
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            { Sid: "ManageInfrastructure", Effect: "Allow", Action: MANAGED_SERVICES.map((s) => `${s}:*`), Resource: "*" },
-            { Sid: "ReadParametersAndIdentity", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "sts:GetCallerIdentity", "iam:Get*", "iam:List*"], Resource: "*" },
-            {
-                Sid: "ManageWorkloadRoles",
-                Effect: "Allow",
-                Action: [
-                    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-                    "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-                    "iam:PassRole", "iam:CreateServiceLinkedRole",
-                    "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
-                    "iam:UntagOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
-                ],
-                Resource: "*",
-            },
-            {
-                Sid: "PushImages",
-                Effect: "Allow",
-                Action: ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"],
-                Resource: a.repositoryArns,
-            },
-            { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "ecr:DescribeRepositories", "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:TagResource", "ecr:UntagResource", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:ListTagsForResource"], Resource: "*" },
-            {
-                Sid: "NoChangesToOwnIdentity",
-                Effect: "Deny",
-                Action: ["iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Tag*", "iam:Untag*", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider"],
-                Resource: [ciRoles, a.providerArn],
-            },
-            {
-                Sid: "OnlyThisRegion",
-                Effect: "Deny",
-                NotAction: ["iam:*", "sts:*", "cloudfront:*", "route53:*", "support:*"],
-                Resource: "*",
-                Condition: { StringNotEquals: { "aws:RequestedRegion": a.region } },
-            },
-        ],
-    };
 }

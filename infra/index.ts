@@ -1,12 +1,14 @@
 /**
- * infra: network and cluster. VPC, EKS, node groups, managed add-ons, ECR, and the GitHub Actions identity.
- * Exports the contract in contract.ts.
+ * infra: network and cluster. VPC, EKS, node groups, managed add-ons, ECR, the GitHub Actions identity, and the
+ * permissions boundary every role of the layers carries. Exports the contract in contract.ts.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveEnvironment } from "../lib/environment";
-import { standardTags } from "../lib/tags";
+import { RolePlacement, rolePath } from "../lib/iam-role";
+import { RESERVED_TAGS, standardTags } from "../lib/tags";
 import { NetworkAddons, NodeAddons } from "./addons";
+import { WorkloadBoundary } from "./boundary";
 import { Cluster } from "./cluster";
 import { InfraOutputs } from "./contract";
 import { Repositories } from "./ecr";
@@ -22,6 +24,10 @@ const { namePrefix: prefix, environment } = settings;
 const provider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
 const opts = { providers: { aws: provider } };
 
+// Every role of the three layers goes under this path with this boundary: the only roles CI may create or pass.
+const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix }, opts);
+const roles: RolePlacement = { path: rolePath(prefix), permissionsBoundary: boundary.arn };
+
 const network = new Network(
     "network",
     {
@@ -34,6 +40,7 @@ const network = new Network(
         privateSubnetMask: settings.privateSubnetMask,
         flowLogRetentionDays: settings.flowLogRetentionDays,
         protect: settings.protect,
+        roles,
     },
     opts,
 );
@@ -52,6 +59,7 @@ const cluster = new Cluster(
         endpointPublicAccessCidrs: settings.endpointPublicAccessCidrs,
         adminPrincipalArns: settings.adminPrincipalArns,
         protect: settings.protect,
+        roles,
     },
     opts,
 );
@@ -64,6 +72,7 @@ const addonArgs = {
     oidcProviderUrl: cluster.oidcProviderUrl,
     logRetentionDays: settings.clusterLogRetentionDays,
     controllerReplicas: environment === "production" ? 2 : 1,
+    roles,
 };
 const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
 
@@ -78,6 +87,7 @@ const nodes = new NodeGroups(
         availabilityZoneCount: settings.availabilityZoneCount,
         settings: settings.nodeGroup,
         dependsOn: [networkAddons.vpcCni, networkAddons.kubeProxy],
+        roles,
     },
     opts,
 );
@@ -99,7 +109,7 @@ const ci = new GithubCi(
         repository: settings.githubRepository,
         existingProviderArn: settings.githubOidcProviderArn,
         clusterName: cluster.name,
-        ecrRepositoryArns: repositories.arns,
+        reservedTags: RESERVED_TAGS,
     },
     opts,
 );
@@ -132,6 +142,8 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     ciPreviewRoleArn: ci.previewRoleArn,
     ciDeployRoleArn: ci.deployRoleArn,
     ciDriftRoleArn: ci.driftRoleArn,
+    iamRolePath: roles.path,
+    permissionsBoundaryArn: boundary.arn,
 };
 
 // The stack outputs: exactly the contract.

@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { RolePlacement } from "../lib/iam-role";
 import { NatGatewayStrategy } from "./settings";
 
 export interface NetworkArgs {
@@ -17,6 +18,7 @@ export interface NetworkArgs {
     privateSubnetMask: number;
     flowLogRetentionDays: number;
     protect: boolean;
+    roles: RolePlacement;
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -50,7 +52,7 @@ export class Network extends pulumi.ComponentResource {
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.publicSubnetIds = vpc.publicSubnetIds;
 
-        new FlowLogs(`${name}-flow-logs`, { vpcId: vpc.vpcId, namePrefix: args.namePrefix, retentionDays: args.flowLogRetentionDays }, { parent: this });
+        new FlowLogs(`${name}-flow-logs`, { vpcId: vpc.vpcId, namePrefix: args.namePrefix, retentionDays: args.flowLogRetentionDays, roles: args.roles }, { parent: this });
 
         this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
     }
@@ -60,6 +62,7 @@ interface FlowLogsArgs {
     vpcId: pulumi.Input<string>;
     namePrefix: string;
     retentionDays: number;
+    roles: RolePlacement;
 }
 
 /** All VPC traffic metadata to a CloudWatch log group with a retention, written by a role only this account's flow logs can use. */
@@ -75,6 +78,7 @@ class FlowLogs extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             name,
             {
+                ...args.roles,
                 description: `Writes VPC flow logs of ${args.namePrefix} to CloudWatch Logs`,
                 assumeRolePolicy: pulumi.jsonStringify({
                     Version: "2012-10-17",

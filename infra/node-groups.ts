@@ -6,6 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RolePlacement } from "../lib/iam-role";
 import { INSTANCE_TYPES } from "../lib/instance-types";
 import { NodeGroupSettings } from "./settings";
 
@@ -26,6 +27,7 @@ export interface NodeGroupsArgs {
     settings: NodeGroupSettings;
     /** What must run before a node joins (the CNI and kube-proxy add-ons). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    roles: RolePlacement;
 }
 
 export class NodeGroups extends pulumi.ComponentResource {
@@ -40,6 +42,7 @@ export class NodeGroups extends pulumi.ComponentResource {
         this.role = new aws.iam.Role(
             `${name}-role`,
             {
+                ...args.roles,
                 description: `EC2 nodes of ${args.namePrefix}`,
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",

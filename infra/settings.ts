@@ -7,6 +7,7 @@ import { Environment } from "../lib/environment";
 import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
 import { INSTANCE_TYPES } from "../lib/instance-types";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
+import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, supportedKubernetesVersions } from "./versions";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
@@ -98,13 +99,11 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
 const DEFAULT_ECR_REPOSITORIES = ["user-service", "product-service", "order-service", "frontend"];
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
-const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 const PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 const OIDC_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const ADDON_VERSION_PATTERN = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
 const REPOSITORY_NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const TAG_KEY_PATTERN = /^[\w .:/=+@-]{1,128}$/;
 
 /** The repository named in the committed settings files: a fork must name its own before deploying. */
 export const TEMPLATE_GITHUB_REPOSITORY = "acme-platform/eks-gitops-platform";
@@ -123,10 +122,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     const r = new SettingsReader("infra", source);
     const d = ENVIRONMENT_DEFAULTS[environment];
 
-    const region = source.get("aws:region");
-    if (region === undefined || !REGION_PATTERN.test(region)) {
-        r.failKey("aws:region", region, "an AWS region name such as eu-west-1 (set it in the settings file)");
-    }
+    const region = r.awsRegion();
 
     const project = r.string("project", "gitops", "2 to 20 lowercase letters, digits and dashes, starting with a letter", (v) => NAME_PATTERN.test(v));
 
@@ -146,13 +142,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
 
     const flowLogRetentionDays = retention(r, "flowLogRetentionDays", d.flowLogRetentionDays);
 
-    const supported = supportedKubernetesVersions(today);
-    const kubernetesVersion = r.string(
-        "kubernetesVersion",
-        DEFAULT_KUBERNETES_VERSION,
-        `a Kubernetes version in EKS standard support on ${today}: ${supported.join(", ")}`,
-        (v) => supported.includes(v),
-    );
+    const kubernetesVersion = readKubernetesVersion(r, source, today);
     const clusterLogTypes = r.stringList(
         "clusterLogTypes",
         [...CLUSTER_LOG_TYPES],
@@ -208,7 +198,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         (v) => OIDC_PROVIDER_ARN_PATTERN.test(v),
     );
     const protect = r.bool("protect", environment === "production");
-    const tags = r.stringMap("tags", {}, (k, v) => TAG_KEY_PATTERN.test(k) && v.length <= 256 && !RESERVED_TAGS.includes(k), `tag values up to 256 characters under keys other than ${RESERVED_TAGS.join(", ")}`);
+    const tags = r.stringMap("tags", {}, isValidExtraTag, EXTRA_TAGS_ALLOWED);
 
     r.finish();
 
@@ -241,8 +231,23 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     };
 }
 
-/** Tags the program sets itself on every resource. */
-export const RESERVED_TAGS = ["Environment", "Project", "ManagedBy"];
+/**
+ * The Kubernetes version, set or default, checked against the support table on `today`: a default that has left
+ * standard support fails like an explicit value (EKS would otherwise bill extended support without anyone choosing it).
+ */
+function readKubernetesVersion(r: SettingsReader, source: SettingsSource, today: string): string {
+    const version = r.string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION);
+    const supported = supportedKubernetesVersions(today);
+    if (supported.includes(version)) return version;
+    const known = Object.keys(KUBERNETES_VERSIONS).join(", ");
+    const allowed =
+        supported.length > 0
+            ? `a Kubernetes version in EKS standard support on ${today}: ${supported.join(", ")}`
+            : `a Kubernetes version in EKS standard support on ${today}, and none of the versions this release knows (${known}) is: update infra/versions.ts`;
+    const unset = source.get(r.key("kubernetesVersion")) === undefined;
+    r.fail("kubernetesVersion", version, unset ? `${allowed} (the value is the default of this release: set infra:kubernetesVersion)` : allowed);
+    return version;
+}
 
 function isPrivate(text: string): boolean {
     const c = parseCidr(text)!;

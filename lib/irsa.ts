@@ -5,13 +5,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RolePlacement } from "./iam-role";
 
 export interface ServiceAccountRef {
     namespace: string;
     name: string;
 }
 
-export interface IrsaRoleArgs {
+/** Every IRSA role also takes infra's role path and permissions boundary (the CI deploy role creates no role without them). */
+export interface IrsaRoleArgs extends RolePlacement {
     oidcProviderArn: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL, with or without `https://`. */
     oidcProviderUrl: pulumi.Input<string>;
@@ -58,6 +60,8 @@ export class IrsaRole extends pulumi.ComponentResource {
             name,
             {
                 description: args.description ?? `IRSA role for ${sa.namespace}/${sa.name}`,
+                path: args.path,
+                permissionsBoundary: args.permissionsBoundary,
                 assumeRolePolicy: irsaTrustPolicy(args.oidcProviderArn, args.oidcProviderUrl, sa),
                 maxSessionDuration: 3600,
             },

@@ -46,6 +46,9 @@ export interface SettingsSource {
     keys(): string[];
 }
 
+/** An AWS region name (`eu-west-1`, `us-gov-west-1`). */
+export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
 /** The settings of the running Pulumi program (the stack's settings file, as the CLI passes it). */
 export function pulumiSettingsSource(): SettingsSource {
     return {
@@ -81,6 +84,15 @@ export class SettingsReader {
     failKey(key: string, value: unknown, allowed: string): undefined {
         this.problems.push({ key, value, allowed });
         return undefined;
+    }
+
+    /** `aws:region`, which every layer reads: required, a region name. */
+    awsRegion(): string | undefined {
+        const region = this.source.get("aws:region");
+        if (region === undefined || !REGION_PATTERN.test(region)) {
+            return this.failKey("aws:region", region, "an AWS region name such as eu-west-1 (set it in the settings file)");
+        }
+        return region;
     }
 
     get ok(): boolean {

@@ -61,7 +61,8 @@ const exposure = (hostname: string | undefined): PublicExposure | undefined =>
         ? undefined
         : { hostname, alb: { groupName: prefix, certificateArn: settings.certificateArn!, wafAclArn: waf.arn, accessLogsBucket: accessLogs.bucketName } };
 
-const irsa = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl };
+// IRSA roles go under infra's role path with its permissions boundary: the only roles the CI deploy role may create.
+const irsa = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
 const secretsCommon = { recoveryWindowInDays: settings.protect ? 30 : 0, protect: settings.protect };
 
 // The controller's webhooks intercept Service creation: everything that creates Services comes after it.

@@ -4,6 +4,7 @@
  */
 import { Environment } from "../lib/environment";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
+import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { ADDON_NAMES, AddonName, CHARTS } from "./charts";
 
 /** Namespaces the platform owns (or Kubernetes does): workloads cannot use these names. */
@@ -73,10 +74,6 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     production: { prometheusRetentionDays: 15, prometheusVolumeGiB: 50, albAccessLogRetentionDays: 365 },
 };
 
-/** Tags the program sets itself on every resource. */
-export const RESERVED_TAGS = ["Environment", "Project", "ManagedBy"];
-
-const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const ORGANIZATION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME_PATTERN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -85,7 +82,6 @@ const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
 /** A Secrets Manager name below the environment's prefix: no leading slash, Secrets Manager's characters. */
 const SECRET_KEY_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9/_+=.@-]{0,200}$/;
 const CHART_VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
-const TAG_KEY_PATTERN = /^[\w .:/=+@-]{1,128}$/;
 const GROUP_PATTERN = /^[^,\s][^,]{0,127}$/;
 
 const SSO_KEYS = ["name", "issuer", "clientId", "clientSecretKey"];
@@ -99,10 +95,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
     const r = new SettingsReader("platform", source);
     const d = ENVIRONMENT_DEFAULTS[environment];
 
-    const region = source.get("aws:region");
-    if (region === undefined || !REGION_PATTERN.test(region)) {
-        r.failKey("aws:region", region, "an AWS region name such as eu-west-1 (set it in the settings file)");
-    }
+    const region = r.awsRegion();
 
     const organization = r.optionalString("organization", "a Pulumi organization name (letters, digits, . _ -)", (v) => ORGANIZATION_PATTERN.test(v));
 
@@ -158,12 +151,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
     const albAccessLogRetentionDays = r.int("albAccessLogRetentionDays", d.albAccessLogRetentionDays, 1, 3650);
     const chartVersions = readChartVersions(r);
     const protect = r.bool("protect", environment === "production");
-    const tags = r.stringMap(
-        "tags",
-        {},
-        (k, v) => TAG_KEY_PATTERN.test(k) && v.length <= 256 && !RESERVED_TAGS.includes(k),
-        `tag values up to 256 characters under keys other than ${RESERVED_TAGS.join(", ")}`,
-    );
+    const tags = r.stringMap("tags", {}, isValidExtraTag, EXTRA_TAGS_ALLOWED);
 
     r.finish();
 

@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
+import { RolePlacement } from "../../lib/iam-role";
 import { IrsaRole } from "../../lib/irsa";
 import { ALB_INGRESS_CLASS } from "../../lib/alb";
 import { addonRelease } from "../helm";
@@ -21,7 +22,7 @@ export const SIZING: Record<Environment, { replicas: number; resources: Containe
     production: { replicas: 2, resources: resources(100, 128, 500, 384) },
 };
 
-export interface AwsLoadBalancerControllerArgs {
+export interface AwsLoadBalancerControllerArgs extends RolePlacement {
     environment: Environment;
     chartVersion: string;
     clusterName: pulumi.Input<string>;
@@ -42,6 +43,8 @@ export class AwsLoadBalancerController extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                path: args.path,
+                permissionsBoundary: args.permissionsBoundary,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: JSON.stringify(AWS_LOAD_BALANCER_CONTROLLER_POLICY),
                 description: "AWS Load Balancer Controller: manages the ALBs and NLBs of the cluster's Ingresses and Services",

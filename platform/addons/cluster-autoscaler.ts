@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
+import { RolePlacement } from "../../lib/iam-role";
 import { IrsaRole } from "../../lib/irsa";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
@@ -82,7 +83,7 @@ export function clusterAutoscalerPolicy(clusterName: pulumi.Input<string>, regio
     );
 }
 
-export interface ClusterAutoscalerArgs {
+export interface ClusterAutoscalerArgs extends RolePlacement {
     environment: Environment;
     chartVersion: string;
     clusterName: pulumi.Input<string>;
@@ -104,6 +105,8 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                path: args.path,
+                permissionsBoundary: args.permissionsBoundary,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: clusterAutoscalerPolicy(args.clusterName, args.region, args.accountId),
                 description: "Cluster Autoscaler: resizes this cluster's managed node groups",

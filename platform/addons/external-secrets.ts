@@ -12,6 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
+import { RolePlacement } from "../../lib/iam-role";
 import { IrsaRole } from "../../lib/irsa";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
@@ -49,7 +50,7 @@ export function secretsReadPolicy(region: pulumi.Input<string>, accountId: pulum
     });
 }
 
-export interface ExternalSecretsArgs {
+export interface ExternalSecretsArgs extends RolePlacement {
     environment: Environment;
     chartVersion: string;
     region: string;
@@ -75,6 +76,8 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             {
                 oidcProviderArn: args.oidcProviderArn,
                 oidcProviderUrl: args.oidcProviderUrl,
+                path: args.path,
+                permissionsBoundary: args.permissionsBoundary,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: secretsReadPolicy(args.region, args.accountId, args.namePrefix),
                 description: "External Secrets Operator: reads this environment's secrets from AWS Secrets Manager",

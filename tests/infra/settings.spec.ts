@@ -99,6 +99,25 @@ describe("infra settings", () => {
             assert.deepStrictEqual(supportedKubernetesVersions("2026-12-03"), ["1.35", "1.36"]);
         });
 
+        it("the default Kubernetes version once it has left standard support (1.35 ends 2027-03-27), with no key set", () => {
+            const defaults = { "infra:kubernetesVersion": undefined };
+            assert.strictEqual(load("staging", defaults, true, "2027-03-27").kubernetesVersion, "1.35");
+            for (const env of ["staging", "production"] as const) {
+                assertSettingsError(
+                    () => load(env, defaults, true, "2027-03-28"),
+                    "infra:kubernetesVersion",
+                    '"1.35"',
+                    /standard support on 2027-03-28: 1\.36 \(the value is the default of this release: set infra:kubernetesVersion\)/,
+                );
+            }
+            // Setting a supported version is the way out.
+            assert.strictEqual(load("staging", { "infra:kubernetesVersion": "1.36" }, true, "2027-03-28").kubernetesVersion, "1.36");
+        });
+
+        it("any version once every version this release knows has left standard support", () => {
+            assertSettingsError(() => load("staging", {}, true, "2027-08-03"), "infra:kubernetesVersion", '"1.35"', /none of the versions this release knows \(1\.34, 1\.35, 1\.36\) is: update infra\/versions\.ts/);
+        });
+
         it("an instance type outside the environment's allowed list", () => {
             assertSettingsError(
                 () => load("staging", { "infra:nodeGroup": { instanceTypes: ["m5.large"] } }),

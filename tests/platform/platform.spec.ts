@@ -145,6 +145,14 @@ for (const env of ENVS) {
                 assert.strictEqual(run.ofType("aws:iam/role:Role").length, 3);
             });
 
+            it("each under infra's role path with infra's permissions boundary (the only roles the CI deploy role may create)", () => {
+                assert.strictEqual(infra.iamRolePath, `/gitops-${env}/`);
+                for (const role of run.ofType("aws:iam/role:Role")) {
+                    assert.strictEqual(role.inputs.path, infra.iamRolePath, role.name);
+                    assert.strictEqual(role.inputs.permissionsBoundary, infra.permissionsBoundaryArn, role.name);
+                }
+            });
+
             it("AWS Load Balancer Controller: kube-system/aws-load-balancer-controller, the controller's documented policy", () => {
                 const role = roleOf("aws-load-balancer-controller", (v) => v.serviceAccount);
                 assert.strictEqual(role.name, "aws-load-balancer-controller");
