@@ -82,6 +82,8 @@ export class NodeGroups extends pulumi.ComponentResource {
                     },
                 ],
                 monitoring: { enabled: false },
+                // Only burstable families take a credit specification.
+                creditSpecification: s.instanceTypes.every(isBurstable) ? { cpuCredits: s.cpuCredits } : undefined,
                 // Default tags of the provider reach the template, not what the Auto Scaling group launches.
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: nodeTags })),
             },
@@ -121,4 +123,9 @@ export class NodeGroups extends pulumi.ComponentResource {
         }
         this.registerOutputs({ roleArn: this.role.arn, groupNames: this.groups.map((g) => g.nodeGroupName) });
     }
+}
+
+/** t2/t3/t3a/t4g: the families with CPU credits. */
+export function isBurstable(instanceType: string): boolean {
+    return /^t\d[a-z]*\./.test(instanceType);
 }

@@ -33,7 +33,14 @@ export interface NodeGroupSettings {
     maxSize: number;
     diskSizeGiB: number;
     capacityType: CapacityType;
+    /**
+     * CPU credits of burstable (t3/t4g) nodes: `standard` throttles at the baseline, `unlimited` bursts and bills the
+     * surplus (per vCPU-hour). Ignored for other families.
+     */
+    cpuCredits: CpuCredits;
 }
+
+export type CpuCredits = "standard" | "unlimited";
 
 export interface InfraSettings {
     environment: Environment;
@@ -83,7 +90,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
         natGatewayStrategy: "Single",
         flowLogRetentionDays: 14,
         clusterLogRetentionDays: 14,
-        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 20, capacityType: "ON_DEMAND" },
+        // Standard credits: a free-tier staging never bills CPU bursts; production bursts rather than throttles.
+        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 20, capacityType: "ON_DEMAND", cpuCredits: "standard" },
         allowedInstanceTypes: FREE_TIER_INSTANCE_TYPES,
     },
     production: {
@@ -91,7 +99,7 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
         natGatewayStrategy: "OnePerAz",
         flowLogRetentionDays: 90,
         clusterLogRetentionDays: 90,
-        nodeGroup: { instanceTypes: ["t3.medium"], minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 40, capacityType: "ON_DEMAND" },
+        nodeGroup: { instanceTypes: ["t3.medium"], minSize: 1, desiredSize: 2, maxSize: 4, diskSizeGiB: 40, capacityType: "ON_DEMAND", cpuCredits: "unlimited" },
         allowedInstanceTypes: PRODUCTION_INSTANCE_TYPES,
     },
 };
@@ -156,9 +164,13 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     const endpointPublicAccessCidrs = r.stringList(
         "endpointPublicAccessCidrs",
         [],
-        "a list of IPv4 CIDRs, none of them 0.0.0.0/0 (an empty list turns the public endpoint off)",
-        (v) => isValidCidr(v) && parseCidr(v)!.prefix > 0,
+        "a list of at most 40 IPv4 CIDRs, each /8 or narrower (an empty list turns the public endpoint off)",
+        (v) => isValidCidr(v) && parseCidr(v)!.prefix >= 8,
     );
+    // EKS takes at most 40 CIDRs; with /8 or narrower they cannot add up to the whole internet.
+    if (endpointPublicAccessCidrs.length > 40) {
+        r.fail("endpointPublicAccessCidrs", endpointPublicAccessCidrs, "a list of at most 40 IPv4 CIDRs (the EKS limit)");
+    }
     const adminPrincipalArns = r.stringList(
         "adminPrincipalArns",
         [],
@@ -282,7 +294,7 @@ function checkSubnetLayout(r: SettingsReader, vpcText: string, serviceText: stri
     }
 }
 
-const NODE_GROUP_KEYS = ["instanceTypes", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "capacityType"];
+const NODE_GROUP_KEYS = ["instanceTypes", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "capacityType", "cpuCredits"];
 
 function readNodeGroup(
     r: SettingsReader,
@@ -327,7 +339,8 @@ function readNodeGroup(
     const capacityType = has("capacityType")
         ? r.checkOneOf<CapacityType>("nodeGroup.capacityType", raw.capacityType, ["ON_DEMAND", "SPOT"]) ?? defaults.capacityType
         : defaults.capacityType;
-    return { instanceTypes, minSize, desiredSize, maxSize, diskSizeGiB, capacityType };
+    const cpuCredits = has("cpuCredits") ? r.checkOneOf<CpuCredits>("nodeGroup.cpuCredits", raw.cpuCredits, ["standard", "unlimited"]) ?? defaults.cpuCredits : defaults.cpuCredits;
+    return { instanceTypes, minSize, desiredSize, maxSize, diskSizeGiB, capacityType, cpuCredits };
 }
 
 function readAddonVersions(r: SettingsReader, kubernetesVersion: string): Record<AddonName, string> {

@@ -27,6 +27,7 @@ export const NOT_ESTIMATED = [
     "CloudWatch metrics and API requests beyond the free tier",
     "Secrets Manager and KMS API calls",
     "EBS snapshots",
+    "CPU credits of burstable nodes in unlimited mode (production's t3 nodes: $0.05 per vCPU-hour above the baseline)",
 ];
 
 export interface CostEstimate {

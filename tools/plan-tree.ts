@@ -55,7 +55,8 @@ const SUMMARIES: Record<string, Summarizer> = {
         `${list(i.instanceTypes)} x ${i.scalingConfig?.desiredSize} (min ${i.scalingConfig?.minSize}, max ${i.scalingConfig?.maxSize}), ${i.capacityType}, ${i.amiType}`,
     "aws:ec2/launchTemplate:LaunchTemplate": (i) => {
         const ebs = i.blockDeviceMappings?.[0]?.ebs ?? {};
-        return `${ebs.volumeType} ${ebs.volumeSize} GiB encrypted=${ebs.encrypted}, IMDS tokens ${i.metadataOptions?.httpTokens}, public IP ${i.networkInterfaces?.[0]?.associatePublicIpAddress ?? "subnet default"}`;
+        const credits = i.creditSpecification ? `, CPU credits ${i.creditSpecification.cpuCredits}` : "";
+        return `${ebs.volumeType} ${ebs.volumeSize} GiB encrypted=${ebs.encrypted}, IMDS tokens ${i.metadataOptions?.httpTokens}, public IP ${i.networkInterfaces?.[0]?.associatePublicIpAddress ?? "subnet default"}${credits}`;
     },
     "aws:eks/addon:Addon": (i) => `${i.addonName} ${i.addonVersion}`,
     "aws:ecr/repository:Repository": (i) => `${i.name}, tags ${i.imageTagMutability}, scan on push ${i.imageScanningConfiguration?.scanOnPush}`,

@@ -139,6 +139,8 @@ for (const env of ["staging", "production"] as const) {
                 const nic = lt.inputs.networkInterfaces[0];
                 assert.strictEqual(nic.associatePublicIpAddress, "false");
                 assert.deepStrictEqual(nic.securityGroups, [run.one("eks:index:Cluster").state.clusterSecurityGroupId]);
+                // t3 nodes: staging throttles at the baseline instead of billing bursts; production bursts.
+                assert.deepStrictEqual(lt.inputs.creditSpecification, { cpuCredits: env === "staging" ? "standard" : "unlimited" });
             });
 
             it("join after the CNI and kube-proxy add-ons exist", () => {
@@ -412,6 +414,11 @@ describe("infra settings change what is built", () => {
         const cluster = run.one("eks:index:Cluster");
         assert.strictEqual(cluster.inputs.endpointPublicAccess, false);
         assert.strictEqual(cluster.inputs.publicAccessCidrs, undefined);
+    });
+
+    it("non-burstable instance types get no CPU credit specification (EC2 would reject it)", async () => {
+        const run = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["m7i-flex.large"] } } });
+        assert.strictEqual(run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.creditSpecification, undefined);
     });
 
     it("Graviton instance types select the ARM AMI", async () => {

@@ -21,6 +21,7 @@ describe("infra settings", () => {
             assert.strictEqual(s.vpcCidr, "10.0.0.0/16");
             assert.strictEqual(s.protect, false);
             assert.strictEqual(s.namePrefix, "gitops-staging");
+            assert.strictEqual(s.nodeGroup.cpuCredits, "standard", "a free-tier staging never bills CPU bursts");
         });
 
         it("production: 3 AZs, a NAT per AZ, t3.medium nodes, protected", () => {
@@ -31,6 +32,7 @@ describe("infra settings", () => {
             assert.deepStrictEqual(s.allowedInstanceTypes, PRODUCTION_INSTANCE_TYPES);
             assert.strictEqual(s.protect, true);
             assert.ok(s.flowLogRetentionDays >= 90);
+            assert.strictEqual(s.nodeGroup.cpuCredits, "unlimited", "production bursts rather than throttles");
         });
 
         it("pins every add-on of the chosen Kubernetes version", () => {
@@ -150,8 +152,20 @@ describe("infra settings", () => {
             assert.strictEqual(load("staging", { "infra:githubRepository": "my-org/platform" }, false).githubRepository, "my-org/platform");
         });
 
-        it("a public endpoint open to the internet", () => {
-            assertSettingsError(() => load("production", { "infra:endpointPublicAccessCidrs": ["0.0.0.0/0"] }), "infra:endpointPublicAccessCidrs", '["0.0.0.0/0"]', /none of them 0\.0\.0\.0\/0/);
+        it("a public endpoint open to the internet, whole or in halves", () => {
+            assertSettingsError(() => load("production", { "infra:endpointPublicAccessCidrs": ["0.0.0.0/0"] }), "infra:endpointPublicAccessCidrs", '["0.0.0.0/0"]', /each \/8 or narrower/);
+            assertSettingsError(
+                () => load("production", { "infra:endpointPublicAccessCidrs": ["0.0.0.0/1", "128.0.0.0/1"] }),
+                "infra:endpointPublicAccessCidrs",
+                '["0.0.0.0/1","128.0.0.0/1"]',
+                /each \/8 or narrower/,
+            );
+            const many = Array.from({ length: 41 }, (_, i) => `10.${i}.0.0/16`);
+            assertSettingsError(() => load("staging", { "infra:endpointPublicAccessCidrs": many }), "infra:endpointPublicAccessCidrs", '"10.40.0.0/16"', /at most 40 IPv4 CIDRs \(the EKS limit\)/);
+        });
+
+        it("CPU credits other than standard or unlimited", () => {
+            assertSettingsError(() => load("staging", { "infra:nodeGroup": { cpuCredits: "burst" } }), "infra:nodeGroup.cpuCredits", '"burst"', /one of standard, unlimited/);
         });
 
         it("a log retention CloudWatch does not accept", () => {
