@@ -6,11 +6,12 @@
  * A layer is affected when a file it is built from changed; the layers after it are affected too (they read its
  * outputs). Files that only ArgoCD (apps/workloads), the image builds (apps/services), CI or the tests use affect
  * no layer. A file this table does not know affects every layer: previewing too much is safe, too little is not.
- * Outputs (GitHub step outputs, or printed): layers (JSON list, in deploy order) and services (JSON list).
+ * Outputs (GitHub step outputs, or printed): layers (JSON list, in deploy order) and services (JSON list: the services
+ * whose image sources changed, see serviceSources; python-kit is not a service, a change there means every Python one).
  */
 import * as path from "path";
 import { ENVIRONMENTS, LAYERS, Layer } from "../lib/environment";
-import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "./cli-support";
 
 /** Paths that no layer is built from. */
 const NO_LAYER: RegExp[] = [
@@ -49,9 +50,17 @@ export function affectedLayers(files: string[], environment: string): Layer[] {
     return LAYERS.slice(from);
 }
 
-/** The services whose sources (apps/services/<service>/...) changed, in the order of `services`. */
-export function changedServices(files: string[], services: string[]): string[] {
-    return services.filter((s) => files.some((f) => f.startsWith(`apps/services/${s}/`)));
+/** Whether a file is matched by a pathspec of serviceSources: a folder ("dir/") holds it, or it is that file. */
+function inSource(file: string, source: string): boolean {
+    return source.endsWith("/") ? file.startsWith(source) : file === source;
+}
+
+/**
+ * The services whose sources changed, in the order of `services`: their folder (apps/services/<service>/), and for
+ * the Python services the shared apps/services/python-kit/ (a change there rebuilds the three of them).
+ */
+export function changedServices(files: string[], services: string[], sourcesOf: (service: string) => string[] = (s) => serviceSources(s)): string[] {
+    return services.filter((s) => sourcesOf(s).some((source) => files.some((f) => inSource(f, source))));
 }
 
 /** The files that differ between the merge base of `base` and `head`, and `head` (what a pull request changes). */

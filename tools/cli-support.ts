@@ -1,6 +1,6 @@
 /**
  * What the CI tools share: argument errors with exit code 2, GitHub step outputs, running git, and the
- * service layout (apps/services/<service>/Dockerfile, apps/workloads/<service>/overlays/<env>/kustomization.yaml).
+ * service layout (apps/services/<service>, apps/services/python-kit, apps/workloads/<service>/overlays/<env>/kustomization.yaml).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -142,16 +142,47 @@ export function gitIn(root: string = REPO_ROOT): Git {
 
 export const SERVICES_DIR = "apps/services";
 export const WORKLOADS_DIR = "apps/workloads";
+/**
+ * The Python services' shared code (service_kit.py, gunicorn.conf.py, requirements, the kit's tests) and their one
+ * Dockerfile, in apps/services: not a service itself.
+ */
+export const PYTHON_KIT = "python-kit";
 
-/** The services this repository builds: the folders of apps/services that hold a Dockerfile, sorted. */
+/*
+ * Every image is built with the build context apps/services and one rule (the workflows apply it too):
+ *   docker build --file <serviceDockerfile(service)> --build-arg SERVICE=<service> apps/services
+ * A service with a Dockerfile of its own (the frontend) builds with it; a Python service holds only what differs
+ * (app.py, tests/) and builds with python-kit/Dockerfile.
+ */
+
+/** The services this repository builds: the folders of apps/services with a Dockerfile or an app.py (a Python service), but python-kit; sorted. */
 export function listServices(root: string = REPO_ROOT): string[] {
     const dir = path.join(root, SERVICES_DIR);
     if (!fs.existsSync(dir)) return [];
     return fs
         .readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && fs.existsSync(path.join(dir, e.name, "Dockerfile")))
+        .filter((e) => e.isDirectory() && e.name !== PYTHON_KIT && ["Dockerfile", "app.py"].some((f) => fs.existsSync(path.join(dir, e.name, f))))
         .map((e) => e.name)
         .sort();
+}
+
+/** Whether a service builds with its own Dockerfile (otherwise with the Python kit's). */
+function hasOwnDockerfile(service: string, root: string): boolean {
+    return fs.existsSync(path.join(root, SERVICES_DIR, service, "Dockerfile"));
+}
+
+/** The Dockerfile a service's image is built with, relative to the repository (the context is always apps/services). */
+export function serviceDockerfile(service: string, root: string = REPO_ROOT): string {
+    return `${SERVICES_DIR}/${hasOwnDockerfile(service, root) ? service : PYTHON_KIT}/Dockerfile`;
+}
+
+/**
+ * What a service's image is built from, as git pathspecs relative to the repository (folders end with "/"): its
+ * folder, the context's .dockerignore and, for a Python service, python-kit/. A change to any of them rebuilds it.
+ */
+export function serviceSources(service: string, root: string = REPO_ROOT): string[] {
+    const own = [`${SERVICES_DIR}/${service}/`, `${SERVICES_DIR}/.dockerignore`];
+    return hasOwnDockerfile(service, root) ? own : [...own, `${SERVICES_DIR}/${PYTHON_KIT}/`];
 }
 
 /** The Kustomize overlay whose `images:` pins a service's image in an environment. */

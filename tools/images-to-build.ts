@@ -1,6 +1,7 @@
 /**
  * Which service images a push must build for an environment: those whose sources changed since the commit
- * their pinned image was built from (the overlay's newTag is that commit's SHA), and those whose pinned image is
+ * their pinned image was built from (the overlay's newTag is that commit's SHA; sources: the service's folder, and
+ * apps/services/python-kit for the Python services, see serviceSources), and those whose pinned image is
  * no longer in the environment's ECR repository (staging's repositories go with the environment; the lifecycle
  * policy expires old images).
  *
@@ -12,7 +13,7 @@
  * without it, Git alone decides. Output `services`: a JSON list. Needs the full history (checkout with fetch-depth: 0).
  */
 import { ENVIRONMENTS } from "../lib/environment";
-import { Git, SERVICES_DIR, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "./cli-support";
 import { ImageLookup, ecrImageLookup, parseRepositoryPrefix } from "./ecr-images";
 import { readImageTag } from "./overlay-images";
 
@@ -22,14 +23,22 @@ export interface BuildDecision {
     reason: string;
 }
 
-export function decideBuilds(services: string[], head: string, git: Git, pinnedTag: (service: string) => string | undefined, image?: ImageLookup): BuildDecision[] {
+export function decideBuilds(
+    services: string[],
+    head: string,
+    git: Git,
+    pinnedTag: (service: string) => string | undefined,
+    image?: ImageLookup,
+    sourcesOf: (service: string) => string[] = (s) => serviceSources(s),
+): BuildDecision[] {
     return services.map((service) => {
         const tag = pinnedTag(service);
         if (tag === undefined) return { service, build: true, reason: "no image pinned yet" };
         if (git(["rev-parse", "--verify", "--quiet", `${tag}^{commit}`]) === undefined) {
             return { service, build: true, reason: `pinned tag ${tag} is not a commit of this repository` };
         }
-        const diff = git(["diff", "--name-only", tag, head, "--", `${SERVICES_DIR}/${service}/`]);
+        // Its folder, and python-kit/ for a Python service: a change to the shared kit rebuilds the three.
+        const diff = git(["diff", "--name-only", tag, head, "--", ...sourcesOf(service)]);
         if (diff === undefined) throw new Error(`git diff ${tag} ${head} failed`);
         if (diff.trim() !== "") return { service, build: true, reason: `sources changed since ${tag}` };
         // Only a pin Git calls current needs the registry: everything else is rebuilt anyway.

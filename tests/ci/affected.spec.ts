@@ -23,6 +23,8 @@ describe("affected layers (pull-request previews)", () => {
         ["apps/Pulumi.yaml", ["apps"]],
         ["apps/workloads/user-service/base/deployment.yaml", []],
         ["apps/services/frontend/html/index.html", []],
+        ["apps/services/python-kit/service_kit.py", []],
+        ["apps/services/.dockerignore", []],
         [".github/workflows/deploy.yml", []],
         ["tests/ci/affected.spec.ts", []],
         ["tools/deploy.ts", []],
@@ -50,12 +52,36 @@ describe("affected layers (pull-request previews)", () => {
 
     it("images: the services whose folder changed, and nothing else", () => {
         const services = ["frontend", "order-service", "user-service"];
-        const files = ["apps/services/user-service/app.py", "apps/services/user-service/Dockerfile", "apps/workloads/frontend/base/deployment.yaml", "apps/services/order-service-old/x"];
+        const files = ["apps/services/user-service/app.py", "apps/services/user-service/tests/test_app.py", "apps/workloads/frontend/base/deployment.yaml", "apps/services/order-service-old/x"];
         assert.deepStrictEqual(changedServices(files, services), ["user-service"]);
+        assert.deepStrictEqual(changedServices(["apps/services/frontend/nginx.conf"], services), ["frontend"]);
+        assert.deepStrictEqual(changedServices(["apps/services/python-kit-old/x", "apps/services/.dockerignore.bak"], services), []);
     });
 
-    it("the services are the folders of apps/services with a Dockerfile", () => {
+    it("images: a change to the Python kit builds the three Python services (not the frontend); the context's .dockerignore builds all", () => {
+        const services = listServices();
+        for (const file of ["apps/services/python-kit/service_kit.py", "apps/services/python-kit/Dockerfile", "apps/services/python-kit/requirements.txt", "apps/services/python-kit/tests/test_kit.py"]) {
+            assert.deepStrictEqual(changedServices([file], services), ["order-service", "product-service", "user-service"], file);
+        }
+        assert.deepStrictEqual(changedServices(["apps/services/.dockerignore"], services), services);
+        assert.deepStrictEqual(changedServices(["apps/services/python-kit/gunicorn.conf.py", "apps/services/frontend/Dockerfile"], services), services);
+    });
+
+    it("the services are the folders of apps/services with a Dockerfile or an app.py; python-kit is none", () => {
         assert.deepStrictEqual(listServices(), ["frontend", "order-service", "product-service", "user-service"]);
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "services-"));
+        try {
+            const dir = path.join(root, "apps", "services");
+            for (const [file, content] of [["web/Dockerfile", "FROM x"], ["api/app.py", ""], ["api/tests/test_app.py", ""], ["python-kit/Dockerfile", "FROM y"], ["python-kit/service_kit.py", ""], ["notes/README.md", ""]]) {
+                fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+                fs.writeFileSync(path.join(dir, file), content);
+            }
+            fs.writeFileSync(path.join(dir, "app.py"), ""); // a file, not a service folder
+            assert.deepStrictEqual(listServices(root), ["api", "web"]);
+            assert.deepStrictEqual(listServices(path.join(root, "nowhere")), []);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 
     it("reads what a pull request changes with git's three-dot diff (from the merge base), in a real repository", () => {

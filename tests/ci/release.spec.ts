@@ -9,7 +9,7 @@ import * as path from "path";
 import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { accountVariable, resolveCiContext } from "../../tools/ci-context";
-import { Git, overlayKustomizationPath } from "../../tools/cli-support";
+import { Git, listServices, overlayKustomizationPath } from "../../tools/cli-support";
 import { AwsCli, ImageState, ecrImageLookup, parseRepositoryPrefix } from "../../tools/ecr-images";
 import { decideBuilds, main as imagesMain } from "../../tools/images-to-build";
 import { pinImage, pinImages, readImageTag } from "../../tools/overlay-images";
@@ -141,13 +141,16 @@ describe("overlay-images (the release commit)", () => {
 
 describe("images-to-build (a push builds what changed since the pinned release)", () => {
     const RELEASED = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    /** A fake git: RELEASED is a commit; `changed` lists the services whose folder differs from it. */
-    const fakeGit = (changed: string[]): Git => (args) => {
+    /**
+     * A fake git: RELEASED is a commit; `changed` lists the folders of apps/services (services, or python-kit) that
+     * differ from it; a diff answers the changed files under the pathspecs it is given.
+     */
+    const fakeGit = (changed: string[], pathspecs: string[][] = []): Git => (args) => {
         if (args[0] === "rev-parse") return args[3] === `${RELEASED}^{commit}` ? `${RELEASED}\n` : undefined;
         if (args[0] === "diff") {
-            assert.deepStrictEqual(args.slice(0, 4), ["diff", "--name-only", RELEASED, "HEAD"]);
-            const folder = args[5];
-            return changed.some((s) => folder === `apps/services/${s}/`) ? `${folder}app.py\n` : "";
+            assert.deepStrictEqual(args.slice(0, 5), ["diff", "--name-only", RELEASED, "HEAD", "--"]);
+            pathspecs.push(args.slice(5));
+            return args.slice(5).filter((spec) => changed.some((s) => spec === `apps/services/${s}/`)).map((folder) => `${folder}app.py\n`).join("");
         }
         throw new Error(`unexpected git ${args.join(" ")}`);
     };
@@ -156,6 +159,23 @@ describe("images-to-build (a push builds what changed since the pinned release)"
         const decisions = decideBuilds(["frontend", "user-service"], "HEAD", fakeGit(["user-service"]), () => RELEASED);
         assert.deepStrictEqual(decisions.map((d) => [d.service, d.build]), [["frontend", false], ["user-service", true]]);
         assert.match(decisions[1].reason, /sources changed since aaaaaaaa/);
+    });
+
+    it("compares each service's image sources: its folder, and python-kit for the Python services", () => {
+        const pathspecs: string[][] = [];
+        decideBuilds(["frontend", "user-service"], "HEAD", fakeGit([], pathspecs), () => RELEASED);
+        assert.deepStrictEqual(pathspecs, [
+            ["apps/services/frontend/", "apps/services/.dockerignore"],
+            ["apps/services/user-service/", "apps/services/.dockerignore", "apps/services/python-kit/"],
+        ]);
+    });
+
+    it("a change to the Python kit since the pinned commit rebuilds the three Python services, not the frontend", () => {
+        const services = listServices();
+        const decisions = decideBuilds(services, "HEAD", fakeGit(["python-kit"]), () => RELEASED);
+        assert.deepStrictEqual(decisions.filter((d) => d.build).map((d) => d.service), ["order-service", "product-service", "user-service"]);
+        assert.ok(!services.includes("python-kit"));
+        for (const d of decisions.filter((d) => d.build)) assert.match(d.reason, /sources changed since a{40}/);
     });
 
     it("builds a service with no pin yet, or pinned to a tag that is not a commit (the first release)", () => {

@@ -1,21 +1,43 @@
 /**
- * The service sources CI builds (apps/services/<service>) against the contract the rest of the repository expects:
- * the ECR repositories infra creates, the Applications apps creates, and the Deployments in apps/workloads (port,
- * user, probes, environment variables). The services' own unit tests run in their Dockerfile's `test` stage.
+ * The service sources CI builds (apps/services) against the contract the rest of the repository expects: the ECR
+ * repositories infra creates, the Applications apps creates, and the Deployments in apps/workloads (port, user,
+ * probes, environment variables). Every image builds with the context apps/services: the frontend with its own
+ * Dockerfile, the Python services with python-kit/Dockerfile (--build-arg SERVICE=<service>), which takes the shared
+ * code from python-kit/ and only what differs (app.py, tests/) from the service's folder. The Dockerfiles are read
+ * here without Docker (./dockerfile); the services' own unit tests run in their image's `test` stage.
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { loadInfraSettings } from "../../infra/settings";
 import { WORKLOADS } from "../../apps/catalogue";
-import { listServices } from "../../tools/cli-support";
+import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../tools/cli-support";
 import { settingsFileSource } from "../../tools/ci-context";
+import { parseDockerfile, stageFiles } from "./dockerfile";
 
 const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");
 const PYTHON_SERVICES = ["user-service", "product-service", "order-service"];
 const read = (...parts: string[]) => fs.readFileSync(path.join(SERVICES_DIR, ...parts), "utf8");
+/** The Dockerfile a service builds with (the one rule of the tools and the workflows). */
+const dockerfileOf = (service: string) => fs.readFileSync(path.join(REPO_ROOT, serviceDockerfile(service)), "utf8");
+const KIT_DOCKERFILE = read(PYTHON_KIT, "Dockerfile");
+/** The files of a stage of a service's image (image path -> file of apps/services), as its Dockerfile's COPYs lay them out. */
+const imageFiles = (service: string, stage: string) => stageFiles(dockerfileOf(service), stage, SERVICES_DIR, { SERVICE: service });
+
+/** The files of a folder of apps/services, relative to it, without Python's caches (never committed, never copied). */
+function filesOf(folder: string): string[] {
+    const walk = (dir: string): string[] =>
+        fs.readdirSync(path.join(SERVICES_DIR, folder, dir), { withFileTypes: true }).flatMap((e) => {
+            const rel = dir ? `${dir}/${e.name}` : e.name;
+            if (e.name === "__pycache__" || e.name === ".pytest_cache" || e.name.endsWith(".pyc")) return [];
+            return e.isDirectory() ? walk(rel) : [rel];
+        });
+    return walk("").sort();
+}
 
 /** The Deployment of a workload (apps/workloads/<name>/base/deployment.yaml) and its main container. */
 function deployment(name: string) {
@@ -24,9 +46,9 @@ function deployment(name: string) {
     return { pod, container: pod.containers[0] };
 }
 
-/** `FROM image[:tag] [AS stage]` lines of a Dockerfile. */
+/** `FROM image[:tag] [AS stage]` of a Dockerfile. */
 function stages(dockerfile: string): { image: string; name?: string }[] {
-    return [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1], name: m[2] }));
+    return parseDockerfile(dockerfile).map((s) => ({ image: s.from, name: s.name }));
 }
 
 describe("service sources", () => {
@@ -37,9 +59,15 @@ describe("service sources", () => {
         assert.deepStrictEqual(listServices(), [...images].sort());
     });
 
+    it("are the folders of apps/services with a Dockerfile or an app.py, not the Python kit", () => {
+        assert.deepStrictEqual(listServices(), ["frontend", ...PYTHON_SERVICES].sort());
+        assert.ok(!listServices().includes(PYTHON_KIT));
+        assert.ok(fs.existsSync(path.join(SERVICES_DIR, PYTHON_KIT, "Dockerfile")), "the kit has a Dockerfile and is still no service");
+    });
+
     for (const service of ["user-service", "product-service", "order-service", "frontend"]) {
         describe(service, () => {
-            const dockerfile = read(service, "Dockerfile");
+            const dockerfile = dockerfileOf(service);
             const { pod, container } = deployment(service);
 
             it("builds from base images pinned to an exact version, never latest", () => {
@@ -63,53 +91,121 @@ describe("service sources", () => {
                 const users = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
                 assert.strictEqual(users.at(-1)!.split(":")[0], String(uid), "the image's last USER is the Deployment's runAsUser (numeric, so runAsNonRoot can verify it)");
                 const port = container.ports[0].containerPort;
-                const exposed = service === "frontend" ? dockerfile : dockerfile + read(service, "gunicorn.conf.py");
+                const exposed = service === "frontend" ? dockerfile : dockerfile + read(PYTHON_KIT, "gunicorn.conf.py");
                 assert.ok(new RegExp(`EXPOSE ${port}\\b`).test(exposed), `EXPOSE ${port}`);
                 assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true, "the image must work on a read-only root filesystem (it writes to /tmp only)");
                 assert.ok(container.volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/tmp"));
             });
 
             it("answers on the paths its probes use", () => {
-                const sources = service === "frontend" ? read(service, "default.conf.template") : read(service, "service_kit.py");
+                const sources = service === "frontend" ? read(service, "default.conf.template") : read(PYTHON_KIT, "service_kit.py");
                 for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
                     const p = container[probe]?.httpGet?.path;
                     if (p) assert.ok(sources.includes(service === "frontend" ? `location = ${p}` : `@app.get("${p}")`), `${probe} ${p}`);
+                }
+            });
+
+            it("builds with the context apps/services: every COPY source of every stage is there, and none replaces another", () => {
+                for (const stage of stages(dockerfile).map((s) => s.name!)) {
+                    const { files, overwritten } = imageFiles(service, stage);
+                    assert.ok(files.size > 0, stage);
+                    assert.deepStrictEqual(overwritten, [], `${stage}: files copied over others`);
+                    const folders = new Set([...files.values()].map((f) => f.split("/")[0]));
+                    assert.deepStrictEqual([...folders].sort(), service === "frontend" ? ["frontend"] : [service, PYTHON_KIT].sort(), `${stage}: takes files from`);
                 }
             });
         });
     }
 
     describe("the Python services", () => {
-        it("share one service_kit.py and gunicorn.conf.py (copies kept identical; each service is its own build context)", () => {
-            for (const file of ["service_kit.py", "gunicorn.conf.py", "requirements.txt", "requirements-dev.txt", "tests/fakes.py", "tests/conftest.py", "tests/test_kit.py"]) {
-                const first = read(PYTHON_SERVICES[0], file);
-                for (const s of PYTHON_SERVICES.slice(1)) assert.strictEqual(read(s, file), first, `${s}/${file} differs from ${PYTHON_SERVICES[0]}'s`);
+        const KIT_FILES = ["Dockerfile", "gunicorn.conf.py", "requirements-dev.txt", "requirements.txt", "service_kit.py", "tests/conftest.py", "tests/fakes.py", "tests/test_kit.py"];
+
+        it("keep their shared code once, in python-kit, and in their own folder only what differs (app.py, tests/test_app.py)", () => {
+            assert.deepStrictEqual(filesOf(PYTHON_KIT), KIT_FILES);
+            for (const s of PYTHON_SERVICES) assert.deepStrictEqual(filesOf(s), ["app.py", "tests/test_app.py"], s);
+            for (const s of PYTHON_SERVICES) assert.strictEqual(serviceDockerfile(s), `apps/services/${PYTHON_KIT}/Dockerfile`, s);
+            assert.strictEqual(serviceDockerfile("frontend"), "apps/services/frontend/Dockerfile");
+        });
+
+        it("build with one Dockerfile that takes the service from --build-arg SERVICE (no default: a build without it stops)", () => {
+            for (const stage of ["base", "test"]) {
+                const instructions = parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === stage)!.instructions;
+                assert.ok(instructions.some((i) => i.keyword === "ARG" && i.args === "SERVICE"), `${stage}: ARG SERVICE, without a default`);
             }
+            assert.match(KIT_DOCKERFILE, /^RUN test -n "\$SERVICE" \|\| \{ .*exit 1; \}$/m);
+            assert.throws(() => stageFiles(KIT_DOCKERFILE, "runtime", SERVICES_DIR, {}), /COPY \/app\.py/);
+            assert.throws(() => stageFiles(KIT_DOCKERFILE, "runtime", SERVICES_DIR, { SERVICE: "frontend" }), /frontend\/app\.py is not in the build context/);
+            // The dependency layer comes before the service is named: the three images share it.
+            const base = parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === "base")!.instructions;
+            const install = base.findIndex((i) => i.keyword === "RUN" && /pip install .*-r requirements\.txt/.test(i.args));
+            assert.ok(install >= 0 && install < base.findIndex((i) => i.keyword === "ARG"), "pip install before ARG SERVICE");
+        });
+
+        for (const service of PYTHON_SERVICES) {
+            it(`${service}: the runtime image holds the kit and the service's app in /app, no tests`, () => {
+                const { files, workdir } = imageFiles(service, "runtime");
+                assert.strictEqual(workdir, "/app");
+                assert.deepStrictEqual(Object.fromEntries(files), {
+                    "/app/requirements.txt": `${PYTHON_KIT}/requirements.txt`,
+                    "/app/service_kit.py": `${PYTHON_KIT}/service_kit.py`,
+                    "/app/gunicorn.conf.py": `${PYTHON_KIT}/gunicorn.conf.py`,
+                    "/app/app.py": `${service}/app.py`,
+                });
+            });
+
+            it(`${service}: the test stage runs the kit's tests and the service's, side by side in /app/tests, with pytest`, () => {
+                const { files } = imageFiles(service, "test");
+                const tests = [...files].filter(([image]) => image.startsWith("/app/tests/"));
+                assert.deepStrictEqual(Object.fromEntries(tests), {
+                    "/app/tests/conftest.py": `${PYTHON_KIT}/tests/conftest.py`,
+                    "/app/tests/fakes.py": `${PYTHON_KIT}/tests/fakes.py`,
+                    "/app/tests/test_kit.py": `${PYTHON_KIT}/tests/test_kit.py`,
+                    "/app/tests/test_app.py": `${service}/tests/test_app.py`,
+                });
+                assert.strictEqual(files.get("/app/requirements-dev.txt"), `${PYTHON_KIT}/requirements-dev.txt`);
+                const last = parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === "test")!.instructions.at(-1)!;
+                assert.strictEqual(`${last.keyword} ${last.args}`, "RUN python -m pytest -q -p no:cacheprovider tests");
+                // conftest.py puts /app (one folder up) on the import path; the tests import from there and from tests/.
+                assert.match(read(PYTHON_KIT, "tests", "conftest.py"), /sys\.path\.insert\(0, os\.path\.dirname\(os\.path\.dirname\(os\.path\.abspath\(__file__\)\)\)\)/);
+                for (const [image, source] of tests.filter(([i]) => /\/test_\w+\.py$/.test(i))) {
+                    for (const m of read(source).matchAll(/^(?:import (\w+)|from (\w+) import)/gm)) {
+                        const module = m[1] ?? m[2];
+                        const local = ["/app", "/app/tests"].some((dir) => files.has(`${dir}/${module}.py`));
+                        if (["app", "service_kit", "fakes"].includes(module)) assert.ok(local, `${image} imports ${module}, which the test stage does not copy`);
+                    }
+                }
+            });
+        }
+
+        it("are rebuilt for a change of their folder, of python-kit or of the context's .dockerignore; the frontend for its own", () => {
+            for (const s of PYTHON_SERVICES) assert.deepStrictEqual(serviceSources(s), [`apps/services/${s}/`, "apps/services/.dockerignore", `apps/services/${PYTHON_KIT}/`]);
+            assert.deepStrictEqual(serviceSources("frontend"), ["apps/services/frontend/", "apps/services/.dockerignore"]);
         });
 
         it("pin every requirement to an exact version", () => {
-            for (const s of PYTHON_SERVICES) {
-                for (const file of ["requirements.txt", "requirements-dev.txt"]) {
-                    const lines = read(s, file).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-                    assert.ok(lines.length > 0);
-                    for (const line of lines) assert.match(line, /^[A-Za-z0-9_.-]+==\d+(\.\d+)+$/, `${s}/${file}: ${line}`);
-                }
-                const names = read(s, "requirements.txt").toLowerCase();
-                // cryptography (with cffi and pycparser): PyMySQL's RSA login to MySQL 8.4 (caching_sha2_password) over plain TCP.
-                for (const pkg of ["flask==", "gunicorn==", "prometheus-client==", "pymysql==", "redis==", "cryptography==", "cffi==", "pycparser=="]) assert.ok(names.includes(pkg), `${s}: ${pkg}`);
+            for (const file of ["requirements.txt", "requirements-dev.txt"]) {
+                const lines = read(PYTHON_KIT, file).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+                assert.ok(lines.length > 0);
+                for (const line of lines) assert.match(line, /^[A-Za-z0-9_.-]+==\d+(\.\d+)+$/, `${PYTHON_KIT}/${file}: ${line}`);
             }
+            const names = read(PYTHON_KIT, "requirements.txt").toLowerCase();
+            // cryptography (with cffi and pycparser): PyMySQL's RSA login to MySQL 8.4 (caching_sha2_password) over plain TCP.
+            for (const pkg of ["flask==", "gunicorn==", "prometheus-client==", "pymysql==", "redis==", "cryptography==", "cffi==", "pycparser=="]) assert.ok(names.includes(pkg), pkg);
         });
 
         it("serve /healthz, /readyz (MySQL and Redis), /metrics and their REST API under gunicorn on port 5000", () => {
-            const kit = read("user-service", "service_kit.py");
+            const kit = read(PYTHON_KIT, "service_kit.py");
             for (const route of ["/healthz", "/readyz", "/metrics"]) assert.ok(kit.includes(`@app.get("${route}")`), route);
             for (const [s, resource] of [["user-service", "users"], ["product-service", "products"], ["order-service", "orders"]]) {
                 const app = read(s, "app.py");
                 assert.ok(app.includes(`@app.get("/api/${resource}")`) && app.includes(`@app.post("/api/${resource}")`), s);
                 assert.match(app, /\{"mysql": db\.ping, "redis": cache\.ping\}/, `${s}: readiness checks MySQL and Redis`);
-                assert.match(read(s, "Dockerfile"), /CMD \["gunicorn", "--config", "gunicorn.conf.py", "app:from_env\(\)"\]/);
+                assert.match(dockerfileOf(s), /CMD \["gunicorn", "--config", "gunicorn.conf.py", "app:from_env\(\)"\]/);
             }
-            assert.match(read("user-service", "gunicorn.conf.py"), /bind = f"0\.0\.0\.0:\{os\.environ\.get\('PORT', '5000'\)\}"/);
+            assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /bind = f"0\.0\.0\.0:\{os\.environ\.get\('PORT', '5000'\)\}"/);
+            // Read-only root filesystem: gunicorn's heartbeat in memory, no control socket under the missing home.
+            assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /^worker_tmp_dir = "\/dev\/shm"$/m);
+            assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /^control_socket_disable = True$/m);
         });
 
         it("read only environment variables their Deployment sets (directly or from the ExternalSecret)", () => {
@@ -118,10 +214,87 @@ describe("service sources", () => {
                 const secret = parse(fs.readFileSync(path.join(REPO_ROOT, "apps", "workloads", s, "base", "externalsecret.yaml"), "utf8"));
                 assert.ok(container.envFrom.some((e: { secretRef?: { name: string } }) => e.secretRef?.name === secret.spec.target.name));
                 const provided = new Set([...container.env.map((e: { name: string }) => e.name), ...Object.keys(secret.spec.target.template.data)]);
-                const code = read(s, "service_kit.py") + read(s, "app.py") + read(s, "gunicorn.conf.py");
+                const code = read(PYTHON_KIT, "service_kit.py") + read(s, "app.py") + read(PYTHON_KIT, "gunicorn.conf.py");
                 const used = new Set([...code.matchAll(/(?:env|environ)(?:\.get\(|\[)"([A-Z_]+)"/g), ...code.matchAll(/environ\.get\('([A-Z_]+)'/g)].map((m) => m[1]));
                 assert.ok(used.size >= 8, `${s}: found ${[...used].join(", ")}`);
                 for (const name of used) assert.ok(provided.has(name), `${s} reads ${name}, which its Deployment does not set`);
+            }
+        });
+    });
+
+    describe("CI builds every service with one rule", () => {
+        interface Step { name?: string; id?: string; run?: string; env?: Record<string, string> }
+        const workflowJob = (file: string, job: string): Step[] => parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", file), "utf8")).jobs[job].steps;
+        const buildJob = workflowJob("build-and-push.yml", "build");
+        const prJob = workflowJob("pull-request.yml", "service-images");
+        const selectors: [string, Step][] = [
+            ["build-and-push.yml", buildJob.find((st) => st.id === "image")!],
+            ["pull-request.yml", prJob.find((st) => st.id === "dockerfile")!],
+        ];
+
+        /** Runs a workflow step's script as the runner does (bash -e -o pipefail), in the repository; its outputs, or undefined when it fails. */
+        function runStep(step: Step, env: Record<string, string>): Record<string, string> | undefined {
+            assert.ok(step.run && !step.run.includes("${{"), "the script reads its inputs from env only");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "step-"));
+            const output = path.join(dir, "output");
+            fs.writeFileSync(output, "");
+            try {
+                execFileSync("bash", ["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step.run!], {
+                    cwd: REPO_ROOT,
+                    env: { PATH: process.env.PATH!, GITHUB_OUTPUT: output, GITHUB_SHA: "a".repeat(40), ...env },
+                    stdio: ["ignore", "pipe", "pipe"],
+                });
+                return Object.fromEntries(fs.readFileSync(output, "utf8").split("\n").filter(Boolean).map((l) => l.split(/=(.*)/s, 2) as [string, string]));
+            } catch {
+                return undefined;
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+        /** The Dockerfile a workflow's step picks for a service, in the repository's context or in another one. */
+        const select = (step: Step, service: string, contextDir = step.env!.CONTEXT_DIR) =>
+            runStep(step, { SERVICE: service, CONTEXT_DIR: contextDir, TAG: "", PREFIX: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gitops-staging" })?.dockerfile;
+
+        it("both workflows pick the Dockerfile the tools name for every service (context apps/services), and refuse python-kit and unknown folders", () => {
+            assert.strictEqual(parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "build-and-push.yml"), "utf8")).on.workflow_call.inputs["context-dir"].default, "apps/services");
+            assert.strictEqual(selectors[0][1].env!.CONTEXT_DIR, "${{ inputs.context-dir }}");
+            assert.strictEqual(selectors[1][1].env!.CONTEXT_DIR, "apps/services");
+            for (const [file, step] of selectors) {
+                for (const service of listServices()) assert.strictEqual(select(step, service, "apps/services"), serviceDockerfile(service), `${file}: ${service}`);
+                for (const notAService of [PYTHON_KIT, "no-such-service"]) assert.strictEqual(select(step, notAService, "apps/services"), undefined, `${file}: ${notAService}`);
+            }
+        });
+
+        it("the rule is the tools' rule in any context (build-and-push serves a service repository's layout too)", () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "services-"));
+            try {
+                const context = path.join(root, "apps", "services");
+                const files: Record<string, string> = { "web/Dockerfile": "FROM x", "api/app.py": "", [`${PYTHON_KIT}/Dockerfile`]: "FROM y", "docs/notes.txt": "" };
+                for (const [file, content] of Object.entries(files)) {
+                    fs.mkdirSync(path.dirname(path.join(context, file)), { recursive: true });
+                    fs.writeFileSync(path.join(context, file), content);
+                }
+                assert.deepStrictEqual(listServices(root), ["api", "web"]);
+                for (const [file, step] of selectors) {
+                    for (const service of ["api", "web"]) assert.strictEqual(select(step, service, context), path.join(root, serviceDockerfile(service, root)), `${file}: ${service}`);
+                    assert.strictEqual(select(step, "docs", context), undefined, `${file}: a folder that is no service`);
+                }
+                fs.rmSync(path.join(context, PYTHON_KIT), { recursive: true });
+                for (const [file, step] of selectors) assert.strictEqual(select(step, "api", context), undefined, `${file}: a Python service without the kit's Dockerfile`);
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("every docker build uses the picked Dockerfile, --build-arg SERVICE and the whole context", () => {
+            const push = buildJob.find((st) => st.run?.includes("docker build"))!;
+            assert.strictEqual(push.env!.DOCKERFILE, "${{ steps.image.outputs.dockerfile }}");
+            assert.match(push.run!, /docker build --pull \\\n\s+--file "\$DOCKERFILE" --build-arg "SERVICE=\$SERVICE" \\\n[\s\S]*--tag "\$IMAGE" "\$CONTEXT_DIR"\n/);
+            const builds = prJob.filter((st) => st.run?.includes("docker build"));
+            assert.deepStrictEqual(builds.map((st) => st.name), ["test stage", "runtime image (not pushed)"]);
+            for (const st of builds) {
+                assert.strictEqual(st.env!.DOCKERFILE, "${{ steps.dockerfile.outputs.dockerfile }}");
+                assert.match(st.run!, /^docker build (--target test )?--file "\$DOCKERFILE" --build-arg "SERVICE=\$SERVICE" --tag "\$SERVICE:[^"]+" apps\/services$/);
             }
         });
     });

@@ -1,8 +1,8 @@
 """The plumbing every backend service shares: settings from the environment, MySQL and Redis clients, the health
 endpoints, Prometheus metrics and JSON errors. Each service's app.py adds its own REST API on top.
 
-This file is the same in user-service, product-service and order-service (a test keeps the copies identical):
-each service is its own image and build context, so it can move to a repository of its own.
+One file for user-service, product-service and order-service: python-kit/Dockerfile (build context apps/services,
+--build-arg SERVICE=<service>) puts it in /app next to the service's own app.py.
 
 Environment (set by apps/workloads/<service>/base/deployment.yaml and its ExternalSecret):
   PORT (5000), DB_HOST, DB_PORT (3306), DB_NAME, DB_USER, DB_PASSWORD, REDIS_HOST, REDIS_PORT (6379), REDIS_PASSWORD

@@ -1,5 +1,6 @@
-"""The shared kit, the same in every service (a test keeps the copies identical): the MySQL driver can log in with
-MySQL 8.4's default plugin, and a driver that cannot log in makes the service unavailable (503), not broken (500)."""
+"""The shared kit, tested in every Python service's image (the Dockerfile's test stage puts these tests next to the
+service's own): the MySQL driver can log in with MySQL 8.4's default plugin, and a driver that cannot log in makes
+the service unavailable (503), not broken (500)."""
 import pymysql
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
