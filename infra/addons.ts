@@ -5,21 +5,19 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { RolePlacement } from "../lib/iam-role";
-import { IrsaRole } from "../lib/irsa";
+import { IrsaCluster, IrsaRole } from "../lib/irsa";
 import { AddonName } from "./versions";
 
 export interface AddonsArgs {
     namePrefix: string;
     clusterName: pulumi.Input<string>;
     versions: Record<AddonName, string>;
-    oidcProviderArn: pulumi.Input<string>;
-    oidcProviderUrl: pulumi.Input<string>;
+    /** The cluster's OIDC provider and the role path and boundary of its IRSA roles. */
+    irsa: IrsaCluster;
     /** Log retention of the Container Insights log groups. */
     logRetentionDays: number;
     /** Replicas of CoreDNS and the EBS CSI controller (two survive a node loss). */
     controllerReplicas: number;
-    roles: RolePlacement;
 }
 
 /** The VPC CNI's settings: /28 prefixes per ENI slot (small nodes are not capped at 4 or 11 pods) and NetworkPolicy enforcement. */
@@ -54,9 +52,7 @@ export class NetworkAddons extends pulumi.ComponentResource {
         const cniRole = new IrsaRole(
             `${name}-vpc-cni`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                ...args.roles,
+                ...args.irsa,
                 serviceAccount: { namespace: "kube-system", name: "aws-node" },
                 managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
             },
@@ -92,9 +88,7 @@ export class NodeAddons extends pulumi.ComponentResource {
         const ebsRole = new IrsaRole(
             `${name}-ebs-csi`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                ...args.roles,
+                ...args.irsa,
                 serviceAccount: { namespace: "kube-system", name: "ebs-csi-controller-sa" },
                 managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
             },
@@ -124,9 +118,7 @@ export class NodeAddons extends pulumi.ComponentResource {
         const observabilityRole = new IrsaRole(
             `${name}-cloudwatch`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                ...args.roles,
+                ...args.irsa,
                 serviceAccount: { namespace: "amazon-cloudwatch", name: "cloudwatch-agent" },
                 // Metrics and logs; X-Ray for Application Signals, which the add-on turns on by default.
                 managedPolicyArns: ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"],

@@ -68,11 +68,9 @@ const addonArgs = {
     namePrefix: prefix,
     clusterName: cluster.name,
     versions: settings.addonVersions,
-    oidcProviderArn: cluster.oidcProviderArn,
-    oidcProviderUrl: cluster.oidcProviderUrl,
+    irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, ...roles },
     logRetentionDays: settings.clusterLogRetentionDays,
     controllerReplicas: environment === "production" ? 2 : 1,
-    roles,
 };
 const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
 

@@ -12,11 +12,17 @@ export interface ServiceAccountRef {
     name: string;
 }
 
-/** Every IRSA role also takes infra's role path and permissions boundary (the CI deploy role creates no role without them). */
-export interface IrsaRoleArgs extends RolePlacement {
+/**
+ * What every IRSA role of a cluster shares: the cluster's OIDC provider, and infra's role path and permissions
+ * boundary (the CI deploy role creates no role without them).
+ */
+export interface IrsaCluster extends RolePlacement {
     oidcProviderArn: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL, with or without `https://`. */
     oidcProviderUrl: pulumi.Input<string>;
+}
+
+export interface IrsaRoleArgs extends IrsaCluster {
     serviceAccount: ServiceAccountRef;
     /** AWS managed (or account) policies to attach. */
     managedPolicyArns?: pulumi.Input<string>[];

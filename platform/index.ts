@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InfraOutputs, INFRA_OUTPUT_NAMES } from "../infra/contract";
 import { ALB_INGRESS_CLASS } from "../lib/alb";
 import { resolveEnvironment } from "../lib/environment";
+import { IrsaCluster } from "../lib/irsa";
 import { readLayer, referenceOrganization } from "../lib/layer-reference";
 import { standardTags } from "../lib/tags";
 import { Argocd } from "./addons/argocd";
@@ -62,13 +63,13 @@ const exposure = (hostname: string | undefined): PublicExposure | undefined =>
         : { hostname, alb: { groupName: prefix, certificateArn: settings.certificateArn!, wafAclArn: waf.arn, accessLogsBucket: accessLogs.bucketName } };
 
 // IRSA roles go under infra's role path with its permissions boundary: the only roles the CI deploy role may create.
-const irsa = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
+const irsa: IrsaCluster = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
 const secretsCommon = { recoveryWindowInDays: settings.protect ? 30 : 0, protect: settings.protect };
 
 // The controller's webhooks intercept Service creation: everything that creates Services comes after it.
 const lbc = new AwsLoadBalancerController(
     "aws-load-balancer-controller",
-    { environment, chartVersion: versions["aws-load-balancer-controller"], clusterName: infra.clusterName, vpcId: infra.vpcId, region: settings.region, ...irsa },
+    { environment, chartVersion: versions["aws-load-balancer-controller"], clusterName: infra.clusterName, vpcId: infra.vpcId, region: settings.region, irsa },
     opts,
 );
 const afterLbc = [lbc.release];
@@ -80,7 +81,7 @@ const eso = new ExternalSecrets(
         region: settings.region,
         accountId: infra.accountId,
         namePrefix: prefix,
-        ...irsa,
+        irsa,
         storeNamespaces: [namespaces.names.argocd, namespaces.names.monitoring, ...workloadNamespaces.map((w) => w.name)],
         namespace: namespaces.names.externalSecrets,
         dependsOn: afterLbc,
@@ -98,7 +99,7 @@ new ClusterAutoscaler(
         kubernetesVersion: infra.kubernetesVersion,
         region: settings.region,
         accountId: infra.accountId,
-        ...irsa,
+        irsa,
         dependsOn: afterLbc,
     },
     opts,

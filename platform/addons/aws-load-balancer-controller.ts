@@ -7,8 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
-import { RolePlacement } from "../../lib/iam-role";
-import { IrsaRole } from "../../lib/irsa";
+import { IrsaCluster, IrsaRole } from "../../lib/irsa";
 import { ALB_INGRESS_CLASS } from "../../lib/alb";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
@@ -22,14 +21,14 @@ export const SIZING: Record<Environment, { replicas: number; resources: Containe
     production: { replicas: 2, resources: resources(100, 128, 500, 384) },
 };
 
-export interface AwsLoadBalancerControllerArgs extends RolePlacement {
+export interface AwsLoadBalancerControllerArgs {
     environment: Environment;
     chartVersion: string;
     clusterName: pulumi.Input<string>;
     vpcId: pulumi.Input<string>;
     region: string;
-    oidcProviderArn: pulumi.Input<string>;
-    oidcProviderUrl: pulumi.Input<string>;
+    /** The cluster's OIDC provider and the role path and boundary of its IRSA roles. */
+    irsa: IrsaCluster;
 }
 
 export class AwsLoadBalancerController extends pulumi.ComponentResource {
@@ -41,10 +40,7 @@ export class AwsLoadBalancerController extends pulumi.ComponentResource {
         const role = new IrsaRole(
             `${name}-irsa`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                path: args.path,
-                permissionsBoundary: args.permissionsBoundary,
+                ...args.irsa,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: JSON.stringify(AWS_LOAD_BALANCER_CONTROLLER_POLICY),
                 description: "AWS Load Balancer Controller: manages the ALBs and NLBs of the cluster's Ingresses and Services",

@@ -10,8 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
-import { RolePlacement } from "../../lib/iam-role";
-import { IrsaRole } from "../../lib/irsa";
+import { IrsaCluster, IrsaRole } from "../../lib/irsa";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
 
@@ -83,15 +82,15 @@ export function clusterAutoscalerPolicy(clusterName: pulumi.Input<string>, regio
     );
 }
 
-export interface ClusterAutoscalerArgs extends RolePlacement {
+export interface ClusterAutoscalerArgs {
     environment: Environment;
     chartVersion: string;
     clusterName: pulumi.Input<string>;
     kubernetesVersion: pulumi.Input<string>;
     region: string;
     accountId: pulumi.Input<string>;
-    oidcProviderArn: pulumi.Input<string>;
-    oidcProviderUrl: pulumi.Input<string>;
+    /** The cluster's OIDC provider and the role path and boundary of its IRSA roles. */
+    irsa: IrsaCluster;
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -103,10 +102,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         const role = new IrsaRole(
             `${name}-irsa`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                path: args.path,
-                permissionsBoundary: args.permissionsBoundary,
+                ...args.irsa,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: clusterAutoscalerPolicy(args.clusterName, args.region, args.accountId),
                 description: "Cluster Autoscaler: resizes this cluster's managed node groups",

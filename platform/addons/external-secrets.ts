@@ -12,8 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
-import { RolePlacement } from "../../lib/iam-role";
-import { IrsaRole } from "../../lib/irsa";
+import { IrsaCluster, IrsaRole } from "../../lib/irsa";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
 import { PLATFORM_NAMESPACES } from "../settings";
@@ -50,14 +49,14 @@ export function secretsReadPolicy(region: pulumi.Input<string>, accountId: pulum
     });
 }
 
-export interface ExternalSecretsArgs extends RolePlacement {
+export interface ExternalSecretsArgs {
     environment: Environment;
     chartVersion: string;
     region: string;
     accountId: pulumi.Input<string>;
     namePrefix: pulumi.Input<string>;
-    oidcProviderArn: pulumi.Input<string>;
-    oidcProviderUrl: pulumi.Input<string>;
+    /** The cluster's OIDC provider and the role path and boundary of its IRSA roles. */
+    irsa: IrsaCluster;
     /** Namespaces allowed to use the ClusterSecretStore. */
     storeNamespaces: pulumi.Input<string>[];
     namespace: pulumi.Input<string>;
@@ -74,10 +73,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         const role = new IrsaRole(
             `${name}-irsa`,
             {
-                oidcProviderArn: args.oidcProviderArn,
-                oidcProviderUrl: args.oidcProviderUrl,
-                path: args.path,
-                permissionsBoundary: args.permissionsBoundary,
+                ...args.irsa,
                 serviceAccount: SERVICE_ACCOUNT,
                 policy: secretsReadPolicy(args.region, args.accountId, args.namePrefix),
                 description: "External Secrets Operator: reads this environment's secrets from AWS Secrets Manager",
