@@ -132,7 +132,7 @@ function readWorkloads(r: SettingsReader): WorkloadName[] {
 }
 
 function readSyncWindows(r: SettingsReader, workloads: WorkloadName[]): SyncWindow[] {
-    const { present, value } = structured(r, "syncWindows");
+    const { present, value } = r.structured("syncWindows");
     if (!present) return [];
     if (!Array.isArray(value)) {
         r.fail("syncWindows", value, "a list of sync windows ({kind, schedule, duration, applications, manualSync, timeZone})");
@@ -168,15 +168,4 @@ function readSyncWindows(r: SettingsReader, workloads: WorkloadName[]): SyncWind
 function check(r: SettingsReader, name: string, value: unknown, allowed: string, valid: (v: string) => boolean): string | undefined {
     if (typeof value !== "string" || !valid(value)) return r.fail(name, value, allowed);
     return value;
-}
-
-/** A list setting read through the reader (so it counts as known) and parsed like the reader's own getters. */
-function structured(r: SettingsReader, name: string): { present: boolean; value?: unknown } {
-    const raw = r.optionalString(name);
-    if (raw === undefined) return { present: false };
-    try {
-        return { present: true, value: JSON.parse(raw) };
-    } catch {
-        return { present: true, value: raw };
-    }
 }

@@ -104,8 +104,11 @@ export class SettingsReader {
         return this.source.get(this.key(name));
     }
 
-    /** A parsed JSON value (objects and lists are passed as JSON by Pulumi); plain strings stay strings. */
-    private structured(name: string): { present: boolean; value?: unknown } {
+    /**
+     * A parsed JSON value (objects and lists are passed as JSON by Pulumi); plain strings stay strings. For settings
+     * whose shape a layer validates itself (the key counts as read).
+     */
+    structured(name: string): { present: boolean; value?: unknown } {
         const raw = this.raw(name);
         if (raw === undefined) return { present: false };
         try {

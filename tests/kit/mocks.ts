@@ -9,17 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
-/** One resource the program registered, with its inputs and the state the mock returned. */
-export interface RecordedResource {
-    type: string;
-    name: string;
-    /** Whether it is a custom resource (false for components, local or remote). */
-    custom: boolean;
-    inputs: Record<string, any>;
-    state: Record<string, any>;
-    id: string;
-    /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
-    provider?: string;
+/** Options of a registration, read from the request before the mock answers it. */
+export interface RegistrationOptions {
     urn: string;
     /** URN of the parent resource (components); undefined for top-level resources. */
     parent?: string;
@@ -32,15 +23,17 @@ export interface RecordedResource {
     remote: boolean;
 }
 
-/** Options of a registration, read from the request before the mock answers it. */
-export interface RegistrationOptions {
-    urn: string;
-    parent?: string;
-    protect: boolean;
-    dependsOn: string[];
-    ignoreChanges: string[];
-    retainOnDelete: boolean;
-    remote: boolean;
+/** One resource the program registered, with its inputs, the state the mock returned and its options. */
+export interface RecordedResource extends RegistrationOptions {
+    type: string;
+    name: string;
+    /** Whether it is a custom resource (false for components, local or remote). */
+    custom: boolean;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+    id: string;
+    /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
+    provider?: string;
 }
 
 export interface RecordedCall {

@@ -77,21 +77,17 @@ class Orders:
         self._db = db
 
     def list(self) -> list:
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, user_id, total_cents FROM orders ORDER BY id DESC LIMIT 1000")
-            return list(cur.fetchall())
+        return self._db.all("SELECT id, user_id, total_cents FROM orders ORDER BY id DESC LIMIT 1000")
 
     def get(self, order_id: int):
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, user_id, total_cents FROM orders WHERE id = %s", (order_id,))
-            order = cur.fetchone()
-            if order is None:
-                return None
-            cur.execute(
-                "SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = %s ORDER BY product_id",
-                (order_id,),
-            )
-            return {**order, "items": list(cur.fetchall())}
+        order = self._db.one("SELECT id, user_id, total_cents FROM orders WHERE id = %s", (order_id,))
+        if order is None:
+            return None
+        items = self._db.all(
+            "SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = %s ORDER BY product_id",
+            (order_id,),
+        )
+        return {**order, "items": items}
 
     def create(self, user_id: int, items: list) -> dict:
         """Stores the order and its items in one transaction."""

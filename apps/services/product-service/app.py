@@ -32,14 +32,10 @@ class Products:
         self._db = db
 
     def list(self) -> list:
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, name, price_cents, stock FROM products ORDER BY id LIMIT 1000")
-            return list(cur.fetchall())
+        return self._db.all("SELECT id, name, price_cents, stock FROM products ORDER BY id LIMIT 1000")
 
     def get(self, product_id: int):
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, name, price_cents, stock FROM products WHERE id = %s", (product_id,))
-            return cur.fetchone()
+        return self._db.one("SELECT id, name, price_cents, stock FROM products WHERE id = %s", (product_id,))
 
     def create(self, name: str, price_cents: int, stock: int) -> dict:
         conn = self._db.connection()

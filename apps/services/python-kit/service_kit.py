@@ -106,6 +106,18 @@ class Database:
             g.db = conn
         return g.db
 
+    def all(self, sql: str, args: tuple = ()) -> list:
+        """Every row of a query, as dicts, on this request's connection."""
+        with self.connection().cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def one(self, sql: str, args: tuple = ()):
+        """The first row of a query, or None."""
+        with self.connection().cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchone()
+
     def ping(self) -> None:
         conn = self._connect()
         try:

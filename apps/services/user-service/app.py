@@ -34,14 +34,10 @@ class Users:
         self._db = db
 
     def list(self) -> list:
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, name, email FROM users ORDER BY id DESC LIMIT 1000")
-            return list(cur.fetchall())
+        return self._db.all("SELECT id, name, email FROM users ORDER BY id DESC LIMIT 1000")
 
     def get(self, user_id: int):
-        with self._db.connection().cursor() as cur:
-            cur.execute("SELECT id, name, email FROM users WHERE id = %s", (user_id,))
-            return cur.fetchone()
+        return self._db.one("SELECT id, name, email FROM users WHERE id = %s", (user_id,))
 
     def create(self, name: str, email: str):
         """The new user, or None when the email is taken."""

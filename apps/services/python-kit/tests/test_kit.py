@@ -63,3 +63,53 @@ def test_other_runtime_errors_stay_internal_errors(monkeypatch):
     monkeypatch.setattr(kit.pymysql, "connect", lambda **_settings: None)
     response = app_reading(kit.Database(SETTINGS, [])).get("/api/bug")
     assert (response.status_code, response.get_json()) == (500, {"error": "internal error"})
+
+
+class RecordingConnection:
+    """A connection whose cursor answers every query with the given rows and records what was asked."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.queries = []
+
+    def cursor(self):
+        connection = self
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, sql, args=()):
+                connection.queries.append((sql, args))
+
+            def fetchall(self):
+                return tuple(connection.rows)
+
+            def fetchone(self):
+                return connection.rows[0] if connection.rows else None
+
+        return Cursor()
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_all_and_one_run_the_query_on_the_request_connection(monkeypatch):
+    conn = RecordingConnection([{"id": 2}, {"id": 1}])
+    monkeypatch.setattr(kit.pymysql, "connect", lambda **_settings: conn)
+    db = kit.Database(SETTINGS, ["CREATE TABLE t (id INT)"])
+    app = kit.create_app("kit-test", lambda _app: None, {})
+    with app.test_request_context():
+        assert db.all("SELECT id FROM t WHERE id > %s", (0,)) == [{"id": 2}, {"id": 1}]
+        assert db.one("SELECT id FROM t WHERE id = %s", (2,)) == {"id": 2}
+    # The schema runs once, before the first query; arguments are passed to the driver, never formatted in.
+    assert conn.queries == [("CREATE TABLE t (id INT)", ()), ("SELECT id FROM t WHERE id > %s", (0,)), ("SELECT id FROM t WHERE id = %s", (2,))]
+    conn.rows = []
+    with app.test_request_context():
+        assert db.one("SELECT id FROM t WHERE id = %s", (9,)) is None
