@@ -11,7 +11,7 @@ import { REPO_ROOT } from "../lib/environment";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../lib/instance-types";
 import { kustomizeBuild } from "./apps/kustomize";
 import { cpuMillis, memoryMiB } from "./apps/checks";
-import { environmentGraph, EnvironmentRun } from "./kit";
+import { environmentGraph, EnvironmentRun } from "../lib/offline";
 import { platformRequests, quantity, Requests } from "./platform/helpers";
 
 /**

@@ -1,16 +1,12 @@
 /** Small helpers shared by the specs. */
 import * as assert from "assert";
 import { SettingsSource } from "../lib/settings";
-import { readSettingsFile } from "./kit";
+import { REPO_ROOT } from "../lib/environment";
+import { settingsFileSource } from "../lib/settings-file";
 
 /** A settings source from an environment's settings file with overrides (undefined removes a key). */
 export function settingsSource(env: string, overrides: Record<string, unknown> = {}): SettingsSource {
-    const config: Record<string, string> = readSettingsFile(env);
-    for (const [key, value] of Object.entries(overrides)) {
-        if (value === undefined) delete config[key];
-        else config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return { get: (key) => config[key], keys: () => Object.keys(config) };
+    return settingsFileSource(env, REPO_ROOT, overrides);
 }
 
 /** Asserts that `fn` throws a settings error naming the key, the value and what is allowed. */

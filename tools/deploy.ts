@@ -21,8 +21,8 @@ import * as path from "path";
 import { DestroyOptions, LocalWorkspace, PreviewOptions, PulumiCommand, StackNotFoundError, UpOptions } from "@pulumi/pulumi/automation";
 import { ENVIRONMENTS, LAYERS, Layer, REPO_ROOT } from "../lib/environment";
 import { loadInfraSettings } from "../infra/settings";
-import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage } from "./cli-support";
-import { settingsFileSource } from "./ci-context";
+import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage } from "../lib/cli-support";
+import { settingsFileSource } from "../lib/settings-file";
 
 export type Operation = "up" | "preview" | "destroy";
 

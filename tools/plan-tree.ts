@@ -2,7 +2,7 @@
  * The plan's view of a layer: its resources as a tree (components and their children), each with the settings
  * that matter for a review (sizes, counts, versions, chart versions) in one short line.
  */
-import { RecordedResource } from "../tests/kit";
+import { RecordedResource } from "../lib/offline";
 
 export interface PlanNode {
     type: string;

@@ -5,10 +5,10 @@ import { APPS_OUTPUT_NAMES } from "../../apps/contract";
 import { WAIT_FOR_ANNOTATION } from "../../apps/application";
 import { WORKLOAD_NAMES, WorkloadName } from "../../apps/catalogue";
 import { REPOSITORY_SECRET_NAME } from "../../apps/repository";
-import { assess } from "../../tools/argocd-wait";
+import { assess } from "../../ci/argocd-wait";
 import { publicAlbAnnotations } from "../../lib/alb";
 import { REPO_ROOT } from "../../lib/environment";
-import { LayerRun, MOCK_ACCOUNT_ID, RecordedResource, stackName } from "../kit";
+import { LayerRun, MOCK_ACCOUNT_ID, RecordedResource, stackName } from "../../lib/offline";
 import { contractProblems } from "../../apps/inputs";
 import { appsBase, AppsBase, certificateArn, ENVS, publicFrontendRun, publicHostname, runApps, runAppsExpectingFailure } from "./fixture";
 import { KubeObject, schemaProblems } from "./schemas";
@@ -256,7 +256,7 @@ for (const env of ENVS) {
 
             it("make Pulumi wait until ArgoCD compared this repository and revision and synced it (MySQL and Redis also healthy) before creating the next", () => {
                 for (const [name, a] of apps) {
-                    // Not the services' health: CI applies apps before it builds and pins their images (tools/argocd-wait.ts waits for it later).
+                    // Not the services' health: CI applies apps before it builds and pins their images (ci/argocd-wait.ts waits for it later).
                     assert.deepStrictEqual(JSON.parse(a.inputs.metadata.annotations[WAIT_FOR_ANNOTATION]), expectedWait(name as WorkloadName, REPO_URL, env), name);
                 }
             });

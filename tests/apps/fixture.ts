@@ -4,7 +4,7 @@
  * platform outputs) run apps alone on the same infra and platform outputs.
  */
 import { PlatformOutputs } from "../../platform/contract";
-import { ConfigOverrides, environmentGraph, LayerFailure, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, stackName } from "../kit";
+import { ConfigOverrides, environmentGraph, LayerFailure, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, stackName } from "../../lib/offline";
 
 export const ENVS = ["staging", "production"] as const;
 export type Env = (typeof ENVS)[number];

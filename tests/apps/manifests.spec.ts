@@ -5,7 +5,7 @@ import { KustomizeOverrides } from "../../apps/application";
 import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../apps/catalogue";
 import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
-import { LayerRun } from "../kit";
+import { LayerRun } from "../../lib/offline";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
 import { AppsBase, appsBase, certificateArn, ENVS, Env, publicFrontendRun, publicHostname } from "./fixture";
 import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { WORKLOAD_NAMES } from "../../apps/catalogue";
 import { isBranchOrTag, isHostname, isRepoUrl, loadAppsSettings } from "../../apps/settings";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
-import { runLayerExpectingFailure } from "../kit";
+import { runLayerExpectingFailure } from "../../lib/offline";
 import { ENVS, runAppsExpectingFailure } from "./fixture";
 
 describe("apps settings", () => {

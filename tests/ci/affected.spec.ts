@@ -1,11 +1,11 @@
-/** tools/affected.ts: which layers a pull request previews and which images it builds. */
+/** ci/affected.ts: which layers a pull request previews and which images it builds. */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { affectedLayers, changedFiles, changedServices, firstAffectedLayer, main } from "../../tools/affected";
-import { Git, gitIn, listServices } from "../../tools/cli-support";
+import { affectedLayers, changedFiles, changedServices, firstAffectedLayer, main } from "../../ci/affected";
+import { Git, gitIn, listServices } from "../../lib/cli-support";
 
 describe("affected layers (pull-request previews)", () => {
     const cases: [string, string[]][] = [
@@ -28,6 +28,10 @@ describe("affected layers (pull-request previews)", () => {
         [".github/workflows/deploy.yml", []],
         ["tests/ci/affected.spec.ts", []],
         ["tools/deploy.ts", []],
+        ["ci/affected.ts", []],
+        ["lib/offline/mocks.ts", []],
+        ["lib/cli-support.ts", []],
+        ["lib/tags.ts", ["infra", "platform", "apps"]],
         ["README.md", []],
         ["a-new-top-level-file.txt", ["infra", "platform", "apps"]],
     ];

@@ -1,6 +1,6 @@
-/** tools/cli-support.ts: the command-line parsing every tool shares (a wrong command line is exit 2, never a guess). */
+/** lib/cli-support.ts: the command-line parsing every tool shares (a wrong command line is exit 2, never a guess). */
 import * as assert from "assert";
-import { UsageError, parseOptions, parseStringList, positiveSeconds, requireOption, resolveEnvironmentOrUsage } from "../../tools/cli-support";
+import { UsageError, parseOptions, parseStringList, positiveSeconds, requireOption, resolveEnvironmentOrUsage } from "../../lib/cli-support";
 
 const isUsage = (pattern: RegExp) => (e: Error) => e instanceof UsageError && e.name === "UsageError" && pattern.test(e.message);
 

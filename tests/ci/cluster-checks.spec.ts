@@ -1,7 +1,7 @@
-/** tools/argocd-wait.ts (sync-argocd) and tools/health-check.ts (health-check) with kubectl, HTTP and the clock faked. */
+/** ci/argocd-wait.ts (sync-argocd) and ci/health-check.ts (health-check) with kubectl, HTTP and the clock faked. */
 import * as assert from "assert";
-import { Application, WaitDeps, assess, main as waitMain, parseWaitOptions, waitForApplications } from "../../tools/argocd-wait";
-import { HealthDeps, Workload, checkHealth, parseHealthOptions, workloadReadiness } from "../../tools/health-check";
+import { Application, WaitDeps, assess, main as waitMain, parseWaitOptions, waitForApplications } from "../../ci/argocd-wait";
+import { HealthDeps, Workload, checkHealth, parseHealthOptions, workloadReadiness } from "../../ci/health-check";
 
 const REV = "1111111111111111111111111111111111111111";
 const NEWER = "2222222222222222222222222222222222222222";

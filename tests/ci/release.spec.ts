@@ -1,6 +1,6 @@
 /**
- * The release tools: tools/ci-context.ts (the aws-account job), tools/images-to-build.ts and tools/ecr-images.ts
- * (which images a push builds) and tools/overlay-images.ts (the Git commit that releases them).
+ * The release tools: ci/ci-context.ts (the aws-account job), ci/images-to-build.ts and ci/ecr-images.ts
+ * (which images a push builds) and ci/overlay-images.ts (the Git commit that releases them).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -8,11 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
-import { accountVariable, resolveCiContext } from "../../tools/ci-context";
-import { Git, listServices, overlayKustomizationPath } from "../../tools/cli-support";
-import { AwsCli, ImageState, ecrImageLookup, parseRepositoryPrefix } from "../../tools/ecr-images";
-import { decideBuilds, main as imagesMain } from "../../tools/images-to-build";
-import { pinImage, pinImages, readImageTag } from "../../tools/overlay-images";
+import { accountVariable, resolveCiContext } from "../../ci/ci-context";
+import { Git, listServices, overlayKustomizationPath } from "../../lib/cli-support";
+import { AwsCli, ImageState, ecrImageLookup, parseRepositoryPrefix } from "../../ci/ecr-images";
+import { decideBuilds, main as imagesMain } from "../../ci/images-to-build";
+import { pinImage, pinImages, readImageTag } from "../../ci/overlay-images";
 
 const tempDirs: string[] = [];
 after(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

@@ -15,8 +15,8 @@ import { parse } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { loadInfraSettings } from "../../infra/settings";
 import { WORKLOADS } from "../../apps/catalogue";
-import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../tools/cli-support";
-import { settingsFileSource } from "../../tools/ci-context";
+import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../lib/cli-support";
+import { settingsFileSource } from "../../lib/settings-file";
 import { parseDockerfile, stageFiles } from "./dockerfile";
 
 const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");

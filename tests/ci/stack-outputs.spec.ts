@@ -64,11 +64,12 @@ function workflowReads(): OutputRead[] {
 }
 
 function toolReads(): OutputRead[] {
-    const dir = path.join(REPO_ROOT, "tools");
-    return fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith(".ts"))
-        .flatMap((file) => outputReads(fs.readFileSync(path.join(dir, file), "utf8"), `tools/${file}`));
+    return ["tools", "ci"].flatMap((folder) =>
+        fs
+            .readdirSync(path.join(REPO_ROOT, folder))
+            .filter((f) => f.endsWith(".ts"))
+            .flatMap((file) => outputReads(fs.readFileSync(path.join(REPO_ROOT, folder, file), "utf8"), `${folder}/${file}`)),
+    );
 }
 
 describe("stack outputs CI reads exist in the layers' contracts", () => {

@@ -311,7 +311,7 @@ describe("workflows: jobs, order and permissions", () => {
             assert.strictEqual(s.with!["comment-on-pr"], true, "the preview is posted on the pull request");
         }
         const affected = j.changes.steps!.find((s) => s.id === "affected")!;
-        assert.match(affected.run!, /tools\/affected\.ts --environment "\$ENVIRONMENT" --base "\$BASE_SHA" --head "\$HEAD_SHA"/);
+        assert.match(affected.run!, /ci\/affected\.ts --environment "\$ENVIRONMENT" --base "\$BASE_SHA" --head "\$HEAD_SHA"/);
         assert.strictEqual(affected.env!.ENVIRONMENT, "${{ github.base_ref }}");
         assert.strictEqual(j.changes.steps![0].with!["fetch-depth"], 0);
         assert.strictEqual(stepsUsing(j.preview, "aws-actions/configure-aws-credentials")[0].with!["role-to-assume"], "${{ steps.context.outputs.preview-role-arn }}");
@@ -358,7 +358,7 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         const step = jobs("deploy.yml")["aws-account"].steps!.find((s) => s.id === "context")!;
         assert.strictEqual(step.env!.ENVIRONMENT, "${{ github.ref_name }}");
         assert.strictEqual(step.env!.GITHUB_VARS, "${{ toJSON(vars) }}");
-        assert.match(step.run!, /tools\/ci-context\.ts --environment "\$ENVIRONMENT"/);
+        assert.match(step.run!, /ci\/ci-context\.ts --environment "\$ENVIRONMENT"/);
         assert.strictEqual(jobs("deploy.yml")["build-and-push"].with!.environment, "${{ needs.aws-account.outputs.environment }}");
     });
 
@@ -377,7 +377,7 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
             ["Allow", "ecr:DescribeImages", "arn:aws:ecr:<region>:<account-id>:repository/<name-prefix>/*"],
         ]);
         const images = job.steps!.find((s) => s.id === "images")!;
-        assert.match(images.run!, /tools\/images-to-build\.ts --environment "\$ENVIRONMENT" --head "\$GITHUB_SHA" --repository-prefix "\$REPOSITORY_PREFIX"/);
+        assert.match(images.run!, /ci\/images-to-build\.ts --environment "\$ENVIRONMENT" --head "\$GITHUB_SHA" --repository-prefix "\$REPOSITORY_PREFIX"/);
         assert.strictEqual(images.env!.REPOSITORY_PREFIX, "${{ steps.context.outputs.repository-prefix }}");
     });
 

@@ -5,7 +5,7 @@
  * -> apps), so a role, attachment or service a layer adds is checked against what CI may deploy.
  */
 import * as assert from "assert";
-import { environmentGraph, EnvironmentRun, LayerRun, MOCK_ACCOUNT_ID, RecordedResource } from "../kit";
+import { environmentGraph, EnvironmentRun, LayerRun, MOCK_ACCOUNT_ID, RecordedResource } from "../../lib/offline";
 import { ALLOW_ALL, Decision, evaluate, PolicyDocument, Request } from "./iam-simulator";
 import { MANAGED_POLICY_ACTIONS } from "./managed-policy-actions";
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { parse } from "yaml";
-import { LayerRun } from "../kit";
+import { LayerRun } from "../../lib/offline";
 import { CERTIFICATE_ARN, objectOf, release, reveal, runPlatform, validateObject } from "./helpers";
 
 const ANNOTATION = (name: string) => `alb.ingress.kubernetes.io/${name}`;

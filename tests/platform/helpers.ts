@@ -1,6 +1,6 @@
 /** Helpers of the platform specs: runs of the layer, its releases, IRSA trust policies and pod requests. */
 import * as assert from "assert";
-import { environmentGraph, LayerFailure, LayerRun, RecordedResource, runLayer, runLayerExpectingFailure, stackName } from "../kit";
+import { environmentGraph, LayerFailure, LayerRun, RecordedResource, runLayer, runLayerExpectingFailure, stackName } from "../../lib/offline";
 import { policyDocument } from "../helpers";
 
 export const ENVS = ["staging", "production"] as const;

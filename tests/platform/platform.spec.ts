@@ -4,7 +4,7 @@ import { ADDON_NAMES, CHARTS } from "../../platform/charts";
 import { IMAGE_TAGS } from "../../platform/addons/cluster-autoscaler";
 import { KUBERNETES_VERSIONS } from "../../infra/versions";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../../lib/instance-types";
-import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../kit";
+import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../../lib/offline";
 import { ENVS, inlinePolicy, irsaSubject, isSecret, objectOf, platformRequests, release, RELEASE, reveal, validateObject } from "./helpers";
 
 const EXPECT = {
@@ -29,10 +29,6 @@ for (const env of ENVS) {
             assert.strictEqual(found.length, 1, `${type} ${namespace ?? ""}/${name}`);
             return found[0];
         };
-
-        it("evaluates under mocks in a few seconds (under 1 s on an idle machine)", () => {
-            assert.ok(run.durationMs < 5000, `took ${run.durationMs} ms`);
-        });
 
         describe("Helm releases", () => {
             it("one release per add-on, each pinned to its chart version from its repository", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { Environment } from "../../lib/environment";
 import { ADDON_NAMES, CHARTS } from "../../platform/charts";
 import { DEFAULT_WORKLOAD_NAMESPACES, loadPlatformSettings } from "../../platform/settings";
-import { runLayerExpectingFailure } from "../kit";
+import { runLayerExpectingFailure } from "../../lib/offline";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
 import { CERTIFICATE_ARN, runPlatformExpectingFailure } from "./helpers";
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import { ALL_POLICIES } from "../../policies/all";
 import { loadPackConfig, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
-import { environmentGraph } from "../kit";
+import { environmentGraph } from "../../lib/offline";
 import { LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP } from "./fixtures";
 
 const POLICIES_DIR = path.resolve(__dirname, "../../policies");

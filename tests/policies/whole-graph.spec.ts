@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { ENVIRONMENTS } from "../../lib/environment";
 import { formatReport, loadPackConfig, OfflineResource, PolicyReport, runPack } from "../../policies/offline";
-import { environmentGraph, EnvironmentRun, LAYERS, layerExists, RecordedResource } from "../kit";
+import { environmentGraph, EnvironmentRun, LAYERS, layerExists, RecordedResource } from "../../lib/offline";
 import { LAUNCH_TEMPLATE, NODE_GROUP, ROLE, trustPolicy } from "./fixtures";
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";

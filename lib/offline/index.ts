@@ -15,13 +15,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
-import { Layer, LAYERS, REPO_ROOT, settingsFilePath } from "../../lib/environment";
+import { Layer, LAYERS, REPO_ROOT } from "../environment";
+import { readSettingsFile, toConfigString } from "../settings-file";
 import { createMocks, MockContext, RecordedCall, RecordedResource } from "./mocks";
 
 export { MOCK_ACCOUNT_ID, RecordedCall, RecordedResource } from "./mocks";
 
-export { LAYERS, Layer };
+export { LAYERS, Layer, readSettingsFile };
 export const MOCK_ORGANIZATION = "acme";
 
 export type ConfigOverrides = Record<string, unknown>;
@@ -51,6 +51,8 @@ export interface LayerRun {
     outputs: Record<string, any>;
     /** Names of the outputs that are secret. */
     secretOutputs: string[];
+    /** What the program reported with pulumi.log.warn (settings warnings among them), in order. */
+    warnings: string[];
     /** Wall time of the evaluation (module load to last registration), in ms. */
     durationMs: number;
     ofType(type: string): RecordedResource[];
@@ -61,24 +63,6 @@ export interface LayerRun {
 export interface LayerFailure {
     error: Error;
     resources: RecordedResource[];
-}
-
-/** Reads an environment's settings file into the flat map Pulumi passes to programs. */
-export function readSettingsFile(env: string, file = settingsFilePath(env)): Record<string, string> {
-    if (!fs.existsSync(file)) return {};
-    const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
-        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-            throw new Error(`${path.basename(file)}: ${key} holds a secure: value; settings files hold no secrets`);
-        }
-        config[key] = toConfigString(value);
-    }
-    return config;
-}
-
-function toConfigString(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 export function buildConfig(options: RunOptions): Record<string, string> {
@@ -126,6 +110,14 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    // Warnings go to the run (a real preview shows them as diagnostics), not to the console.
+    const warnings: string[] = [];
+    const log = pulumi.log as { warn: (message: string) => Promise<void> };
+    const originalWarn = log.warn;
+    log.warn = (message: string) => {
+        warnings.push(message);
+        return Promise.resolve();
+    };
     const started = process.hrtime.bigint();
     try {
         let exported: Record<string, unknown>;
@@ -147,9 +139,10 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
             return { failure: { error: asError(rejections[0]), resources: ctx.resources } };
         }
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        return { run: makeRun(layer, options.env, ctx, outputs, secretOutputs, durationMs) };
+        return { run: makeRun(layer, options.env, ctx, outputs, secretOutputs, warnings, durationMs) };
     } finally {
         process.off("unhandledRejection", onRejection);
+        log.warn = originalWarn;
     }
 }
 
@@ -184,7 +177,7 @@ function asError(reason: unknown): Error {
     return reason instanceof Error ? reason : new Error(String(reason));
 }
 
-function makeRun(layer: Layer, env: string, ctx: MockContext, outputs: Record<string, any>, secretOutputs: string[], durationMs: number): LayerRun {
+function makeRun(layer: Layer, env: string, ctx: MockContext, outputs: Record<string, any>, secretOutputs: string[], warnings: string[], durationMs: number): LayerRun {
     const resources = ctx.resources;
     return {
         layer,
@@ -193,6 +186,7 @@ function makeRun(layer: Layer, env: string, ctx: MockContext, outputs: Record<st
         calls: ctx.calls,
         outputs,
         secretOutputs,
+        warnings,
         durationMs,
         ofType: (type) => resources.filter((r) => r.type === type),
         one(type, name) {

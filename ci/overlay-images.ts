@@ -3,7 +3,7 @@
  * apps/workloads/<service>/overlays/<env>/kustomization.yaml (`images:` newTag), which ArgoCD syncs.
  * This module reads and edits that pin with the `yaml` package (comments and layout kept), never with sed.
  *
- *   ts-node tools/overlay-images.ts --environment staging --tag <commit-sha> --services '["user-service","frontend"]'
+ *   ts-node ci/overlay-images.ts --environment staging --tag <commit-sha> --services '["user-service","frontend"]'
  *
  * Sets newTag of the service's image entry in each overlay and prints the files it changed (output `files`,
  * space-separated). Only the tag: the repository (newName, which holds the account id) is set by the apps layer's
@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import { ENVIRONMENTS, REPO_ROOT } from "../lib/environment";
-import { UsageError, overlayKustomizationPath, parseOptions, parseStringList, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+import { UsageError, overlayKustomizationPath, parseOptions, parseStringList, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "../lib/cli-support";
 
 /** An image tag ECR accepts; releases use the full commit SHA. */
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -84,7 +84,7 @@ export function pinImages(services: string[], environment: string, tag: string, 
     });
 }
 
-export const USAGE = `Usage: ts-node tools/overlay-images.ts --environment <${ENVIRONMENTS.join("|")}> --tag <tag> --services '<json list>'`;
+export const USAGE = `Usage: ts-node ci/overlay-images.ts --environment <${ENVIRONMENTS.join("|")}> --tag <tag> --services '<json list>'`;
 
 export function main(argv: string[], root: string = REPO_ROOT): number {
     const { options, positional } = parseOptions(argv, { values: ["environment", "tag", "services"] });

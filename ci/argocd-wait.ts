@@ -4,14 +4,14 @@
  * On timeout it exits non-zero and prints, per Application still not ready, its state and the resources that
  * are out of sync or unhealthy.
  *
- *   ts-node tools/argocd-wait.ts --namespace argocd --applications '["root","user-service"]' \
+ *   ts-node ci/argocd-wait.ts --namespace argocd --applications '["root","user-service"]' \
  *       [--revision <sha>] [--timeout 900] [--interval 15]
  *
  * Uses kubectl with the current kubeconfig (the deploy role, through `aws eks update-kubeconfig`).
  */
 import { execFileSync } from "child_process";
 import { REPO_ROOT } from "../lib/environment";
-import { Git, UsageError, gitIn, parseOptions, parseStringList, positiveSeconds, requireOption, runTool } from "./cli-support";
+import { Git, UsageError, gitIn, parseOptions, parseStringList, positiveSeconds, requireOption, runTool } from "../lib/cli-support";
 
 interface ResourceStatus {
     group?: string;
@@ -149,7 +149,7 @@ export const defaultDeps: WaitDeps = {
     log: (line) => console.log(line),
 };
 
-export const USAGE = "Usage: ts-node tools/argocd-wait.ts --namespace <ns> --applications '<json list>' [--revision <sha>] [--timeout <seconds>] [--interval <seconds>]";
+export const USAGE = "Usage: ts-node ci/argocd-wait.ts --namespace <ns> --applications '<json list>' [--revision <sha>] [--timeout <seconds>] [--interval <seconds>]";
 
 export function parseWaitOptions(argv: string[]): WaitOptions {
     const { options, positional } = parseOptions(argv, { values: ["namespace", "applications", "revision", "timeout", "interval"] });

@@ -83,7 +83,7 @@ export function createMocks(ctx: MockContext): pulumi.runtime.Mocks {
             ctx.calls.push({ token: args.token, inputs: args.inputs });
             const answer = CALLS[args.token];
             if (!answer) {
-                throw new Error(`mock kit: no answer for the provider function ${args.token}; add one to tests/kit/mocks.ts`);
+                throw new Error(`mock kit: no answer for the provider function ${args.token}; add one to lib/offline/mocks.ts`);
             }
             return answer(args.inputs, ctx);
         },

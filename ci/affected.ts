@@ -1,7 +1,7 @@
 /**
  * What a change touches: the Pulumi layers to preview for one environment and the service images to build.
  *
- *   ts-node tools/affected.ts --environment staging --base <sha> [--head <sha>]
+ *   ts-node ci/affected.ts --environment staging --base <sha> [--head <sha>]
  *
  * A layer is affected when a file it is built from changed; the layers after it are affected too (they read its
  * outputs). Files that only ArgoCD (apps/workloads), the image builds (apps/services), CI or the tests use affect
@@ -11,7 +11,7 @@
  */
 import * as path from "path";
 import { ENVIRONMENTS, LAYERS, Layer } from "../lib/environment";
-import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "./cli-support";
+import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "../lib/cli-support";
 
 /** Paths that no layer is built from. */
 const NO_LAYER: RegExp[] = [
@@ -20,7 +20,10 @@ const NO_LAYER: RegExp[] = [
     /^\.github\//,
     /^\.ci\//,
     /^tests\//,
-    /^tools\//,
+    /^tools\//, // the user's commands (plan, bench, deploy)
+    /^ci\//, // CI's helpers
+    /^lib\/offline\//, // the offline engine of the plan and the tests: no layer imports it
+    /^lib\/cli-support\.ts$/, // shared by tools/ and ci/ only
     /^docs\//,
     /^[^/]+\.md$/,
     /^\.gitignore$/,
@@ -74,7 +77,7 @@ export function changedFiles(git: Git, base: string, head: string): string[] {
         .map((f) => f.split(path.sep).join("/"));
 }
 
-export const USAGE = `Usage: ts-node tools/affected.ts --environment <${ENVIRONMENTS.join("|")}> --base <commit> [--head <commit>]`;
+export const USAGE = `Usage: ts-node ci/affected.ts --environment <${ENVIRONMENTS.join("|")}> --base <commit> [--head <commit>]`;
 
 export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices(), log: (line: string) => void = console.error): number {
     const { options, positional } = parseOptions(argv, { values: ["environment", "base", "head"] });

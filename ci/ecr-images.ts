@@ -7,7 +7,7 @@
  * read-only drift role, narrowed by a session policy to ecr:DescribeImages on this environment's repositories.
  */
 import { spawnSync } from "child_process";
-import { UsageError } from "./cli-support";
+import { UsageError } from "../lib/cli-support";
 
 export type ImageState = "present" | "missing" | "no-repository";
 export type ImageLookup = (service: string, tag: string) => ImageState;

@@ -5,7 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, resolveEnvironment } from "../lib/environment";
+import { REPO_ROOT, resolveEnvironment } from "./environment";
 
 /** A wrong command line: the tool prints the message and its usage and exits with code 2. */
 export class UsageError extends Error {

@@ -3,19 +3,17 @@
  * infra layer gives CI's roles and ECR repositories (from the environment's settings file, validated by the
  * infra layer's own settings code) and the Pulumi stack, and hands them to the later jobs as step outputs.
  *
- *   GITHUB_VARS='${{ toJSON(vars) }}' ts-node tools/ci-context.ts --environment staging
+ *   GITHUB_VARS='${{ toJSON(vars) }}' ts-node ci/ci-context.ts --environment staging
  *
  * GitHub variables read (repository level, so pull-request jobs, which run in no GitHub environment, read them
  * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING) and PULUMI_ORG, both
  * required; PULUMI_PREVIEW_TEAM, optional: a Pulumi team with read access to the stacks, whose token pull-request
  * previews then use instead of an organization token (least privilege for code that is not reviewed yet).
  */
-import * as fs from "fs";
-import { parse } from "yaml";
-import { ENVIRONMENTS, Environment, REPO_ROOT, settingsFilePath } from "../lib/environment";
-import { SettingsSource } from "../lib/settings";
+import { ENVIRONMENTS, Environment, REPO_ROOT } from "../lib/environment";
+import { settingsFileSource } from "../lib/settings-file";
 import { loadInfraSettings } from "../infra/settings";
-import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "./cli-support";
+import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "../lib/cli-support";
 
 export interface CiContext {
     environment: string;
@@ -43,15 +41,6 @@ export function accountVariable(environment: string): string {
 }
 
 /** The settings file as the flat map Pulumi passes to programs (objects and lists as JSON). */
-export function settingsFileSource(environment: string, root: string = REPO_ROOT): SettingsSource {
-    const doc = parse(fs.readFileSync(settingsFilePath(environment, root), "utf8")) ?? {};
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
-        config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return { get: (key) => config[key], keys: () => Object.keys(config) };
-}
-
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const ORG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -95,7 +84,7 @@ export function resolveCiContext(environment: string, variables: Record<string, 
     };
 }
 
-export const USAGE = `Usage: GITHUB_VARS='<json>' ts-node tools/ci-context.ts --environment <${ENVIRONMENTS.join("|")}>`;
+export const USAGE = `Usage: GITHUB_VARS='<json>' ts-node ci/ci-context.ts --environment <${ENVIRONMENTS.join("|")}>`;
 
 export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
     const { options, positional } = parseOptions(argv, { values: ["environment"] });

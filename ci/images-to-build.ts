@@ -5,7 +5,7 @@
  * no longer in the environment's ECR repository (staging's repositories go with the environment; the lifecycle
  * policy expires old images).
  *
- *   ts-node tools/images-to-build.ts --environment staging [--head <commit>] [--repository-prefix <ci-context's repository-prefix>]
+ *   ts-node ci/images-to-build.ts --environment staging [--head <commit>] [--repository-prefix <ci-context's repository-prefix>]
  *
  * Comparing with the pinned release rather than with the previous push keeps a run correct when an earlier run
  * failed or was superseded: nothing that changed since the last release is left unbuilt. With
@@ -13,7 +13,7 @@
  * without it, Git alone decides. Output `services`: a JSON list. Needs the full history (checkout with fetch-depth: 0).
  */
 import { ENVIRONMENTS } from "../lib/environment";
-import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "./cli-support";
+import { Git, UsageError, gitIn, listServices, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, serviceSources, setOutputs } from "../lib/cli-support";
 import { ImageLookup, ecrImageLookup, parseRepositoryPrefix } from "./ecr-images";
 import { readImageTag } from "./overlay-images";
 
@@ -49,7 +49,7 @@ export function decideBuilds(
     });
 }
 
-export const USAGE = `Usage: ts-node tools/images-to-build.ts --environment <${ENVIRONMENTS.join("|")}> [--head <commit>] [--repository-prefix <account>.dkr.ecr.<region>.amazonaws.com/<name prefix>]`;
+export const USAGE = `Usage: ts-node ci/images-to-build.ts --environment <${ENVIRONMENTS.join("|")}> [--head <commit>] [--repository-prefix <account>.dkr.ecr.<region>.amazonaws.com/<name prefix>]`;
 
 export function main(argv: string[], git: Git = gitIn(), services: string[] = listServices(), lookup: typeof ecrImageLookup = ecrImageLookup, log: (line: string) => void = console.error): number {
     const { options, positional } = parseOptions(argv, { values: ["environment", "head", "repository-prefix"] });

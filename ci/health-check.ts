@@ -6,11 +6,11 @@
  *   `frontendUrl` is "" when it has no hostname: then there is nothing public to check).
  * Retries until the timeout (an ALB and its DNS name take minutes the first time), then prints what is not ready.
  *
- *   ts-node tools/health-check.ts --workload-namespaces '["backend","frontend"]' [--frontend-url https://...] \
+ *   ts-node ci/health-check.ts --workload-namespaces '["backend","frontend"]' [--frontend-url https://...] \
  *       [--paths '["/healthz","/"]'] [--timeout 600] [--interval 15]
  */
 import { execFileSync } from "child_process";
-import { UsageError, parseOptions, parseStringList, positiveSeconds, requireOption, runTool } from "./cli-support";
+import { UsageError, parseOptions, parseStringList, positiveSeconds, requireOption, runTool } from "../lib/cli-support";
 
 /** The parts of apps/v1 Deployment, StatefulSet and DaemonSet this tool reads. */
 export interface Workload {
@@ -137,7 +137,7 @@ export const defaultDeps: HealthDeps = {
     log: (line) => console.log(line),
 };
 
-export const USAGE = "Usage: ts-node tools/health-check.ts --workload-namespaces '<json list>' [--frontend-url <url>] [--paths '<json list>'] [--timeout <seconds>] [--interval <seconds>]";
+export const USAGE = "Usage: ts-node ci/health-check.ts --workload-namespaces '<json list>' [--frontend-url <url>] [--paths '<json list>'] [--timeout <seconds>] [--interval <seconds>]";
 
 export function parseHealthOptions(argv: string[]): HealthOptions {
     const { options, positional } = parseOptions(argv, { values: ["workload-namespaces", "frontend-url", "paths", "timeout", "interval"] });
