@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveEnvironment } from "../lib/environment";
 import { RolePlacement, rolePath } from "../lib/iam-role";
+import { reportWarnings } from "../lib/settings";
 import { RESERVED_TAGS, standardTags } from "../lib/tags";
 import { NetworkAddons, NodeAddons } from "./addons";
 import { WorkloadBoundary } from "./boundary";
@@ -18,6 +19,7 @@ import { NodeGroups } from "./node-groups";
 import { loadInfraSettings } from "./settings";
 
 const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
+reportWarnings(settings.warnings);
 const { namePrefix: prefix, environment } = settings;
 
 // Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags.

@@ -8,7 +8,8 @@ import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
 import { INSTANCE_TYPES } from "../lib/instance-types";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
-import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, supportedKubernetesVersions } from "./versions";
+import { today as todayInput } from "../lib/today";
+import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, supportStatus, supportedKubernetesVersions } from "./versions";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
 export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large"];
@@ -43,6 +44,8 @@ export interface NodeGroupSettings {
 export type CpuCredits = "standard" | "unlimited";
 
 export interface InfraSettings {
+    /** Valid settings a person should act on (a Kubernetes version leaving support); index.ts reports them. */
+    warnings: string[];
     environment: Environment;
     /** Short project name; resources are named `<project>-<environment>-...`. */
     project: string;
@@ -120,13 +123,14 @@ export interface LoadOptions {
     source?: SettingsSource;
     /** True for `pulumi preview`; a deployment (`pulumi up`) refuses the template's placeholder repository. */
     dryRun?: boolean;
-    /** ISO date used to decide which Kubernetes versions are in standard support (tests pin it). */
+    /** ISO date used to decide which Kubernetes versions are in standard support (default: lib/today). */
     today?: string;
 }
 
 export function loadInfraSettings(environment: Environment, options: LoadOptions = {}): InfraSettings {
     const source = options.source ?? pulumiSettingsSource();
-    const today = options.today ?? new Date().toISOString().slice(0, 10);
+    const today = options.today ?? todayInput();
+    const dryRun = options.dryRun ?? pulumi.runtime.isDryRun();
     const r = new SettingsReader("infra", source);
     const d = ENVIRONMENT_DEFAULTS[environment];
 
@@ -150,7 +154,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
 
     const flowLogRetentionDays = retention(r, "flowLogRetentionDays", d.flowLogRetentionDays);
 
-    const kubernetesVersion = readKubernetesVersion(r, source, today);
+    const kubernetesVersion = readKubernetesVersion(r, source, today, dryRun);
     const clusterLogTypes = r.stringList(
         "clusterLogTypes",
         [...CLUSTER_LOG_TYPES],
@@ -200,7 +204,6 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         "the GitHub repository that runs CI, as owner/name (required: CI's identity trusts only this repository)",
         (v) => GITHUB_REPOSITORY_PATTERN.test(v),
     );
-    const dryRun = options.dryRun ?? pulumi.runtime.isDryRun();
     if (!dryRun && githubRepository === TEMPLATE_GITHUB_REPOSITORY) {
         r.fail("githubRepository", githubRepository, "your own repository (owner/name) before deploying: CI's roles would trust the template's placeholder");
     }
@@ -212,9 +215,10 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     const protect = r.bool("protect", environment === "production");
     const tags = r.stringMap("tags", {}, isValidExtraTag, EXTRA_TAGS_ALLOWED);
 
-    r.finish();
+    const warnings = r.finish();
 
     return {
+        warnings,
         environment,
         project,
         namePrefix: `${project}-${environment}`,
@@ -244,20 +248,32 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
 }
 
 /**
- * The Kubernetes version, set or default, checked against the support table on `today`: a default that has left
- * standard support fails like an explicit value (EKS would otherwise bill extended support without anyone choosing it).
+ * The Kubernetes version, set or default, checked against the support table on `today`. A version this release
+ * does not know always fails. One that has left standard support (on or after its end day) fails a real
+ * `pulumi up` (EKS would bill extended support without anyone choosing it) and is a warning in previews and the
+ * offline plan; from SUPPORT_WARNING_DAYS before the end, a warning says when.
  */
-function readKubernetesVersion(r: SettingsReader, source: SettingsSource, today: string): string {
+function readKubernetesVersion(r: SettingsReader, source: SettingsSource, today: string, dryRun: boolean): string {
     const version = r.string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION);
+    const unset = source.get(r.key("kubernetesVersion")) === undefined;
+    const defaultNote = unset ? " (the value is the default of this release: set infra:kubernetesVersion)" : "";
     const supported = supportedKubernetesVersions(today);
-    if (supported.includes(version)) return version;
-    const known = Object.keys(KUBERNETES_VERSIONS).join(", ");
-    const allowed =
+    const inSupport =
         supported.length > 0
             ? `a Kubernetes version in EKS standard support on ${today}: ${supported.join(", ")}`
-            : `a Kubernetes version in EKS standard support on ${today}, and none of the versions this release knows (${known}) is: update infra/versions.ts`;
-    const unset = source.get(r.key("kubernetesVersion")) === undefined;
-    r.fail("kubernetesVersion", version, unset ? `${allowed} (the value is the default of this release: set infra:kubernetesVersion)` : allowed);
+            : `a Kubernetes version in EKS standard support on ${today}, and none of the versions this release knows (${knownKubernetesVersions().join(", ")}) is: update infra/versions.ts`;
+    const status = supportStatus(version, today);
+    if (status === undefined) {
+        r.fail("kubernetesVersion", version, `${inSupport} (this release knows ${knownKubernetesVersions().join(", ")})${defaultNote}`);
+    } else if (status.phase === "ended") {
+        if (dryRun) {
+            r.warn("kubernetesVersion", `${version} left EKS standard support on ${status.endOfStandardSupport}: EKS bills extended support (6x the control plane); \`pulumi up\` refuses it until you upgrade to ${supported.join(" or ") || "a newer version (update infra/versions.ts)"}${defaultNote}`);
+        } else {
+            r.fail("kubernetesVersion", version, `${inSupport}; ${version} left standard support on ${status.endOfStandardSupport}${defaultNote}`);
+        }
+    } else if (status.phase === "ending") {
+        r.warn("kubernetesVersion", `${version} leaves EKS standard support on ${status.endOfStandardSupport} (in ${status.daysLeft} days): plan the upgrade${defaultNote}`);
+    }
     return version;
 }
 

@@ -5,9 +5,13 @@
  * `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>` and override any entry with
  * `infra:addonVersions`. Upgrading the cluster is changing `infra:kubernetesVersion`; the add-ons follow.
  */
+import { daysBetween } from "../lib/today";
 
 export interface KubernetesVersion {
-    /** Last day of standard support: after it EKS charges extended support (6x the control-plane price). */
+    /**
+     * EKS's "end of standard support" date. AWS bills extended support (6x the control-plane price) from 00:00 UTC
+     * of this day, so the version is in standard support before it and not on it.
+     */
     endOfStandardSupport: string;
     addons: Record<AddonName, string>;
 }
@@ -56,10 +60,33 @@ export const KUBERNETES_VERSIONS: Record<string, KubernetesVersion> = {
 
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
 
-/** Versions in standard support on `today` (ISO date), oldest first. */
+/** From this many days before the end of standard support, the program warns (time to plan the upgrade). */
+export const SUPPORT_WARNING_DAYS = 60;
+
+export type SupportPhase = "standard" | "ending" | "ended";
+
+export interface SupportStatus {
+    phase: SupportPhase;
+    endOfStandardSupport: string;
+    /** Days from `today` to the end of standard support (0 on the end day, negative after it). */
+    daysLeft: number;
+}
+
+/** Where a known version stands on `today` (ISO date); undefined for a version this release does not know. */
+export function supportStatus(version: string, today: string): SupportStatus | undefined {
+    const known = KUBERNETES_VERSIONS[version];
+    if (!known) return undefined;
+    const daysLeft = daysBetween(today, known.endOfStandardSupport);
+    const phase: SupportPhase = daysLeft <= 0 ? "ended" : daysLeft <= SUPPORT_WARNING_DAYS ? "ending" : "standard";
+    return { phase, endOfStandardSupport: known.endOfStandardSupport, daysLeft };
+}
+
+/** Known versions, oldest first. */
+export function knownKubernetesVersions(): string[] {
+    return Object.keys(KUBERNETES_VERSIONS).sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+}
+
+/** Versions in standard support on `today` (ISO date; the end day itself is not), oldest first. */
 export function supportedKubernetesVersions(today: string): string[] {
-    return Object.entries(KUBERNETES_VERSIONS)
-        .filter(([, v]) => v.endOfStandardSupport >= today)
-        .map(([k]) => k)
-        .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+    return knownKubernetesVersions().filter((v) => supportStatus(v, today)!.phase !== "ended");
 }

@@ -63,6 +63,7 @@ export function pulumiSettingsSource(): SettingsSource {
  */
 export class SettingsReader {
     private readonly problems: SettingsProblem[] = [];
+    private readonly warnings: string[] = [];
     private readonly read = new Set<string>();
 
     constructor(
@@ -78,6 +79,14 @@ export class SettingsReader {
     fail(name: string, value: unknown, allowed: string): undefined {
         this.problems.push({ key: this.key(name), value, allowed });
         return undefined;
+    }
+
+    /**
+     * Records a warning about a setting: valid, but a person should act (a version leaving support). Warnings are
+     * returned by {@link finish}; layers report them as Pulumi warnings, which a preview shows and the offline plan lists.
+     */
+    warn(name: string, message: string): void {
+        this.warnings.push(`${this.key(name)}: ${message}`);
     }
 
     /** Records a problem with a key from another namespace (e.g. `aws:region`). */
@@ -238,9 +247,10 @@ export class SettingsReader {
 
     /**
      * Throws one {@link SettingsError} listing every problem, including keys of this namespace that no code
-     * reads (a typo in a settings file must not be silently ignored).
+     * reads (a typo in a settings file must not be silently ignored). Without problems, returns the warnings
+     * (the layer reports them with {@link reportWarnings}).
      */
-    finish(): void {
+    finish(): string[] {
         const prefix = `${this.namespace}:`;
         const unknown = this.source
             .keys()
@@ -254,5 +264,11 @@ export class SettingsReader {
             });
         }
         if (this.problems.length > 0) throw new SettingsError(this.problems);
+        return [...this.warnings];
     }
+}
+
+/** Reports settings warnings as Pulumi warnings: `pulumi preview`/`up` show them, the offline engine records them. */
+export function reportWarnings(warnings: readonly string[]): void {
+    for (const warning of warnings) void pulumi.log.warn(warning);
 }

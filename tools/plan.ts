@@ -13,14 +13,16 @@ import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { ENVIRONMENTS, isEnvironment, REPO_ROOT } from "../lib/environment";
 import { loadPackConfig, PackConfig, PolicyReport, runPack } from "../policies/offline";
-import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../tests/kit";
-import { parseOptions, UsageError } from "./cli-support";
+import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../lib/offline";
+import { parseOptions, UsageError } from "../lib/cli-support";
+import { isIsoDate, today, TODAY_VARIABLE } from "../lib/today";
 import { CostEstimate, estimateCost, ManifestObject } from "./cost";
 import { countNodes, PlanNode, renderTree, resourceTree } from "./plan-tree";
 import { PRICES } from "./prices";
 
-export const USAGE = `usage: npm run plan -- <environment> [--json] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]...
+export const USAGE = `usage: npm run plan -- <environment> [--json] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]... [--today <YYYY-MM-DD>]
   environments: ${ENVIRONMENTS.join(", ")}
+  --today plans as on that day (the Kubernetes support window); default: ${TODAY_VARIABLE} or the UTC date
   --config overrides one setting of the environment's settings file for this plan (JSON values are parsed),
   e.g. --config infra:availabilityZoneCount=3`;
 
@@ -37,10 +39,12 @@ export interface PlanOptions {
     config?: Record<string, unknown>;
     /** Replaces policies/config/<env>.json (tests use it to provoke a violation). */
     packConfig?: PackConfig;
+    /** Plan as on this day (ISO date): sets GITOPS_TODAY, the one input of date-dependent checks. */
+    today?: string;
 }
 
 export function parseArgs(argv: string[]): PlanOptions {
-    const { options, lists, flags, positional } = parseOptions(argv, { values: ["layer"], lists: ["config"], flags: ["json"] });
+    const { options, lists, flags, positional } = parseOptions(argv, { values: ["layer", "today"], lists: ["config"], flags: ["json"] });
     if (positional.length === 0) throw new UsageError("which environment?");
     if (positional.length > 1) throw new UsageError(`unexpected argument ${positional[1]}`);
     const env = positional[0];
@@ -56,7 +60,8 @@ export function parseArgs(argv: string[]): PlanOptions {
         }
         config[setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
     }
-    return { env, json: flags.has("json"), layer: layer as Layer | undefined, config };
+    if (options.today !== undefined && !isIsoDate(options.today)) throw new UsageError(`--today takes a date written YYYY-MM-DD, not ${options.today}`);
+    return { env, json: flags.has("json"), layer: layer as Layer | undefined, config, ...(options.today ? { today: options.today } : {}) };
 }
 
 /** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
@@ -86,7 +91,11 @@ export interface LayerPlan {
 
 export interface PlanResult {
     environment: string;
+    /** The day the plan was made for (lib/today). */
+    today: string;
     layers: LayerPlan[];
+    /** What the programs warned about (settings a person should act on), prefixed with their layer. */
+    warnings: string[];
     notes: string[];
     policies: {
         violations: PolicyReport["violations"];
@@ -99,6 +108,20 @@ export interface PlanResult {
 }
 
 export async function plan(options: PlanOptions): Promise<PlanResult> {
+    if (options.today === undefined) return planToday(options);
+    // The programs read "today" from the environment variable: set it for this plan only.
+    const previous = process.env[TODAY_VARIABLE];
+    process.env[TODAY_VARIABLE] = options.today;
+    try {
+        return await planToday(options);
+    } finally {
+        if (previous === undefined) delete process.env[TODAY_VARIABLE];
+        else process.env[TODAY_VARIABLE] = previous;
+    }
+}
+
+async function planToday(options: PlanOptions): Promise<PlanResult> {
+    const day = today();
     const through = options.layer ?? "apps";
     const shown = options.layer ? [options.layer] : LAYERS.slice(0, LAYERS.indexOf(through) + 1);
     // kubectl renders the workloads on the other core while the layers evaluate.
@@ -123,6 +146,8 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
 
     return {
         environment: options.env,
+        today: day,
+        warnings: runs.flatMap((run) => run.warnings.map((w) => (w.startsWith(`${run.layer}:`) ? w : `${run.layer}: ${w}`))),
         layers: runs.map((run) => {
             const tree = resourceTree(run.resources);
             return { layer: run.layer, resourceCount: countNodes(tree), tree };
@@ -173,6 +198,12 @@ export function formatPlan(result: PlanResult): string {
     }
     for (const note of result.notes) out.push(`Note: ${note}`);
     out.push("");
+
+    if (result.warnings.length > 0) {
+        out.push(`== warnings (${result.warnings.length}) ==`);
+        for (const w of result.warnings) out.push(`  - ${w}`);
+        out.push("");
+    }
 
     out.push(`== policies: ${result.policies.mandatory} mandatory, ${result.policies.advisory} advisory violation(s) ==`);
     const byPolicy = new Map<string, typeof result.policies.violations>();

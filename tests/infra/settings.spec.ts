@@ -1,13 +1,14 @@
 import * as assert from "assert";
 import { loadInfraSettings, FREE_TIER_INSTANCE_TYPES, PRODUCTION_INSTANCE_TYPES, TEMPLATE_GITHUB_REPOSITORY } from "../../infra/settings";
-import { supportedKubernetesVersions, KUBERNETES_VERSIONS } from "../../infra/versions";
+import { supportStatus, supportedKubernetesVersions, KUBERNETES_VERSIONS } from "../../infra/versions";
 import { Environment } from "../../lib/environment";
-import { runLayerExpectingFailure } from "../kit";
+import { runLayerExpectingFailure } from "../../lib/offline";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
 
 const TODAY = "2026-11-25";
 const load = (env: Environment, overrides: Record<string, unknown> = {}, dryRun = true, today = TODAY) =>
     loadInfraSettings(env, { source: settingsSource(env, overrides), today, dryRun });
+const loadSettings = load;
 
 describe("infra settings", () => {
     describe("defaults per environment", () => {
@@ -93,31 +94,53 @@ describe("infra settings", () => {
             assertSettingsError(() => load("production", { "infra:nodeGroup": { minSize: 0, desiredSize: 1, maxSize: 2 } }), "infra:nodeGroup.minSize", "0", /at least 1 in production/);
         });
 
-        it("a Kubernetes version EKS does not support (any more)", () => {
-            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.28" }), "infra:kubernetesVersion", '"1.28"', /standard support on 2026-11-25: 1\.34, 1\.35, 1\.36/);
-            // 1.34 leaves standard support on 2026-12-02: the same settings fail the day after.
-            assert.strictEqual(load("staging", { "infra:kubernetesVersion": "1.34" }).kubernetesVersion, "1.34");
-            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.34" }, true, "2026-12-03"), "infra:kubernetesVersion", '"1.34"', /1\.35, 1\.36/);
-            assert.deepStrictEqual(supportedKubernetesVersions("2026-12-03"), ["1.35", "1.36"]);
+        it("a Kubernetes version this release does not know, on any day and in previews too", () => {
+            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.28" }), "infra:kubernetesVersion", '"1.28"', /standard support on 2026-11-25: 1\.34, 1\.35, 1\.36 \(this release knows 1\.34, 1\.35, 1\.36\)/);
+            assertSettingsError(() => load("staging", { "infra:kubernetesVersion": "1.37" }, false), "infra:kubernetesVersion", '"1.37"', /this release knows/);
         });
 
-        it("the default Kubernetes version once it has left standard support (1.35 ends 2027-03-27), with no key set", () => {
-            const defaults = { "infra:kubernetesVersion": undefined };
-            assert.strictEqual(load("staging", defaults, true, "2027-03-27").kubernetesVersion, "1.35");
-            for (const env of ["staging", "production"] as const) {
-                assertSettingsError(
-                    () => load(env, defaults, true, "2027-03-28"),
-                    "infra:kubernetesVersion",
-                    '"1.35"',
-                    /standard support on 2027-03-28: 1\.36 \(the value is the default of this release: set infra:kubernetesVersion\)/,
-                );
-            }
-            // Setting a supported version is the way out.
-            assert.strictEqual(load("staging", { "infra:kubernetesVersion": "1.36" }, true, "2027-03-28").kubernetesVersion, "1.36");
-        });
-
-        it("any version once every version this release knows has left standard support", () => {
-            assertSettingsError(() => load("staging", {}, true, "2027-08-03"), "infra:kubernetesVersion", '"1.35"', /none of the versions this release knows \(1\.34, 1\.35, 1\.36\) is: update infra\/versions\.ts/);
+        describe("the support window (pinned dates; 1.34 ends 2026-12-02, 1.35 ends 2027-03-27)", () => {
+            // A real `pulumi up` (dryRun false) of a fork: its own repository, so only the version decides.
+            const fork = { "infra:githubRepository": "example-org/platform" };
+            const load = (env: Environment, overrides: Record<string, unknown>, dryRun: boolean, today: string) => loadSettings(env, { ...fork, ...overrides }, dryRun, today);
+            const v134 = { "infra:kubernetesVersion": "1.34" };
+            it("more than 60 days before the end: accepted, no warning", () => {
+                assert.deepStrictEqual(load("staging", {}, false, "2027-01-25").warnings, []);
+                assert.deepStrictEqual(supportStatus("1.35", "2027-01-25"), { phase: "standard", endOfStandardSupport: "2027-03-27", daysLeft: 61 });
+            });
+            it("from 60 days before the end: accepted with a warning naming the date and the days left", () => {
+                const s = load("staging", {}, false, "2027-01-26");
+                assert.strictEqual(s.kubernetesVersion, "1.35");
+                assert.strictEqual(s.warnings.length, 1);
+                assert.match(s.warnings[0], /^infra:kubernetesVersion: 1\.35 leaves EKS standard support on 2027-03-27 \(in 60 days\): plan the upgrade \(the value is the default/);
+            });
+            it("the day before the end: a real up still succeeds", () => {
+                const s = load("staging", v134, false, "2026-12-01");
+                assert.strictEqual(s.kubernetesVersion, "1.34");
+                assert.match(s.warnings[0], /in 1 days/);
+            });
+            it("on the end day (AWS bills extended support from 00:00 UTC): a real up is refused, naming what is allowed", () => {
+                assertSettingsError(() => load("staging", v134, false, "2026-12-02"), "infra:kubernetesVersion", '"1.34"', /standard support on 2026-12-02: 1\.35, 1\.36; 1\.34 left standard support on 2026-12-02/);
+                assert.deepStrictEqual(supportedKubernetesVersions("2026-12-02"), ["1.35", "1.36"]);
+                assert.deepStrictEqual(supportedKubernetesVersions("2026-12-01"), ["1.34", "1.35", "1.36"]);
+            });
+            it("after the end, a preview (and the offline plan) only warns: CI and the plan keep working", () => {
+                const s = load("staging", v134, true, "2026-12-03");
+                assert.strictEqual(s.kubernetesVersion, "1.34");
+                assert.match(s.warnings[0], /1\.34 left EKS standard support on 2026-12-02: .*`pulumi up` refuses it until you upgrade to 1\.35 or 1\.36/);
+            });
+            it("the default version after its end, with no key set: the refusal says it is the release's default", () => {
+                const defaults = { "infra:kubernetesVersion": undefined };
+                for (const env of ["staging", "production"] as const) {
+                    assertSettingsError(() => load(env, defaults, false, "2027-03-28"), "infra:kubernetesVersion", '"1.35"', /standard support on 2027-03-28: 1\.36; .*\(the value is the default of this release: set infra:kubernetesVersion\)/);
+                }
+                // Setting a supported version is the way out.
+                assert.strictEqual(load("staging", { "infra:kubernetesVersion": "1.36" }, false, "2027-03-28").kubernetesVersion, "1.36");
+            });
+            it("once every known version has ended: a real up says to update infra/versions.ts", () => {
+                assertSettingsError(() => load("staging", {}, false, "2027-08-03"), "infra:kubernetesVersion", '"1.35"', /none of the versions this release knows \(1\.34, 1\.35, 1\.36\) is: update infra\/versions\.ts/);
+                assert.match(load("staging", {}, true, "2028-12-31").warnings[0], /a newer version \(update infra\/versions\.ts\)/);
+            });
         });
 
         it("an instance type outside the environment's allowed list", () => {

