@@ -10,8 +10,8 @@
  *   account is off and the client secret is read from Secrets Manager (`$argocd-oidc:clientSecret`).
  * - GitHub webhook: a generated secret in Secrets Manager, merged into argocd-secret by External Secrets, so a
  *   push triggers a sync within seconds (POST https://<hostname>/api/webhook).
- * Values checked against values.yaml of argo-cd 10.1.1 (argoproj/argo-helm argo-cd-10.1.1) and of its redis-ha
- * subchart 4.38.0 (DandyDeveloper/charts redis-ha-4.38.0).
+ * Values checked against values.yaml at the version of charts.ts (its `checked` tag) and of the redis-ha subchart
+ * it names there.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,9 +1,13 @@
 /**
  * The IAM policy the AWS Load Balancer Controller documents for its IRSA role: docs/install/iam_policy.json of
- * kubernetes-sigs/aws-load-balancer-controller at v3.5.0 (the chart version in charts.ts), for the aws partition.
+ * kubernetes-sigs/aws-load-balancer-controller at POLICY_SOURCE_VERSION, for the aws partition. A test requires it to
+ * equal the controller version of charts.ts (appVersion): a chart bump re-copies this document.
  * Mutating actions are limited to resources tagged `elbv2.k8s.aws/cluster` (what the controller created) where
  * the controller's documented policy limits them. Replace this document when the chart's major version changes.
  */
+/** The controller release whose docs/install/iam_policy.json this document is. */
+export const POLICY_SOURCE_VERSION = "v3.5.0";
+
 export const AWS_LOAD_BALANCER_CONTROLLER_POLICY = {
     Version: "2012-10-17",
     Statement: [

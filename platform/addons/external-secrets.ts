@@ -2,12 +2,12 @@
  * External Secrets Operator with one ClusterSecretStore for AWS Secrets Manager. The operator's IRSA role may
  * read only this environment's secrets (`<namePrefix>/*`): GetSecretValue for `remoteRef.key`, DescribeSecret for
  * `metadataPolicy: Fetch`. ListSecrets and BatchGetSecretValue (used only by `dataFrom.find`) are not granted:
- * an ExternalSecret names each secret it reads (providers/v1/aws/secretsmanager of ESO v2.9.0).
+ * an ExternalSecret names each secret it reads (providers/v1/aws/secretsmanager of the ESO version in charts.ts).
  * The store is created after the release (its CRDs), and only namespaces that need secrets may use it. It prepends
  * the environment's prefix to every key (`prefix` of the AWS provider: `key := prefix + remoteRef.key`), so
  * ExternalSecrets, in the platform and in the workloads' manifests in Git, name secrets relative to it (`mysql`,
  * `grafana/admin`): the same manifests serve every environment and every project name.
- * Values checked against the chart's values.yaml and values.schema.json at external-secrets helm-chart-2.9.0.
+ * Values checked against the chart's values.yaml and values.schema.json at the version of charts.ts (its `checked` tag).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -10,8 +10,8 @@
  * - The EKS control plane (etcd, scheduler, controller manager) and kube-proxy cannot be scraped: their monitors
  *   and rules are off.
  * - node-exporter needs the host's network and filesystems: it runs in its own privileged namespace.
- * Values checked against values.yaml of kube-prometheus-stack-88.5.3 (prometheus-community/helm-charts) and of
- * its grafana subchart 12.11.1 (grafana-community/helm-charts grafana-12.11.1).
+ * Values checked against values.yaml at the version of charts.ts (its `checked` tag) and of the grafana subchart
+ * it names there.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -3,7 +3,7 @@
  * `sealed-secrets-controller` (kubeseal's default) in its own restricted namespace:
  * `kubeseal --controller-namespace sealed-secrets`. The controller keeps its key pair in that namespace; it runs
  * as one replica (it has no leader election).
- * Values checked against values.yaml of sealed-secrets 2.18.5 (bitnami-labs/sealed-secrets helm-v2.18.5).
+ * Values checked against values.yaml at the version of charts.ts (its `checked` tag).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

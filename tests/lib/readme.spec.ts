@@ -12,7 +12,9 @@ import { INFRA_OUTPUT_NAMES } from "../../infra/contract";
 import { loadInfraSettings } from "../../infra/settings";
 import { REPO_ROOT } from "../../lib/environment";
 import { PLATFORM_OUTPUT_NAMES } from "../../platform/contract";
+import { ADDON_NAMES, CHARTS } from "../../platform/charts";
 import { loadPlatformSettings } from "../../platform/settings";
+import { blockNames, renderReadme } from "../../tools/readme";
 import { settingsSource } from "../helpers";
 
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
@@ -57,5 +59,20 @@ describe("README documents", () => {
 
     it("the commands of the quick start", () => {
         for (const command of ["npm ci", "npm test", "npm run plan -- staging"]) assert.ok(README.includes(command), command);
+    });
+});
+
+describe("README's generated blocks (npm run readme)", () => {
+    it("are current: each equals what its source in code renders", () => {
+        assert.ok(blockNames(README).includes("charts"), "the chart table is a generated block");
+        assert.strictEqual(renderReadme(README), README, "README.md is stale: run `npm run readme`");
+    });
+    it("render from their source: a chart bump changes the table", () => {
+        const bumped = renderReadme("<!-- generated:charts -->\nold\n<!-- /generated:charts -->", { charts: () => "new table" });
+        assert.strictEqual(bumped, "<!-- generated:charts -->\nnew table\n<!-- /generated:charts -->");
+        assert.throws(() => renderReadme("<!-- generated:nope -->\n<!-- /generated:nope -->"), /no code renders the block "nope"/);
+    });
+    it("the chart table lists every add-on of platform/charts.ts with its pinned version", () => {
+        for (const n of ADDON_NAMES) assert.ok(README.includes(`| ${n} | \`${CHARTS[n].chart}\` ${CHARTS[n].version} |`), n);
     });
 });
