@@ -99,7 +99,7 @@ new NodeAddons("addons-node", addonArgs, { ...opts, dependsOn: nodes.groups });
 
 const repositories = new Repositories(
     "ecr",
-    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: environment !== "production" },
+    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: !settings.protect },
     opts,
 );
 
