@@ -43,6 +43,9 @@ function addon(name: string, clusterName: pulumi.Input<string>, addonName: Addon
     );
 }
 
+/** The add-ons of {@link NetworkAddons}: updated before the node groups roll; the others ({@link NodeAddons}) after. */
+export const NETWORK_ADDONS: readonly AddonName[] = ["vpc-cni", "kube-proxy"];
+
 /** Add-ons that must run before any node joins: pod networking and service routing. */
 export class NetworkAddons extends pulumi.ComponentResource {
     readonly vpcCni: aws.eks.Addon;
