@@ -9,7 +9,8 @@
 import { AwsCli, awsCli } from "../lib/aws-cli";
 import { UsageError } from "../lib/cli-support";
 
-export { AwsCli, awsCli };
+export type { AwsCli };
+export { awsCli };
 
 export type ImageState = "present" | "missing" | "no-repository";
 export type ImageLookup = (service: string, tag: string) => ImageState;

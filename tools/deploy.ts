@@ -16,7 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ENVIRONMENTS, LAYERS, Layer } from "../lib/environment";
-import { UsageError, parseOptions, resolveEnvironmentOrUsage } from "../lib/cli-support";
+import { UsageError, parseOptions, resolveEnvironmentOrUsage, runTool } from "../lib/cli-support";
 import {
     MISSING_CLI,
     StackDeps,
@@ -143,12 +143,4 @@ export async function main(argv: string[], deps: StackDeps = localDeps(), env: N
     return run(plan, deps);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => (process.exitCode = code),
-        (error) => {
-            console.error(error);
-            process.exitCode = 1;
-        },
-    );
-}
+if (require.main === module) runTool(USAGE, () => main(process.argv.slice(2)));

@@ -14,7 +14,7 @@
  */
 import { Environment, ENVIRONMENTS, Layer, REPO_ROOT } from "../lib/environment";
 import { AwsCli, awsCli } from "../lib/aws-cli";
-import { UsageError, parseOptions, resolveEnvironmentOrUsage } from "../lib/cli-support";
+import { UsageError, parseOptions, resolveEnvironmentOrUsage, runTool } from "../lib/cli-support";
 import { EnvironmentRun, runEnvironment } from "../lib/offline";
 import { settingsFileSource } from "../lib/settings-file";
 import { loadAppsSettings } from "../apps/settings";
@@ -284,12 +284,4 @@ export async function main(argv: string[], deps: DestroyDeps = localDestroyDeps(
     return execute(plan, deps);
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => (process.exitCode = code),
-        (error) => {
-            console.error(error);
-            process.exitCode = 1;
-        },
-    );
-}
+if (require.main === module) runTool(USAGE, () => main(process.argv.slice(2)));

@@ -19,7 +19,7 @@ import * as fs from "fs";
 import { Scalar, YAMLMap, isMap, isScalar, parseDocument } from "yaml";
 import { Environment, ENVIRONMENTS, REPO_ROOT, settingsFilePath } from "../lib/environment";
 import { INSTANCE_TYPES } from "../lib/instance-types";
-import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage } from "../lib/cli-support";
+import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool } from "../lib/cli-support";
 import { settingsFileSource } from "../lib/settings-file";
 import { today as todayInput } from "../lib/today";
 import { NETWORK_ADDONS } from "../infra/addons";
@@ -235,4 +235,4 @@ export function main(argv: string[], deps: UpgradeDeps = { root: REPO_ROOT, env:
     }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runTool(USAGE, () => main(process.argv.slice(2)));
