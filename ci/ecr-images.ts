@@ -6,14 +6,14 @@
  * Asks `aws ecr describe-images` (the AWS CLI of the runner). In the deploy workflow the aws-account job holds the
  * read-only drift role, narrowed by a session policy to ecr:DescribeImages on this environment's repositories.
  */
-import { spawnSync } from "child_process";
+import { AwsCli, awsCli } from "../lib/aws-cli";
 import { UsageError } from "../lib/cli-support";
+
+export type { AwsCli };
+export { awsCli };
 
 export type ImageState = "present" | "missing" | "no-repository";
 export type ImageLookup = (service: string, tag: string) => ImageState;
-
-/** Runs the AWS CLI: its exit status and output. */
-export type AwsCli = (args: string[]) => { status: number; stdout: string; stderr: string };
 
 /** The ECR coordinates of `<account>.dkr.ecr.<region>.amazonaws.com/<namePrefix>` (ci-context's repository-prefix). */
 export interface EcrLocation {
@@ -31,12 +31,6 @@ export function parseRepositoryPrefix(prefix: string): EcrLocation {
     }
     return { accountId: m[1], region: m[2], namePrefix: m[3] };
 }
-
-export const awsCli: AwsCli = (args) => {
-    const r = spawnSync("aws", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    if (r.error) return { status: 127, stdout: "", stderr: String(r.error.message) };
-    return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-};
 
 /**
  * A lookup of `<namePrefix>/<service>:<tag>` in the location's registry. A missing image or repository is an

@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { IrsaCluster, IrsaRole } from "../lib/irsa";
+import { clusterOwnedTagKey } from "../lib/tags";
 import { AddonName } from "./versions";
 
 export interface AddonsArgs {
@@ -41,6 +42,9 @@ function addon(name: string, clusterName: pulumi.Input<string>, addonName: Addon
         opts,
     );
 }
+
+/** The add-ons of {@link NetworkAddons}: updated before the node groups roll; the others ({@link NodeAddons}) after. */
+export const NETWORK_ADDONS: readonly AddonName[] = ["vpc-cni", "kube-proxy"];
 
 /** Add-ons that must run before any node joins: pod networking and service routing. */
 export class NetworkAddons extends pulumi.ComponentResource {
@@ -101,7 +105,10 @@ export class NodeAddons extends pulumi.ComponentResource {
             args.versions["aws-ebs-csi-driver"],
             {
                 serviceAccountRoleArn: ebsRole.arn,
-                configurationValues: JSON.stringify({ controller: { replicaCount: args.controllerReplicas } }),
+                // Volumes carry the cluster's tag, so a destroy can find the ones a StatefulSet leaves behind.
+                configurationValues: pulumi.output(args.clusterName).apply((cluster) =>
+                    JSON.stringify({ controller: { replicaCount: args.controllerReplicas, extraVolumeTags: { [clusterOwnedTagKey(cluster)]: "owned" } } }),
+                ),
             },
             { parent: this },
         );

@@ -25,6 +25,12 @@ export const VIEW_ONLY_ACCESS = "arn:aws:iam::aws:policy/job-function/ViewOnlyAc
 export const READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 /** The tag an operator puts on the one secret previews may read (the PagerDuty integration URL of the alarms). */
 export const PREVIEW_READABLE_TAG = "ci-preview-readable";
+/**
+ * The deploy role's longest session: 6 hours, the most a GitHub-hosted job runs. The deploy and destroy jobs wait as
+ * long as the program's own waits (tools/timeouts.ts, over 2 hours for an EKS upgrade), and their credentials must
+ * outlive them: an expired session fails Pulumi in the middle of an update.
+ */
+export const DEPLOY_SESSION_SECONDS = 6 * 3600;
 
 export interface GithubCiArgs {
     namePrefix: string;
@@ -123,7 +129,7 @@ export class GithubCi extends pulumi.ComponentResource {
             "deploy",
             `environment:${args.environment}`,
             `pulumi up of ${args.namePrefix} from the GitHub environment ${args.environment} of ${args.repository}`,
-            7200,
+            DEPLOY_SESSION_SECONDS,
         );
         new aws.iam.RolePolicy(
             `${name}-deploy`,

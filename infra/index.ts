@@ -11,6 +11,7 @@ import { RESERVED_TAGS, standardTags } from "../lib/tags";
 import { NetworkAddons, NodeAddons } from "./addons";
 import { WorkloadBoundary } from "./boundary";
 import { Cluster } from "./cluster";
+import { afterVersionCheck } from "./deployed-version";
 import { InfraOutputs } from "./contract";
 import { Repositories } from "./ecr";
 import { GithubCi } from "./github-ci";
@@ -22,8 +23,10 @@ const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
 reportWarnings(settings.warnings);
 const { namePrefix: prefix, environment } = settings;
 
-// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags.
-const provider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
+// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags. Its
+// region waits for the check of infra:kubernetesVersion against the running cluster: a refused change registers nothing.
+const region = afterVersionCheck(settings.kubernetesVersion, settings.region as aws.Region);
+const provider = new aws.Provider("aws", { region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
 const opts = { providers: { aws: provider } };
 
 // Every role of the three layers goes under this path with this boundary: the only roles CI may create or pass.
@@ -96,7 +99,7 @@ new NodeAddons("addons-node", addonArgs, { ...opts, dependsOn: nodes.groups });
 
 const repositories = new Repositories(
     "ecr",
-    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: environment !== "production" },
+    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: !settings.protect },
     opts,
 );
 

@@ -6,10 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../lib/environment";
 import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
 import { INSTANCE_TYPES } from "../lib/instance-types";
-import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
+import { SettingsProblem, SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { today as todayInput } from "../lib/today";
-import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, supportStatus, supportedKubernetesVersions } from "./versions";
+import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, minorOf, nextMinor, supportStatus, supportedKubernetesVersions } from "./versions";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
 export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large"];
@@ -125,6 +125,12 @@ export interface LoadOptions {
     dryRun?: boolean;
     /** ISO date used to decide which Kubernetes versions are in standard support (default: lib/today). */
     today?: string;
+    /**
+     * The version the cluster runs (the stack's output `kubernetesVersion`), when the caller knows it: a change of
+     * infra:kubernetesVersion is then checked against it ({@link kubernetesVersionChangeProblem}). The program learns
+     * it from its own stack's previous outputs (infra/deployed-version.ts); the upgrade tool from the command line.
+     */
+    deployedKubernetesVersion?: string;
 }
 
 export function loadInfraSettings(environment: Environment, options: LoadOptions = {}): InfraSettings {
@@ -155,6 +161,8 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     const flowLogRetentionDays = retention(r, "flowLogRetentionDays", d.flowLogRetentionDays);
 
     const kubernetesVersion = readKubernetesVersion(r, source, today, dryRun);
+    const versionChange = kubernetesVersionChangeProblem(options.deployedKubernetesVersion, kubernetesVersion, environment);
+    if (versionChange) r.fail("kubernetesVersion", versionChange.value, versionChange.allowed);
     const clusterLogTypes = r.stringList(
         "clusterLogTypes",
         [...CLUSTER_LOG_TYPES],
@@ -275,6 +283,25 @@ function readKubernetesVersion(r: SettingsReader, source: SettingsSource, today:
         r.warn("kubernetesVersion", `${version} leaves EKS standard support on ${status.endOfStandardSupport} (in ${status.daysLeft} days): plan the upgrade${defaultNote}`);
     }
     return version;
+}
+
+/**
+ * Whether infra:kubernetesVersion may move from the version the cluster runs (`deployed`; undefined before the first
+ * deployment, when anything known is fine) to `target`. EKS upgrades a control plane one minor version at a time and
+ * never downgrades it; a lower version would also leave the nodes (which follow the control plane here) newer than
+ * the control plane, which the Kubernetes version skew policy forbids. undefined when the change is allowed.
+ */
+export function kubernetesVersionChangeProblem(deployed: string | undefined, target: string, environment = "<environment>"): SettingsProblem | undefined {
+    const from = deployed === undefined ? undefined : minorOf(deployed);
+    const to = minorOf(target);
+    if (from === undefined || to === undefined || to === from || to === from + 1) return undefined;
+    const allowed = `${deployed} (what the cluster runs) or ${nextMinor(deployed!)} (one minor version up)`;
+    const why =
+        to > from
+            ? `EKS upgrades the control plane one minor version at a time: ${target} skips ${Array.from({ length: to - from - 1 }, (_, i) => `1.${from + 1 + i}`).join(", ")}; ` +
+              `deploy ${nextMinor(deployed!)} first (npm run upgrade -- ${environment} --to ${nextMinor(deployed!)})`
+            : `EKS never downgrades a control plane, and nodes at ${deployed} would be newer than a ${target} control plane`;
+    return { key: "infra:kubernetesVersion", value: target, allowed: `${allowed}. ${why}` };
 }
 
 function isPrivate(text: string): boolean {

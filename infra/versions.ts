@@ -90,3 +90,14 @@ export function knownKubernetesVersions(): string[] {
 export function supportedKubernetesVersions(today: string): string[] {
     return knownKubernetesVersions().filter((v) => supportStatus(v, today)!.phase !== "ended");
 }
+
+/** The minor number of a `1.<minor>` version; undefined for anything else. */
+export function minorOf(version: string): number | undefined {
+    const m = /^1\.(\d+)$/.exec(version);
+    return m ? Number(m[1]) : undefined;
+}
+
+/** The version one minor after `version` (1.35 -> 1.36), whether or not this release knows it. */
+export function nextMinor(version: string): string {
+    return `1.${minorOf(version)! + 1}`;
+}

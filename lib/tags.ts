@@ -15,3 +15,11 @@ export function isValidExtraTag(key: string, value: string): boolean {
 }
 
 export const EXTRA_TAGS_ALLOWED = `tag values up to 256 characters under keys other than ${RESERVED_TAGS.join(", ")}`;
+
+/**
+ * The tag that marks an AWS resource a cluster's controllers made (`kubernetes.io/cluster/<cluster>: owned`): the EBS
+ * CSI driver puts it on every volume it provisions (infra/addons.ts), and destroy finds what is left by it.
+ */
+export function clusterOwnedTagKey(clusterName: string): string {
+    return `kubernetes.io/cluster/${clusterName}`;
+}

@@ -17,7 +17,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Layer, LAYERS, REPO_ROOT } from "../environment";
 import { readSettingsFile, toConfigString } from "../settings-file";
-import { createMocks, MockContext, RecordedCall, RecordedResource } from "./mocks";
+import { createMocks, MockContext, RecordedCall, RecordedResource, RegistrationOptions } from "./mocks";
 
 export { MOCK_ACCOUNT_ID, RecordedCall, RecordedResource } from "./mocks";
 
@@ -97,6 +97,7 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     const ctx: MockContext = {
         region: config["aws:region"] ?? "us-east-1",
         stackOutputs: options.stackOutputs ?? {},
+        self: stackName(layer, options.env, options.organization),
         secretOutputs: options.secretOutputs ?? {},
         resources: [],
         calls: [],
@@ -129,10 +130,16 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         }
         const outputs: Record<string, any> = {};
         const secretOutputs: string[] = [];
-        for (const [key, value] of Object.entries(exported)) {
-            const out = pulumi.output(value) as any;
-            outputs[key] = await out.promise();
-            if (await out.isSecret) secretOutputs.push(key);
+        try {
+            for (const [key, value] of Object.entries(exported)) {
+                const out = pulumi.output(value) as any;
+                outputs[key] = await out.promise();
+                if (await out.isSecret) secretOutputs.push(key);
+            }
+        } catch (error) {
+            // An output that cannot resolve (a check inside an apply refused the run): the program failed.
+            await settle().catch(() => undefined);
+            return { failure: { error: asError(rejections[0] ?? error), resources: ctx.resources } };
         }
         await settle();
         if (rejections.length > 0) {
@@ -162,9 +169,16 @@ function recordRegistrationOptions(ctx: MockContext): void {
             ignoreChanges: req.getIgnorechangesList(),
             retainOnDelete: req.getRetainondelete() ?? false,
             remote: req.getRemote(),
+            customTimeouts: customTimeouts(req.getCustomtimeouts()),
         });
         return register(req, callback);
     };
+}
+
+function customTimeouts(t: any): RegistrationOptions["customTimeouts"] {
+    if (!t) return undefined;
+    const set = Object.entries({ create: t.getCreate(), update: t.getUpdate(), delete: t.getDelete() }).filter(([, v]) => v);
+    return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
 
 /** Waits until every resource registration and RPC of the program has finished. */

@@ -21,6 +21,8 @@ export interface RegistrationOptions {
     retainOnDelete: boolean;
     /** True for remote components (awsx, eks) whose children only a real deployment creates. */
     remote: boolean;
+    /** The `customTimeouts` option (duration strings such as "15m"), where the program set one. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 /** One resource the program registered, with its inputs, the state the mock returned and its options. */
@@ -45,6 +47,8 @@ export interface MockContext {
     region: string;
     /** Stack name (`org/project/stack`) -> outputs served to StackReferences. */
     stackOutputs: Record<string, Record<string, unknown>>;
+    /** The running stack's own name: a reference to it reads its previous outputs, none for a new stack. */
+    self?: string;
     /** Stack name -> names of its secret outputs. */
     secretOutputs: Record<string, string[]>;
     resources: RecordedResource[];
@@ -209,7 +213,7 @@ function outputsFor(args: pulumi.runtime.MockResourceArgs, ctx: MockContext): Co
 }
 
 function stackReference(stackName: string, ctx: MockContext): Computed {
-    const outputs = ctx.stackOutputs[stackName];
+    const outputs = ctx.stackOutputs[stackName] ?? (stackName === ctx.self ? {} : undefined);
     if (outputs === undefined) {
         const known = Object.keys(ctx.stackOutputs);
         throw new Error(`mock kit: no outputs for the stack reference ${stackName}; served: ${known.length ? known.join(", ") : "none"}`);

@@ -282,20 +282,27 @@ describe("workflows: jobs, order and permissions", () => {
         }
     });
 
-    it("destroy: apps, platform, infra, after the confirmation; infra leaves its protected CI identity and says what stays", () => {
+    it("destroy: the plan (dry run) before any approval, then npm run destroy, the laptop's code path: one step list for both", () => {
         const j = jobs("destroy.yml");
         assert.deepStrictEqual(needsOf(j["aws-account"]), ["confirm"]);
         assert.deepStrictEqual(needsOf(j.destroy), ["aws-account"]);
-        const steps = pulumiSteps(j.destroy);
-        assert.deepStrictEqual(steps.map((s) => [s.with!.command, s.with!["work-dir"]]), [["destroy", "apps"], ["destroy", "platform"], ["destroy", "infra"]]);
-        // The deploy role may not delete its own role and policy: they are protected, and only infra holds them.
-        assert.deepStrictEqual(steps.map((s) => s.with!["exclude-protected"]), [undefined, undefined, true]);
-        assert.ok(j["aws-account"].steps!.some((s) => s.env?.PROTECT === "${{ steps.context.outputs.protect }}" && /PROTECT" = "true"/.test(s.run!)), "refuses protected resources first");
-        const last = j.destroy.steps!.at(-1)!;
-        assert.match(last.run!, /pulumi stack export --stack "\$STACK" --cwd infra --file "\$RUNNER_TEMP\/infra-state\.json"/);
-        assert.match(last.run!, /tools\/deploy\.ts leftovers "\$ENVIRONMENT" --org "\$ORG" --state "\$RUNNER_TEMP\/infra-state\.json"/);
-        assert.match(last.run!, /GITHUB_STEP_SUMMARY/);
-        assert.strictEqual(last.env!.STACK, "${{ needs.aws-account.outputs.pulumi-stack }}");
+        const plan = j["aws-account"].steps!.at(-1)!;
+        assert.match(plan.run!, /args=\("\$ENVIRONMENT" --dry-run\)/);
+        assert.match(plan.run!, /npm run --silent destroy -- "\$\{args\[@\]\}"/);
+        assert.match(plan.run!, /exit "\$status"/, "a refused plan (exit 1) stops the workflow before the environment's approval");
+        assert.strictEqual(j["aws-account"].environment, undefined);
+        assert.deepStrictEqual(pulumiSteps(j.destroy), [], "no layer is destroyed outside the tool");
+        assert.ok(stepsUsing(j.destroy, "pulumi/actions").some((s) => s.with?.["pulumi-version"] === "${{ env.PULUMI_VERSION }}"), "the Pulumi CLI the tool drives");
+        const run = j.destroy.steps!.at(-1)!;
+        assert.match(run.run!, /args=\("\$ENVIRONMENT" --org "\$ORG"\)/);
+        assert.match(run.run!, /npm run --silent destroy -- "\$\{args\[@\]\}" 2>&1 \| tee/);
+        assert.match(run.run!, /status=\$\{PIPESTATUS\[0\]\}/);
+        assert.match(run.run!, /GITHUB_STEP_SUMMARY/);
+        for (const step of [plan, run]) {
+            assert.strictEqual(step.env!.ALLOW_PRODUCTION, "${{ inputs.allow-production-destroy }}");
+            assert.match(step.run!, /if \[ "\$ALLOW_PRODUCTION" = "true" \]; then args\+=\(--allow-production-destroy\); fi/);
+        }
+        assert.strictEqual(run.env!.ORG, "${{ needs.aws-account.outputs.pulumi-org }}");
     });
 
     it("pull request: tests first, then previews of the affected layers only, in deploy order, from forks never", () => {
@@ -412,7 +419,8 @@ describe("workflows: runners (the Kubernetes API answers only infra:endpointPubl
     const PREVIEW_RUNNER = "${{ vars.PREVIEW_RUNNER_LABEL || 'ubuntu-24.04' }}";
     /** Pulumi on platform or apps (Helm releases, Kubernetes objects) or kubectl reaches the cluster's API. */
     const reachesCluster = (job: Job) =>
-        pulumiSteps(job).some((s) => ["platform", "apps"].includes(String(s.with!["work-dir"]))) || (job.steps ?? []).some((s) => /update-kubeconfig|\bkubectl\b/.test(s.run ?? ""));
+        pulumiSteps(job).some((s) => ["platform", "apps"].includes(String(s.with!["work-dir"]))) ||
+        (job.steps ?? []).some((s) => /update-kubeconfig|\bkubectl\b/.test(s.run ?? "") || (/npm run --silent destroy\b/.test(s.run ?? "") && !/--dry-run/.test(s.run ?? "")));
 
     it("every job that reaches the cluster runs on vars.CLUSTER_RUNNER_LABEL (default ubuntu-24.04), pull-request previews on their own variable", () => {
         const reaching = allJobs().filter(([, , job]) => reachesCluster(job));
