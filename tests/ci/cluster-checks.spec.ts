@@ -46,6 +46,13 @@ describe("argocd-wait (sync-argocd)", () => {
         assert.match(f.lines.at(-1)!, /All 2 Applications are Synced and Healthy at 111111111111/);
     });
 
+    it("--no-refresh only reads (the read-only identity of the verify job): no refresh is asked for", async () => {
+        const f = waitDeps([[app("root", "Synced", "Healthy"), app("user-service", "Synced", "Healthy")]]);
+        assert.strictEqual(await waitForApplications(parseWaitOptions(["--namespace", "argocd", "--applications", '["root","user-service"]', "--revision", REV, "--no-refresh"]), f.deps), true);
+        assert.deepStrictEqual(f.refreshed, []);
+        assert.strictEqual(parseWaitOptions(["--namespace", "argocd", "--applications", '["root"]']).refresh, true);
+    });
+
     it("an Application Synced and Healthy at an older commit is not done: it must reach the release (or a later commit)", async () => {
         const old = waitDeps([[app("root", "Synced", "Healthy"), app("user-service", "Synced", "Healthy", "0000000000000000000000000000000000000000")]]);
         assert.strictEqual(await waitForApplications(OPTIONS, old.deps), false);
