@@ -75,11 +75,12 @@ export interface KustomizeOverrides {
 
 /**
  * The image override for a workload whose image is in ECR. `kustomize edit set image name=url` (what ArgoCD runs)
- * replaces the overlay's whole images entry, dropping its newTag; `name=url:*` keeps the overlay's tag
- * (kustomize/commands/edit/set/setimage.go, "override new name but keep new tag").
+ * replaces the overlay's whole images entry, dropping its pin; `*` as tag and as digest keeps the overlay's
+ * (kustomize/commands/edit/set/setimage.go: "override new name but keep new tag", "update new name and keep the
+ * digest"), so the digest the release pinned is what runs.
  */
 export function imageOverride(image: string, repositoryUrl: string): string {
-    return `${image}=${repositoryUrl}:*`;
+    return `${image}=${repositoryUrl}:*@*`;
 }
 
 export interface ApplicationArgs {
