@@ -1,4 +1,4 @@
-/** ci/argocd-wait.ts (sync-argocd) and ci/health-check.ts (health-check) with kubectl, HTTP and the clock faked. */
+/** ci/argocd-wait.ts and ci/health-check.ts (the deploy workflow's verify job) with kubectl, HTTP and the clock faked. */
 import * as assert from "assert";
 import { Application, WaitDeps, assess, main as waitMain, parseWaitOptions, waitForApplications } from "../../ci/argocd-wait";
 import { HealthDeps, Workload, checkHealth, parseHealthOptions, workloadReadiness } from "../../ci/health-check";
@@ -33,7 +33,7 @@ function waitDeps(snapshots: Application[][]) {
 
 const OPTIONS = { namespace: "argocd", applications: ["root", "user-service"], revision: REV, timeoutSeconds: 60, intervalSeconds: 10 };
 
-describe("argocd-wait (sync-argocd)", () => {
+describe("argocd-wait (verify)", () => {
     it("asks ArgoCD to refresh each Application, then succeeds once all are Synced and Healthy at the release", async () => {
         const f = waitDeps([
             [app("root", "Synced", "Healthy"), app("user-service", "OutOfSync", "Progressing")],
