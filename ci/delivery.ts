@@ -16,8 +16,8 @@ import * as path from "path";
 import { ENVIRONMENTS, Environment, LAYERS, Layer } from "../lib/environment";
 import { Git, UsageError, listServices, serviceSources } from "../lib/cli-support";
 import { affectedLayers, changedFiles, inSources, isPipelineFile, isWorkloadManifest, resolveCommit } from "./layers";
-import { DIGEST_PATTERN, TAG_PATTERN, UNRELEASED_DIGEST, imagesAt, overlayFile, pinAt, withDigest } from "./pins";
-import { PROMOTES_FROM, ReleasedPin, isPromotedFrom, isReleased, releaseMessage, verifiedCommitOf, verifiedRevisions, verifiedTag } from "./records";
+import { DIGEST_PATTERN, TAG_PATTERN, UNRELEASED_DIGEST, imagesAt, overlayFile, overlaysAt, servicePin, withDigest } from "./pins";
+import { PROMOTES_FROM, ReleasedPin, isPromotedFrom, isReleased, releaseMessage, releaseRecords, verifiedCommitOf, verifiedRevisions, verifiedTag } from "./records";
 import { Registry, RegistryLocation } from "./registry";
 
 export interface Decision {
@@ -89,6 +89,8 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
     if (base) files = changedFiles(o.git, base, head);
     else note("warning", `--base ${o.base} is not a commit of this clone (a new branch, or a force push): every layer runs`);
     const layers = o.allLayers || !base ? [...LAYERS] : affectedLayers(files, o.environment);
+    const overlays = overlaysAt(o.git, head, o.environment);
+    const records = releaseRecords(o.git, head, o.environment);
 
     const build: string[] = [];
     const sources: Record<string, string> = {};
@@ -98,14 +100,14 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
             const from = lastSourceCommit(o.git, head, paths);
             if (!from) continue;
             const again = rebuild.includes(service);
-            if (!again && isReleased(o.git, head, o.environment, service, from)) continue;
+            if (!again && isReleased(records, o.environment, service, from)) continue;
             build.push(service);
             sources[service] = from;
             const why = again
                 ? `rebuild asked for: from the current sources (${short(from)}), which may differ from the image pinned now`
                 : files.some((f) => inSources(f, paths))
                   ? `sources changed in this push (${short(from)})`
-                  : pinAt(o.git, head, service, o.environment)?.digest === UNRELEASED_DIGEST
+                  : servicePin(overlays, service)?.digest === UNRELEASED_DIGEST
                     ? `never released (from ${short(from)})`
                     : `sources changed at ${short(from)} and were never released (that push's run failed or was superseded)`;
             note("info", `build: ${why}`, service);
@@ -115,15 +117,16 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
     const promote: Record<string, string> = {};
     if (source) {
         const verified = verifiedRevisions(o.git);
+        const staging = overlaysAt(o.git, head, source);
         for (const service of services) {
-            const staged = pinAt(o.git, head, service, source)?.digest;
-            const pinned = pinAt(o.git, head, service, o.environment)?.digest;
+            const staged = servicePin(staging, service)?.digest;
+            const pinned = servicePin(overlays, service)?.digest;
             if (!staged || staged === UNRELEASED_DIGEST) {
                 if (!pinned || pinned === UNRELEASED_DIGEST) note("warning", `${source} has not released it yet: ${o.environment} has no image of it to run`, service);
                 continue;
             }
             if (staged === pinned) continue;
-            if (isReleased(o.git, head, o.environment, service, staged)) {
+            if (isReleased(records, o.environment, service, staged)) {
                 note("info", `${source}'s ${staged} was promoted before and ${o.environment}'s pin moved since (a rollback or a pin by hand): not promoted again`, service);
                 continue;
             }
@@ -137,7 +140,7 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
         }
         // What head pins is what ArgoCD syncs as soon as it is pushed, promoted or not: it must have passed too.
         for (const service of services) {
-            const pinned = pinAt(o.git, head, service, o.environment);
+            const pinned = servicePin(overlays, service);
             if (!pinned || pinned.digest === UNRELEASED_DIGEST) continue;
             if (!pinned.digest) {
                 note("error", `refused: ${o.environment} pins it by tag (${pinned.newTag ?? "none"}), not by a digest ${source} verified`, service);
@@ -150,7 +153,7 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
     if (o.registry) {
         for (const service of services) {
             if (build.includes(service) || service in promote) continue;
-            const digest = pinAt(o.git, head, service, o.environment)?.digest;
+            const digest = servicePin(overlays, service)?.digest;
             if (!digest || digest === UNRELEASED_DIGEST) continue;
             const found = o.registry.find(service, { digest });
             if (typeof found === "object") continue;
@@ -164,7 +167,7 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
 
     const verify =
         layers.length > 0 || build.length > 0 || Object.keys(promote).length > 0 || !base || rebuild.length > 0 || files.some((f) => isWorkloadManifest(f) || isPipelineFile(f));
-    const decision: Decision = { environment: o.environment, base: o.base, head, layers, build, sources, images: imagesAt(o.git, head, o.environment), promote, verify };
+    const decision: Decision = { environment: o.environment, base: o.base, head, layers, build, sources, images: imagesAt(o.git, head, o.environment, overlays), promote, verify };
     return { decision, findings };
 }
 

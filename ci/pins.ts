@@ -6,7 +6,7 @@
  * (comments and layout kept), from the working tree or from any commit (`git show <rev>:<file>`).
  */
 import { Document, isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { WORKLOAD_NAMES, WORKLOADS, WorkloadName, overlayPath } from "../apps/catalogue";
+import { WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName, overlayPath } from "../apps/catalogue";
 import { Git } from "../lib/cli-support";
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
@@ -93,17 +93,42 @@ export function fileAt(git: Git, rev: string, file: string): string | undefined 
     return git(["show", `${rev}:${file}`]);
 }
 
+/** The pin of a service's image in overlays read with overlaysAt. */
+export function servicePin(overlays: Map<string, string>, service: string): Pin | undefined {
+    const text = overlays.get(service);
+    return text === undefined ? undefined : pinIn(text, service);
+}
+
 /** The pin of a service's image in an environment's overlay at a commit. */
 export function pinAt(git: Git, rev: string, service: string, environment: string): Pin | undefined {
     const text = fileAt(git, rev, overlayFile(service, environment));
     return text === undefined ? undefined : pinIn(text, service);
 }
 
+/**
+ * Every overlay of an environment at a commit, in one git call (`git grep` of every line prints `<rev>:<file>:<line>`):
+ * workload -> kustomization text.
+ */
+export function overlaysAt(git: Git, rev: string, environment: string): Map<string, string> {
+    const out = git(["grep", "--no-color", "--full-name", "-e", "", "--null", rev, "--", overlayFile("*", environment)]) ?? "";
+    const lines = new Map<string, string[]>();
+    for (const record of out.split("\n")) {
+        // With --null: `<rev>:<file>\0<line>`.
+        const nul = record.indexOf("\0");
+        if (nul < 0) continue;
+        const file = record.slice(record.indexOf(":") + 1, nul);
+        const workload = file.slice(WORKLOADS_PATH.length + 1).split("/")[0];
+        if (!lines.has(workload)) lines.set(workload, []);
+        lines.get(workload)!.push(record.slice(nul + 1));
+    }
+    return new Map([...lines].map(([w, l]) => [w, l.join("\n") + "\n"]));
+}
+
 /** What every workload's overlay pins at a commit: workload -> image reference (what ArgoCD will run). */
-export function imagesAt(git: Git, rev: string, environment: string): Record<string, string> {
+export function imagesAt(git: Git, rev: string, environment: string, overlays: Map<string, string> = overlaysAt(git, rev, environment)): Record<string, string> {
     const images: Record<string, string> = {};
     for (const workload of WORKLOAD_NAMES) {
-        const text = fileAt(git, rev, overlayFile(workload, environment));
+        const text = overlays.get(workload);
         const pin = text === undefined ? undefined : workloadPin(text, workload);
         if (pin) images[workload] = reference(pin);
     }

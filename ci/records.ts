@@ -44,11 +44,17 @@ export function releaseMessage(environment: string, pins: ReleasedPin[], skipCi 
     return `${subject}\n\n${body.join("\n")}\n\n${pins.map((p) => pinTrailer(environment, p.service, p.origin)).join("\n")}\n`;
 }
 
-/** Whether `head`'s history holds a release of `origin` for the service in the environment. */
-export function isReleased(git: Git, head: string, environment: string, service: string, origin: string): boolean {
-    const out = git(["log", "-1", "--format=%H", "--fixed-strings", `--grep=${pinTrailer(environment, service, origin)}`, head]);
+/** Every release record of the environment in `head`'s history (one git call): the `Delivery-Pin` trailer lines. */
+export function releaseRecords(git: Git, head: string, environment: string): Set<string> {
+    const prefix = `${PIN_TRAILER}: ${environment} `;
+    const out = git(["log", "--format=%B", "--fixed-strings", `--grep=${prefix}`, head]);
     if (out === undefined) throw new Error(`git log ${head} failed: is the commit fetched (checkout with fetch-depth: 0)?`);
-    return out.trim() !== "";
+    return new Set(out.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(prefix)));
+}
+
+/** Whether the records hold a release of `origin` for the service in the environment. */
+export function isReleased(records: Set<string>, environment: string, service: string, origin: string): boolean {
+    return records.has(pinTrailer(environment, service, origin));
 }
 
 export function verifiedTag(revision: string): string {

@@ -169,7 +169,7 @@ export class ScratchRepo {
     }
 
     /** The decision for base..head, parsed (fails the test when the command does not exit 0 unless asked). */
-    decide(environment: string, base: string, head = this.head(), ...extra: string[]): { json: any; result: CommandResult } {
+    decide(environment: string, base: string, head = "HEAD", ...extra: string[]): { json: any; result: CommandResult } {
         const result = this.delivery(environment, "--base", base, "--head", head, ...extra);
         return { json: result.out ? JSON.parse(result.out) : undefined, result };
     }
@@ -179,7 +179,7 @@ export class ScratchRepo {
      * fake registry), then the release job pins and commits. Returns the release commit and the built digests.
      */
     ciStaging(base: string): { release?: string; digests: Record<string, string>; decision: any } {
-        const { json, result } = this.decide("staging", base, this.head(), "--registry", PREFIX.staging);
+        const { json, result } = this.decide("staging", base, "HEAD", "--registry", PREFIX.staging);
         if (result.code !== 0) throw new Error(`decision failed: ${result.err}`);
         const digests: Record<string, string> = {};
         for (const service of json.build) digests[service] = this.staging.push(service, json.sources[service]);
