@@ -12,6 +12,14 @@ import { ENVIRONMENTS, REPO_ROOT, resolveEnvironment } from "../../lib/environme
 const WORKFLOWS_DIR = path.join(REPO_ROOT, ".github", "workflows");
 const FILES = fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
+/** This repository's composite actions (`uses: ./.github/actions/<name>`), by that path. */
+const ACTIONS_DIR = path.join(REPO_ROOT, ".github", "actions");
+const LOCAL_ACTIONS: Record<string, { text: string; action: any }> = Object.fromEntries(
+    fs.readdirSync(ACTIONS_DIR).map((name) => {
+        const t = fs.readFileSync(path.join(ACTIONS_DIR, name, "action.yml"), "utf8");
+        return [`./.github/actions/${name}`, { text: t, action: parse(t) }];
+    }),
+);
 const workflow = (file: string) => parse(text(file));
 
 interface Step {
@@ -118,10 +126,15 @@ describe("workflows: actionlint", () => {
 
 describe("workflows: actions and their inputs", () => {
     it("every action is pinned by the full commit SHA of a verified release, with that release in a comment (Dependabot keeps both)", () => {
-        for (const file of FILES) {
-            for (const line of text(file).split("\n")) {
+        const sources: [string, string][] = [...FILES.map((f) => [f, text(f)] as [string, string]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text] as [string, string])];
+        for (const [file, body] of sources) {
+            for (const line of body.split("\n")) {
                 const m = /^\s*(?:-\s+)?uses:\s+(\S+)(?:\s+#\s+(\S+))?\s*$/.exec(line);
-                if (!m || m[1].startsWith("./.github/workflows/")) continue;
+                if (!m) continue;
+                if (m[1].startsWith("./.github/")) {
+                    assert.ok(m[1].startsWith("./.github/workflows/") || m[1] in LOCAL_ACTIONS, `${file}: ${m[1]} does not exist`);
+                    continue;
+                }
                 const [action, ref] = m[1].split("@");
                 const pin = PINNED_ACTIONS[action];
                 assert.ok(pin, `${file}: ${action} is not a verified action`);
@@ -136,9 +149,15 @@ describe("workflows: actions and their inputs", () => {
     });
 
     it("every input given to an action exists in that release, and every required input is given", () => {
-        for (const [file, id, job] of allJobs()) {
+        const local = Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, "composite", { steps: a.action.runs.steps }] as [string, string, Job]);
+        for (const [file, id, job] of [...allJobs(), ...local]) {
             for (const step of job.steps ?? []) {
-                const spec = step.uses ? specOf(step.uses) : undefined;
+                const own = step.uses ? LOCAL_ACTIONS[step.uses]?.action : undefined;
+                const spec = own
+                    ? { inputs: Object.keys(own.inputs ?? {}), required: Object.entries(own.inputs ?? {}).filter(([, i]: [string, any]) => i.required).map(([k]) => k) }
+                    : step.uses
+                      ? specOf(step.uses)
+                      : undefined;
                 if (!spec) continue;
                 for (const key of Object.keys(step.with ?? {})) assert.ok(spec.inputs.includes(key), `${file} ${id}: ${step.uses} has no input ${key}`);
                 for (const key of spec.required) assert.ok(step.with?.[key] !== undefined, `${file} ${id}: ${step.uses} needs ${key}`);
@@ -146,9 +165,24 @@ describe("workflows: actions and their inputs", () => {
         }
     });
 
+    it("the release App's token: its key from Secrets Manager, masked line by line, the token limited to contents", () => {
+        const a = LOCAL_ACTIONS["./.github/actions/release-app-token"].action;
+        assert.strictEqual(a.runs.using, "composite");
+        const [key, token] = a.runs.steps;
+        assert.match(key.run, /aws secretsmanager get-secret-value --secret-id "\$SECRET_ID"/);
+        assert.match(key.run, /echo "::add-mask::\$line"/);
+        assert.strictEqual(key.env.SECRET_ID, "${{ inputs.secret-id }}");
+        assert.strictEqual(token.uses.split("@")[0], "actions/create-github-app-token");
+        assert.deepStrictEqual(token.with, { "client-id": "${{ steps.key.outputs.client-id }}", "private-key": "${{ steps.key.outputs.private-key }}", "permission-contents": "write" });
+        for (const [file, id, job] of allJobs()) {
+            for (const st of (job.steps ?? []).filter((x) => x.uses === "./.github/actions/release-app-token")) {
+                assert.strictEqual(st.with!["secret-id"], "${{ needs.delivery.outputs.release-app-secret }}", `${file} ${id}`);
+            }
+        }
+    });
+
     it("no static keys or secrets anywhere: AWS through OIDC roles, Pulumi Cloud through OIDC tokens", () => {
-        for (const file of FILES) {
-            const t = text(file);
+        for (const [file, t] of [...FILES.map((f) => [f, text(f)]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text])]) {
             assert.doesNotMatch(t, /\bsecrets\./, `${file} reads a secret`);
             assert.doesNotMatch(t, /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN/, file);
         }
@@ -161,7 +195,8 @@ describe("workflows: actions and their inputs", () => {
     });
 
     it("no untrusted value is expanded inside a shell script: run steps get them through env", () => {
-        for (const [file, id, job] of allJobs()) {
+        const local = Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, "composite", { steps: a.action.runs.steps }] as [string, string, Job]);
+        for (const [file, id, job] of [...allJobs(), ...local]) {
             for (const step of job.steps ?? []) if (step.run) assert.doesNotMatch(step.run, /\$\{\{/, `${file} ${id} ${step.name ?? step.run.slice(0, 40)}`);
         }
     });
@@ -273,7 +308,7 @@ describe("workflows: jobs, order and permissions", () => {
     it("no checkout keeps git credentials: the release App's token pushes, only where it is created", () => {
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "actions/checkout")) assert.strictEqual(step.with?.["persist-credentials"], false, `${file} ${id}`);
-            const token = (job.steps ?? []).findIndex((st) => st.uses?.startsWith("actions/create-github-app-token@"));
+            const token = (job.steps ?? []).findIndex((st) => st.uses === "./.github/actions/release-app-token");
             const pushes = (job.steps ?? []).filter((st) => /\bgit\b.*\bpush\b/.test(st.run ?? ""));
             for (const push of pushes) {
                 assert.ok(token >= 0 && (job.steps ?? []).indexOf(push) > token, `${file} ${id}: a push without the release App's token`);
@@ -480,7 +515,7 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.match(j.deploy.if!, /needs\.delivery\.outputs\.deploy == 'true'/);
         assert.match(j.verify.if!, /needs\.delivery\.outputs\.verify == 'true'/);
         const release = j.deploy.steps!.filter((s) => s.if === "needs.delivery.outputs.release != ''").map((s) => s.id ?? s.name);
-        assert.deepStrictEqual(release, ["app-key", "token", "log in to the registries", "pin", "push"]);
+        assert.deepStrictEqual(release, ["token", "log in to the registries", "pin", "push"]);
         const pin = step(j.deploy, "pin");
         assert.strictEqual(pin.env!.RELEASE, "${{ needs.delivery.outputs.release }}");
         assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY" --skip-ci\)/);
@@ -488,8 +523,8 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
         assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
         const recordSteps = j.verify.steps!.filter((s) => s.if === "needs.delivery.outputs.record == 'true'");
-        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["app-key", "token", "record the verified commit"]);
-        assert.match(recordSteps[2].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
+        assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
     });
 
     it("a pull request: the same decision for the merge commit (layers to preview, images to build)", () => {
