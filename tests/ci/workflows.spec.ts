@@ -145,7 +145,7 @@ describe("workflows: actions and their inputs", () => {
         for (const [file, id, job] of allJobs()) if (job.uses) assert.ok(job.uses.startsWith("./.github/workflows/"), `${file} ${id}: ${job.uses}`);
         const dependabot = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "dependabot.yml"), "utf8"));
         const actions = dependabot.updates.find((u: { "package-ecosystem": string }) => u["package-ecosystem"] === "github-actions");
-        assert.strictEqual(actions.directory, "/", "Dependabot updates the actions of every workflow");
+        assert.deepStrictEqual(actions.directories, ["/", ...Object.keys(LOCAL_ACTIONS).map((p) => p.slice(1))], "Dependabot updates the actions of every workflow and composite action");
     });
 
     it("every input given to an action exists in that release, and every required input is given", () => {
