@@ -33,9 +33,9 @@ export const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDurat
  * expression of the list must hold at once):
  * - data stores: Synced and Healthy. Their images are public and their secrets generated here, so they can always
  *   become healthy, and the services' readiness depends on them.
- * - services and frontend: Synced (their manifests are applied). Not Healthy: their images may not exist yet. CI
- *   runs `pulumi up` of apps before its release job builds and pins the images, and waits for their health itself
- *   afterwards (ci/argocd-wait.ts); waiting here would deadlock a new environment.
+ * - services and frontend: Synced (their manifests are applied). Not Healthy: their images may not exist yet (a
+ *   new environment runs `pulumi up` of apps before its first release pins them); CI's verify job waits for their
+ *   health afterwards (ci/argocd-wait.ts); waiting here would deadlock a new environment.
  *
  * What this guarantees. On create, the order of the dependants (nothing of the Application's status exists before
  * ArgoCD has compared and synced it). On update it is weaker: the provider checks the expressions against the
@@ -75,11 +75,12 @@ export interface KustomizeOverrides {
 
 /**
  * The image override for a workload whose image is in ECR. `kustomize edit set image name=url` (what ArgoCD runs)
- * replaces the overlay's whole images entry, dropping its newTag; `name=url:*` keeps the overlay's tag
- * (kustomize/commands/edit/set/setimage.go, "override new name but keep new tag").
+ * replaces the overlay's whole images entry, dropping its pin; `*` as tag and as digest keeps the overlay's
+ * (kustomize/commands/edit/set/setimage.go: "override new name but keep new tag", "update new name and keep the
+ * digest"), so the digest the release pinned is what runs.
  */
 export function imageOverride(image: string, repositoryUrl: string): string {
-    return `${image}=${repositoryUrl}:*`;
+    return `${image}=${repositoryUrl}:*@*`;
 }
 
 export interface ApplicationArgs {

@@ -1,13 +1,15 @@
 /**
- * The `sync-argocd` job: waits until every ArgoCD Application of the environment is Synced and Healthy at the
- * released commit, asking ArgoCD to refresh first (it would otherwise notice the commit only at its next poll).
+ * The `verify` job: waits until every ArgoCD Application of the environment is Synced and Healthy at the
+ * released commit. ArgoCD learns of the commit from GitHub's webhook within seconds; with write access the tool
+ * also asks for a refresh first (otherwise ArgoCD would notice the commit at its next poll); `--no-refresh` only
+ * reads, which is all the read-only identity the verify job uses may do.
  * On timeout it exits non-zero and prints, per Application still not ready, its state and the resources that
  * are out of sync or unhealthy.
  *
  *   ts-node ci/argocd-wait.ts --namespace argocd --applications '["root","user-service"]' \
- *       [--revision <sha>] [--timeout 900] [--interval 15]
+ *       [--revision <sha>] [--timeout 900] [--interval 15] [--no-refresh]
  *
- * Uses kubectl with the current kubeconfig (the deploy role, through `aws eks update-kubeconfig`).
+ * Uses kubectl with the current kubeconfig (`aws eks update-kubeconfig`).
  */
 import { execFileSync } from "child_process";
 import { REPO_ROOT } from "../lib/environment";
@@ -79,6 +81,8 @@ export interface WaitOptions {
     revision?: string;
     timeoutSeconds: number;
     intervalSeconds: number;
+    /** Annotate each Application for a refresh first (needs write access to them); default true. */
+    refresh?: boolean;
 }
 
 export interface WaitDeps {
@@ -93,7 +97,7 @@ export interface WaitDeps {
 /** Polls until every Application is ready (true) or the timeout passes (false, with the report logged). */
 export async function waitForApplications(o: WaitOptions, deps: WaitDeps): Promise<boolean> {
     const deadline = deps.now() + o.timeoutSeconds * 1000;
-    for (const name of o.applications) {
+    for (const name of o.refresh === false ? [] : o.applications) {
         await deps.refresh(o.namespace, name).catch((e) => deps.log(`could not request a refresh of ${name}: ${(e as Error).message}`));
     }
     let last: Assessment[] = [];
@@ -149,10 +153,10 @@ export const defaultDeps: WaitDeps = {
     log: (line) => console.log(line),
 };
 
-export const USAGE = "Usage: ts-node ci/argocd-wait.ts --namespace <ns> --applications '<json list>' [--revision <sha>] [--timeout <seconds>] [--interval <seconds>]";
+export const USAGE = "Usage: ts-node ci/argocd-wait.ts --namespace <ns> --applications '<json list>' [--revision <sha>] [--timeout <seconds>] [--interval <seconds>] [--no-refresh]";
 
 export function parseWaitOptions(argv: string[]): WaitOptions {
-    const { options, positional } = parseOptions(argv, { values: ["namespace", "applications", "revision", "timeout", "interval"] });
+    const { options, flags, positional } = parseOptions(argv, { values: ["namespace", "applications", "revision", "timeout", "interval"], flags: ["no-refresh"] });
     if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
     const applications = parseStringList(requireOption(options, "applications"), "--applications");
     if (applications.length === 0) throw new UsageError("--applications is empty: the apps stack exports no Application to wait for");
@@ -162,6 +166,7 @@ export function parseWaitOptions(argv: string[]): WaitOptions {
         revision: options.revision || undefined,
         timeoutSeconds: positiveSeconds(options, "timeout", 900),
         intervalSeconds: positiveSeconds(options, "interval", 15),
+        refresh: !flags.has("no-refresh"),
     };
 }
 

@@ -1,19 +1,21 @@
 /**
- * The `aws-account` job: resolves, for one environment, the AWS account (from a GitHub variable), the names the
+ * The delivery job's context: resolves, for one environment, the AWS account (from a GitHub variable), the names the
  * infra layer gives CI's roles and ECR repositories (from the environment's settings file, validated by the
  * infra layer's own settings code) and the Pulumi stack, and hands them to the later jobs as step outputs.
  *
  *   GITHUB_VARS='${{ toJSON(vars) }}' ts-node ci/ci-context.ts --environment staging
  *
  * GitHub variables read (repository level, so pull-request jobs, which run in no GitHub environment, read them
- * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING) and PULUMI_ORG, both
- * required; PULUMI_PREVIEW_TEAM, optional: a Pulumi team with read access to the stacks, whose token pull-request
- * previews then use instead of an organization token (least privilege for code that is not reviewed yet).
+ * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING; production also needs
+ * staging's, where its images come from) and PULUMI_ORG, both required; PULUMI_PREVIEW_TEAM, optional: a Pulumi
+ * team with read access to the stacks, whose token pull-request previews then use instead of an organization token
+ * (least privilege for code that is not reviewed yet).
  */
 import { ENVIRONMENTS, Environment, REPO_ROOT } from "../lib/environment";
 import { settingsFileSource } from "../lib/settings-file";
 import { loadInfraSettings } from "../infra/settings";
 import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "../lib/cli-support";
+import { PROMOTES_FROM } from "./records";
 
 export interface CiContext {
     environment: string;
@@ -34,7 +36,14 @@ export interface CiContext {
     "pulumi-preview-team": string;
     /** infra:protect: whether the environment's VPC, cluster and KMS key are protected from destroy. */
     protect: string;
+    /** The Secrets Manager secret (JSON: clientId, privateKey) of the GitHub App that pushes release commits and verified tags. */
+    "release-app-secret": string;
+    /** Where the images this environment promotes come from (production: staging's repository-prefix), or "". */
+    "promotes-from-prefix": string;
 }
+
+/** The release App's credentials, relative to the environment's prefix: created by an administrator, never in Git. */
+export const RELEASE_APP_SECRET = "ci/release-app";
 
 export function accountVariable(environment: string): string {
     return `AWS_ACCOUNT_ID_${environment.toUpperCase()}`;
@@ -65,6 +74,7 @@ export function resolveCiContext(environment: string, variables: Record<string, 
     if (problems.length > 0) throw new Error(`Cannot resolve the ${env} deployment context:\n  - ${problems.join("\n  - ")}`);
 
     const settings = loadInfraSettings(env, { source: settingsFileSource(env, root), dryRun: true });
+    const source = PROMOTES_FROM[env];
     const prefix = settings.namePrefix;
     const registry = `${account}.dkr.ecr.${settings.region}.amazonaws.com`;
     return {
@@ -81,6 +91,8 @@ export function resolveCiContext(environment: string, variables: Record<string, 
         "pulumi-stack": `${org}/${env}`,
         "pulumi-preview-team": team,
         protect: String(settings.protect),
+        "release-app-secret": `${prefix}/${RELEASE_APP_SECRET}`,
+        "promotes-from-prefix": source ? resolveCiContext(source, variables, root)["repository-prefix"] : "",
     };
 }
 

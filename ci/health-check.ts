@@ -1,5 +1,5 @@
 /**
- * The `health-check` job: after ArgoCD synced, the environment is healthy when
+ * The verify job's health check: after ArgoCD synced, the environment is healthy when
  * - every Deployment, StatefulSet and DaemonSet outside the workload namespaces (the platform: kube-system,
  *   ArgoCD, the add-ons) has all its replicas ready and updated, and
  * - the frontend answers 200 through its Ingress (ALB) on each path checked, when it is exposed (the apps stack's

@@ -10,6 +10,12 @@
  *   account is off and the client secret is read from Secrets Manager (`$argocd-oidc:clientSecret`).
  * - GitHub webhook: a generated secret in Secrets Manager, merged into argocd-secret by External Secrets, so a
  *   push triggers a sync within seconds (POST https://<hostname>/api/webhook).
+ * - Notifications: each Application's sync and health go back to the commit on GitHub as a commit status
+ *   (`argocd/<env>/<application>`), through a GitHub App whose id, installation id and key an administrator keeps
+ *   in Secrets Manager (`<prefix>/argocd/github-notifications`); External Secrets writes them into
+ *   argocd-notifications-secret, which the values only reference (`$github-privateKey`).
+ * - Production's Redis HA (3 Redis + Sentinel, 3 HAProxy) keeps its quorum through node drains: one pod of each
+ *   at a time (disruption budgets).
  * Values checked against values.yaml at the version of charts.ts (its `checked` tag) and of the redis-ha subchart
  * it names there.
  */
@@ -30,6 +36,12 @@ export const OIDC_SECRET = "argocd-oidc";
 export const WEBHOOK_SECRET_KEY = "webhook.github.secret";
 /** The generated webhook secret, relative to the environment's Secrets Manager prefix. */
 export const WEBHOOK_SECRET = "argocd/github-webhook";
+/** The notifications' GitHub App (JSON: appID, installationID, privateKey), relative to the prefix: an administrator's. */
+export const NOTIFICATIONS_SECRET = "argocd/github-notifications";
+/** The Secret the notifications controller reads `$<key>` references from (the chart's default name). */
+export const NOTIFICATIONS_SECRET_NAME = "argocd-notifications-secret";
+/** Keys of that Secret, and the JSON properties of the Secrets Manager secret they come from. */
+export const NOTIFICATIONS_KEYS = { "github-appID": "appID", "github-installationID": "installationID", "github-privateKey": "privateKey" } as const;
 
 const r = resources;
 export const SIZING = {
@@ -38,6 +50,7 @@ export const SIZING = {
         repoServer: { replicas: 1, resources: r(50, 128, 500, 256) },
         server: { replicas: 1, resources: r(25, 64, 250, 128) },
         applicationSet: { replicas: 1, resources: r(10, 48, 100, 96) },
+        notifications: { replicas: 1, resources: r(10, 32, 100, 64) },
         redis: { replicas: 1, resources: r(10, 32, 100, 64) },
     },
     production: {
@@ -45,6 +58,8 @@ export const SIZING = {
         repoServer: { replicas: 2, resources: r(100, 256, 1000, 512) },
         server: { replicas: 2, resources: r(50, 128, 500, 256) },
         applicationSet: { replicas: 2, resources: r(25, 64, 250, 128) },
+        // One controller: the chart runs one (it holds no lease; two would report every status twice).
+        notifications: { replicas: 1, resources: r(20, 64, 200, 128) },
         // Redis HA: each of the 3 pods runs redis, sentinel and the split-brain check; 3 HAProxy pods.
         redisHa: { replicas: 3, resources: r(50, 128, 250, 256) },
         sentinel: { replicas: 3, resources: r(10, 32, 100, 64) },
@@ -123,6 +138,18 @@ export class Argocd extends pulumi.ComponentResource {
             { parent: this, dependsOn: [args.secretStore, this.release] },
         );
 
+        // The notifications' GitHub App credentials: the chart creates no Secret (notifications.secret.create false).
+        externalSecret(
+            `${name}-notifications`,
+            {
+                namespace: args.namespace,
+                targetName: NOTIFICATIONS_SECRET_NAME,
+                labels: { "app.kubernetes.io/part-of": "argocd" },
+                data: Object.entries(NOTIFICATIONS_KEYS).map(([secretKey, property]) => ({ secretKey, remoteKey: NOTIFICATIONS_SECRET, property })),
+            },
+            { parent: this, dependsOn: [args.secretStore] },
+        );
+
         this.serverUrl = pulumi.output(args.exposure ? `https://${args.exposure.hostname}` : "");
         this.registerOutputs({ serverUrl: this.serverUrl });
     }
@@ -186,9 +213,9 @@ function argocdValues(args: ArgocdArgs): Record<string, unknown> {
             },
             secret: { createSecret: true },
         },
-        // SSO goes straight to the OIDC provider; Dex and the notifications controller are not used.
+        // SSO goes straight to the OIDC provider: Dex is not used.
         dex: { enabled: false },
-        notifications: { enabled: false },
+        notifications: notificationsValues(args),
         controller: { replicas: s.controller.replicas, resources: s.controller.resources, metrics: monitored },
         repoServer: { replicas: s.repoServer.replicas, resources: s.repoServer.resources, metrics: monitored, pdb },
         applicationSet: { replicas: s.applicationSet.replicas, resources: s.applicationSet.resources, metrics: monitored, pdb },
@@ -203,10 +230,74 @@ function argocdValues(args: ArgocdArgs): Record<string, unknown> {
             redis: { resources: s.redisHa.resources },
             sentinel: { resources: s.sentinel.resources },
             splitBrainDetection: { resources: s.splitBrain.resources },
-            haproxy: { enabled: true, replicas: s.haproxy.replicas, resources: s.haproxy.resources },
+            haproxy: { enabled: true, replicas: s.haproxy.replicas, resources: s.haproxy.resources, podDisruptionBudget: { maxUnavailable: 1 } },
+            // 3 Redis with Sentinel (quorum 2): a drain may take one at a time.
+            podDisruptionBudget: { maxUnavailable: 1 },
         };
     } else {
         values.redis = { enabled: true, resources: s.redis.resources };
     }
     return values;
+}
+
+/** A notification template: a commit status on the Application's revision (its repository must be on GitHub). */
+function statusTemplate(environment: string, state: "pending" | "success" | "failure" | "error", message: string, exposed: boolean): string {
+    return stringify({
+        message,
+        github: {
+            // The commit the Application is synced (or syncing) to; single-source Applications.
+            revisionPath: "{{.app.status.sync.revision}}",
+            status: {
+                state,
+                label: `argocd/${environment}/{{.app.metadata.name}}`,
+                // GitHub wants a URL: the Application in ArgoCD when it is exposed, else the repository.
+                targetURL: exposed ? "{{.context.argocdUrl}}/applications/{{.app.metadata.namespace}}/{{.app.metadata.name}}?operation=true" : "{{.app.spec.source.repoURL}}",
+            },
+        },
+    });
+}
+
+/** Triggers (name -> expr condition, status template): sync running, synced but progressing, deployed, failed, degraded. */
+export const NOTIFICATION_TRIGGERS = {
+    "on-sync-running": { when: "app.status.operationState.phase in ['Running']", state: "pending", message: "ArgoCD is syncing {{.app.metadata.name}}" },
+    "on-sync-progressing": {
+        when: "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Progressing'",
+        state: "pending",
+        message: "{{.app.metadata.name}} is synced, waiting for it to be healthy",
+    },
+    "on-deployed": {
+        when: "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'",
+        state: "success",
+        message: "{{.app.metadata.name}} is synced and healthy",
+    },
+    "on-sync-failed": { when: "app.status.operationState.phase in ['Error', 'Failed']", state: "failure", message: "The sync of {{.app.metadata.name}} failed: {{.app.status.operationState.message}}" },
+    "on-health-degraded": { when: "app.status.health.status == 'Degraded'", state: "failure", message: "{{.app.metadata.name}} is degraded: {{.app.status.health.message}}" },
+} as const;
+
+/** argo-cd 10.1.1's `notifications` values (checked against its values.yaml and argocd-notifications-cm template). */
+function notificationsValues(args: ArgocdArgs): Record<string, unknown> {
+    const s = SIZING[args.environment].notifications;
+    const exposed = args.exposure !== undefined;
+    const templates: Record<string, string> = {};
+    const triggers: Record<string, string> = {};
+    for (const [trigger, t] of Object.entries(NOTIFICATION_TRIGGERS)) {
+        const template = `github-${trigger.replace(/^on-/, "")}`;
+        templates[`template.${template}`] = statusTemplate(args.environment, t.state, t.message, exposed);
+        // No oncePer: a status follows each change of state (a degraded Application that recovers reports success again).
+        triggers[`trigger.${trigger}`] = stringify([{ description: t.message, send: [template], when: t.when }]);
+    }
+    return {
+        enabled: true,
+        // Without exposure the chart would default it to https://<global.domain>: set only when there is one.
+        ...(args.exposure ? { argocdUrl: `https://${args.exposure.hostname}` } : {}),
+        resources: s.resources,
+        metrics: { enabled: true, serviceMonitor: { enabled: true } },
+        // External Secrets owns the Secret; the values only reference its keys.
+        secret: { create: false },
+        notifiers: { "service.github": stringify({ appID: "$github-appID", installationID: "$github-installationID", privateKey: "$github-privateKey" }) },
+        // Every Application reports to GitHub, without an annotation on each.
+        subscriptions: [{ recipients: ["github"], triggers: Object.keys(NOTIFICATION_TRIGGERS) }],
+        templates,
+        triggers,
+    };
 }

@@ -3,6 +3,12 @@
  * everywhere, except the node-exporter namespace, which enforces `privileged` (host network, PID and filesystems)
  * and still audits and warns at `restricted`.
  *
+ * Namespaces whose pods can sit behind the shared ALB (IP targets: the workloads', ArgoCD's and Grafana's) carry the
+ * Load Balancer Controller's readiness-gate label: a new pod counts as ready only once the ALB sees it healthy,
+ * so a rollout never removes old pods before the new ones take traffic. The gate is injected only into pods a
+ * target group selects, and the controller's pod webhook ignores its own failures (chart 3.5.0
+ * podMutatorWebhookConfig.failurePolicy: Ignore), so the label blocks nothing when the controller is down.
+ *
  * Workload namespaces get the platform's baseline; workload-specific allows (frontend -> backend, backend -> data,
  * ALB -> frontend) ship with the workloads' manifests (apps layer):
  * - a default-deny NetworkPolicy for ingress and egress;
@@ -26,7 +32,13 @@ export function podSecurityLabels(enforce: PodSecurityLevel): Record<string, str
     };
 }
 
+/** The Load Balancer Controller injects its pod readiness gate in namespaces with this label. */
+export const ALB_READINESS_GATE_LABEL = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" } as const;
+
 export type PlatformNamespaceName = Exclude<keyof typeof PLATFORM_NAMESPACES, "system">;
+
+/** The platform namespaces whose add-on can be exposed through the ALB (ArgoCD's server, Grafana). */
+const BEHIND_ALB: PlatformNamespaceName[] = ["argocd", "monitoring"];
 
 /** The namespaces of the platform's add-ons (kube-system exists already and is not managed here). */
 export class PlatformNamespaces extends pulumi.ComponentResource {
@@ -37,7 +49,12 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
         const make = (key: PlatformNamespaceName, level: PodSecurityLevel) =>
             new k8s.core.v1.Namespace(
                 `${name}-${PLATFORM_NAMESPACES[key]}`,
-                { metadata: { name: PLATFORM_NAMESPACES[key], labels: { ...podSecurityLabels(level), "gitops/owner": "platform" } } },
+                {
+                    metadata: {
+                        name: PLATFORM_NAMESPACES[key],
+                        labels: { ...podSecurityLabels(level), "gitops/owner": "platform", ...(BEHIND_ALB.includes(key) ? ALB_READINESS_GATE_LABEL : {}) },
+                    },
+                },
                 { parent: this },
             ).metadata.name;
         this.names = {
@@ -105,7 +122,7 @@ export interface WorkloadNamespaceArgs {
     monitoringNamespace: string;
 }
 
-/** One workload namespace with its baseline: Pod Security restricted, default-deny, DNS, scraping, quota, limits. */
+/** One workload namespace with its baseline: Pod Security restricted, the ALB readiness gate, default-deny, DNS, scraping, quota, limits. */
 export class WorkloadNamespace extends pulumi.ComponentResource {
     readonly name: pulumi.Output<string>;
 
@@ -113,7 +130,7 @@ export class WorkloadNamespace extends pulumi.ComponentResource {
         super("gitops:platform:WorkloadNamespace", name, {}, opts);
         const ns = new k8s.core.v1.Namespace(
             name,
-            { metadata: { name: args.namespace, labels: { ...podSecurityLabels("restricted"), "gitops/owner": "workloads" } } },
+            { metadata: { name: args.namespace, labels: { ...podSecurityLabels("restricted"), "gitops/owner": "workloads", ...ALB_READINESS_GATE_LABEL } } },
             { parent: this },
         );
         const namespace = ns.metadata.name;

@@ -204,7 +204,7 @@ for (const env of ENVS) {
                 });
             }
 
-            it("the services and the frontend get their ECR repository from infra, keeping the overlay's tag; mysql and redis no override", () => {
+            it("the services and the frontend get their ECR repository from infra, keeping the overlay's digest pin; mysql and redis no override", () => {
                 for (const name of WORKLOAD_NAMES) {
                     const kustomize = apps.get(name)!.inputs.spec.source.kustomize;
                     // mysql and redis run public images; the services and the frontend their own, named after them.
@@ -215,8 +215,8 @@ for (const env of ENVS) {
                     }
                     const url = base.infra.ecrRepositoryUrls[image];
                     assert.match(url, new RegExp(`^${MOCK_ACCOUNT_ID}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/gitops-${env}/${image}$`));
-                    // `:*` keeps the overlay's newTag (a bare `name=url` would drop it: kustomize edit set image).
-                    assert.deepStrictEqual(kustomize.images, [`${image}=${url}:*`], name);
+                    // `:*@*` keeps the overlay's pin (a bare `name=url` would drop it: kustomize edit set image).
+                    assert.deepStrictEqual(kustomize.images, [`${image}=${url}:*@*`], name);
                 }
             });
 

@@ -29,8 +29,10 @@ const EXPECTED_CONNECTIONS = [
     ...["user-service", "product-service", "order-service"].flatMap((s) => [`${s} -> mysql:3306`, `${s} -> redis:6379`]),
 ].sort();
 
-/** A release tag: a semantic version (with a variant suffix such as -alpine), or the 40-hex commit SHA CI builds. */
-const PINNED_TAG = /^(v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
+/** A public image's tag: a semantic version (with a variant suffix such as -alpine). */
+const PINNED_TAG = /^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$/;
+/** A service's pin: an immutable digest (all zeros until its first release). */
+const PINNED_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function podSpec(o: KubeObject): any {
     return o.spec.template.spec;
@@ -94,9 +96,11 @@ function permittedKinds(run: LayerRun): Set<string> {
     return new Set(project.inputs.spec.namespaceResourceWhitelist.map((r: { group: string; kind: string }) => `${r.group}/${r.kind}`));
 }
 
-function imageParts(image: string): { repository: string; tag?: string } {
-    const at = image.lastIndexOf(":");
-    return at > image.lastIndexOf("/") ? { repository: image.slice(0, at), tag: image.slice(at + 1) } : { repository: image };
+function imageParts(image: string): { repository: string; tag?: string; digest?: string } {
+    const [named, digest] = image.split("@");
+    const at = named.lastIndexOf(":");
+    const parts = at > named.lastIndexOf("/") ? { repository: named.slice(0, at), tag: named.slice(at + 1) } : { repository: named };
+    return digest === undefined ? parts : { ...parts, digest };
 }
 
 for (const env of ENVS) {
@@ -192,20 +196,25 @@ for (const env of ENVS) {
             }
         });
 
-        it("images in Git: tags pinned in the overlays (never latest); ECR images by repository name only, public ones from ECR Public", () => {
+        it("images in Git: the services pinned by digest, public images by version tag (never latest); ECR images by repository name only, public ones from ECR Public", () => {
             for (const [w, objects] of git) {
                 for (const c of containersOf(workloadsOf(objects)[0])) {
-                    const { repository, tag } = imageParts(c.image);
-                    assert.match(tag ?? "", PINNED_TAG, `${w}/${c.name}: ${c.image}`);
-                    if (c.name === "app" || c.name === "web") assert.strictEqual(repository, WORKLOADS[w].ecrImage, `${w}: no registry (account id) in Git`);
-                    else assert.match(repository, /^public\.ecr\.aws\/(docker\/library|nginx)\//, c.image);
+                    const { repository, tag, digest } = imageParts(c.image);
+                    if (c.name === "app" || c.name === "web") {
+                        assert.strictEqual(repository, WORKLOADS[w].ecrImage, `${w}: no registry (account id) in Git`);
+                        assert.match(digest ?? "", PINNED_DIGEST, `${w}/${c.name}: ${c.image}`);
+                        assert.strictEqual(tag, undefined, `${w}/${c.name}: a digest only, no tag beside it`);
+                    } else {
+                        assert.match(tag ?? "", PINNED_TAG, `${w}/${c.name}: ${c.image}`);
+                        assert.match(repository, /^public\.ecr\.aws\/(docker\/library|nginx)\//, c.image);
+                    }
                 }
             }
             assert.match(containersOf(workloadsOf(git.get("mysql")!)[0])[0].image, /^public\.ecr\.aws\/docker\/library\/mysql:8\.4\.\d+$/);
             assert.match(containersOf(workloadsOf(git.get("redis")!)[0])[0].image, /^public\.ecr\.aws\/docker\/library\/redis:\d+\.\d+\.\d+-alpine$/);
         });
 
-        it("as ArgoCD renders them (the Application's image override): infra's ECR repository with the overlay's tag", () => {
+        it("as ArgoCD renders them (the Application's image override): infra's ECR repository with the overlay's digest", () => {
             for (const w of WORKLOAD_NAMES) {
                 const image = WORKLOADS[w].ecrImage;
                 const inGit = containersOf(workloadsOf(git.get(w)!)[0]).map((c) => c.image);
@@ -214,8 +223,8 @@ for (const env of ENVS) {
                     assert.deepStrictEqual(synced, inGit, w);
                     continue;
                 }
-                const tag = imageParts(inGit[0]).tag;
-                assert.strictEqual(synced[0], `${base.infra.ecrRepositoryUrls[image]}:${tag}`, w);
+                const digest = imageParts(inGit[0]).digest;
+                assert.strictEqual(synced[0], `${base.infra.ecrRepositoryUrls[image]}@${digest}`, w);
                 assert.deepStrictEqual(synced.slice(1), inGit.slice(1), `${w}: sidecars unchanged`);
             }
         });

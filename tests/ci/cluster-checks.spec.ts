@@ -1,4 +1,4 @@
-/** ci/argocd-wait.ts (sync-argocd) and ci/health-check.ts (health-check) with kubectl, HTTP and the clock faked. */
+/** ci/argocd-wait.ts and ci/health-check.ts (the deploy workflow's verify job) with kubectl, HTTP and the clock faked. */
 import * as assert from "assert";
 import { Application, WaitDeps, assess, main as waitMain, parseWaitOptions, waitForApplications } from "../../ci/argocd-wait";
 import { HealthDeps, Workload, checkHealth, parseHealthOptions, workloadReadiness } from "../../ci/health-check";
@@ -33,7 +33,7 @@ function waitDeps(snapshots: Application[][]) {
 
 const OPTIONS = { namespace: "argocd", applications: ["root", "user-service"], revision: REV, timeoutSeconds: 60, intervalSeconds: 10 };
 
-describe("argocd-wait (sync-argocd)", () => {
+describe("argocd-wait (verify)", () => {
     it("asks ArgoCD to refresh each Application, then succeeds once all are Synced and Healthy at the release", async () => {
         const f = waitDeps([
             [app("root", "Synced", "Healthy"), app("user-service", "OutOfSync", "Progressing")],
@@ -44,6 +44,13 @@ describe("argocd-wait (sync-argocd)", () => {
         assert.deepStrictEqual(f.refreshed, ["root", "user-service"]);
         assert.strictEqual(f.polls(), 3);
         assert.match(f.lines.at(-1)!, /All 2 Applications are Synced and Healthy at 111111111111/);
+    });
+
+    it("--no-refresh only reads (the read-only identity of the verify job): no refresh is asked for", async () => {
+        const f = waitDeps([[app("root", "Synced", "Healthy"), app("user-service", "Synced", "Healthy")]]);
+        assert.strictEqual(await waitForApplications(parseWaitOptions(["--namespace", "argocd", "--applications", '["root","user-service"]', "--revision", REV, "--no-refresh"]), f.deps), true);
+        assert.deepStrictEqual(f.refreshed, []);
+        assert.strictEqual(parseWaitOptions(["--namespace", "argocd", "--applications", '["root"]']).refresh, true);
     });
 
     it("an Application Synced and Healthy at an older commit is not done: it must reach the release (or a later commit)", async () => {

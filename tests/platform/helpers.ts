@@ -106,6 +106,8 @@ export function releaseRequests(rel: RecordedResource): Requests {
         case "argo-cd": {
             let sum = ZERO;
             for (const c of ["controller", "repoServer", "server", "applicationSet"]) sum = add(sum, requestsOf(v[c].resources), v[c].replicas);
+            // The chart runs one notifications controller.
+            if (v.notifications?.enabled) sum = add(sum, requestsOf(v.notifications.resources));
             if (v.redis.enabled) sum = add(sum, requestsOf(v.redis.resources));
             const ha = v["redis-ha"];
             if (ha?.enabled) {

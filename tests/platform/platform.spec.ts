@@ -1,8 +1,10 @@
 import * as assert from "assert";
+import { parse } from "yaml";
 import { PLATFORM_OUTPUT_NAMES } from "../../platform/contract";
 import { ADDON_NAMES, CHARTS } from "../../platform/charts";
 import { POLICY_SOURCE_VERSION } from "../../platform/addons/aws-load-balancer-controller-iam-policy";
 import { IMAGE_TAGS } from "../../platform/addons/cluster-autoscaler";
+import { NOTIFICATION_TRIGGERS } from "../../platform/addons/argocd";
 import { KUBERNETES_VERSIONS } from "../../infra/versions";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../../lib/instance-types";
 import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../../lib/offline";
@@ -208,6 +210,9 @@ for (const env of ENVS) {
                     assert.strictEqual(v["redis-ha"].enabled, true);
                     assert.strictEqual(v["redis-ha"].replicas, 3);
                     assert.strictEqual(v["redis-ha"].haproxy.replicas, 3);
+                    // Redis HA keeps its Sentinel quorum (2 of 3) and two HAProxies through drains.
+                    assert.deepStrictEqual(v["redis-ha"].podDisruptionBudget, { maxUnavailable: 1 });
+                    assert.deepStrictEqual(v["redis-ha"].haproxy.podDisruptionBudget, { maxUnavailable: 1 });
                     for (const c of ["server", "repoServer", "applicationSet"]) assert.deepStrictEqual(v[c].pdb, { enabled: true, minAvailable: 1 }, c);
                 } else {
                     assert.strictEqual(v["redis-ha"], undefined);
@@ -239,6 +244,41 @@ for (const env of ENVS) {
                 assert.deepStrictEqual(es.inputs.spec.data, [{ secretKey: "webhook.github.secret", remoteRef: { key: "argocd/github-webhook" } }]);
                 assert.ok(es.dependsOn.includes(release(run, "argo-cd").urn));
                 await validateObject(objectOf(es));
+            });
+
+            it("notifications: each Application's sync and health reported to its commit as a GitHub status, credentials only referenced", async () => {
+                const n = v.notifications;
+                assert.strictEqual(n.enabled, true);
+                assert.strictEqual(n.argocdUrl, undefined, "not exposed: no ArgoCD URL (the chart would invent one)");
+                assert.deepStrictEqual(n.secret, { create: false });
+                assert.deepStrictEqual(parse(n.notifiers["service.github"]), { appID: "$github-appID", installationID: "$github-installationID", privateKey: "$github-privateKey" });
+                assert.deepStrictEqual(n.metrics, { enabled: true, serviceMonitor: { enabled: true } });
+                assert.ok(n.resources.requests.memory && n.resources.limits.memory);
+                // Every Application, every trigger, to GitHub.
+                assert.deepStrictEqual(n.subscriptions, [{ recipients: ["github"], triggers: Object.keys(NOTIFICATION_TRIGGERS) }]);
+                const states: Record<string, string> = {};
+                for (const [trigger, t] of Object.entries(NOTIFICATION_TRIGGERS)) {
+                    const [condition] = parse(n.triggers[`trigger.${trigger}`]);
+                    assert.strictEqual(condition.when, t.when);
+                    assert.strictEqual(condition.oncePer, undefined, "a status follows each change of state");
+                    const template = parse(n.templates[`template.${condition.send[0]}`]);
+                    assert.strictEqual(template.github.revisionPath, "{{.app.status.sync.revision}}");
+                    assert.strictEqual(template.github.status.label, `argocd/${env}/{{.app.metadata.name}}`, "one status per environment and Application");
+                    assert.strictEqual(template.github.status.targetURL, "{{.app.spec.source.repoURL}}");
+                    states[trigger] = template.github.status.state;
+                }
+                assert.deepStrictEqual(states, { "on-sync-running": "pending", "on-sync-progressing": "pending", "on-deployed": "success", "on-sync-failed": "failure", "on-health-degraded": "failure" });
+                // The GitHub App's id, installation and key: from Secrets Manager through External Secrets, never in values or Git.
+                const es = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "argocd-notifications-secret")!;
+                assert.strictEqual(es.inputs.metadata.namespace, "argocd");
+                assert.strictEqual(es.inputs.spec.target.creationPolicy, "Owner");
+                assert.deepStrictEqual(es.inputs.spec.data, [
+                    { secretKey: "github-appID", remoteRef: { key: "argocd/github-notifications", property: "appID" } },
+                    { secretKey: "github-installationID", remoteRef: { key: "argocd/github-notifications", property: "installationID" } },
+                    { secretKey: "github-privateKey", remoteRef: { key: "argocd/github-notifications", property: "privateKey" } },
+                ]);
+                await validateObject(objectOf(es));
+                assert.doesNotMatch(JSON.stringify(v), /BEGIN (RSA )?PRIVATE KEY/);
             });
         });
 
@@ -366,6 +406,15 @@ for (const env of ENVS) {
                 assert.strictEqual(sc.inputs.reclaimPolicy, expected.reclaim);
                 await validateObject(objectOf(sc, "storage.k8s.io/v1", "StorageClass"));
                 assert.strictEqual(run.outputs.storageClassName, "gp3");
+            });
+
+            it("namespaces behind the ALB (workloads, ArgoCD, Grafana) carry the Load Balancer Controller's readiness-gate label; the others do not", () => {
+                const gated = run
+                    .ofType("kubernetes:core/v1:Namespace")
+                    .filter((n) => n.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"] === "enabled")
+                    .map((n) => n.inputs.metadata.name)
+                    .sort();
+                assert.deepStrictEqual(gated, ["argocd", "backend", "data", "frontend", "monitoring"]);
             });
 
             it("every namespace carries the three Pod Security labels: restricted, except node-exporter (privileged, audited and warned as restricted)", async () => {

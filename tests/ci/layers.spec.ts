@@ -1,13 +1,13 @@
-/** ci/affected.ts: which layers a pull request previews and which images it builds. */
+/** ci/layers.ts: which Pulumi layers a change affects (the rules as data; tests/ci/delivery.spec.ts runs them on real histories). */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { affectedLayers, changedFiles, changedServices, firstAffectedLayer, main } from "../../ci/affected";
-import { Git, gitIn, listServices } from "../../lib/cli-support";
+import { affectedLayers, changedFiles, firstAffectedLayer, inSources, isPipelineFile, resolveCommit } from "../../ci/layers";
+import { gitIn, listServices, serviceSources } from "../../lib/cli-support";
 
-describe("affected layers (pull-request previews)", () => {
+describe("layers a change affects", () => {
     const cases: [string, string[]][] = [
         ["infra/network.ts", ["infra", "platform", "apps"]],
         ["lib/settings.ts", ["infra", "platform", "apps"]],
@@ -26,9 +26,11 @@ describe("affected layers (pull-request previews)", () => {
         ["apps/services/python-kit/service_kit.py", []],
         ["apps/services/.dockerignore", []],
         [".github/workflows/deploy.yml", []],
-        ["tests/ci/affected.spec.ts", []],
+        ["tests/ci/layers.spec.ts", []],
         ["tools/deploy.ts", []],
-        ["ci/affected.ts", []],
+        ["tools/delivery.ts", []],
+        ["ci/layers.ts", []],
+        [".nvmrc", ["infra", "platform", "apps"]],
         ["lib/offline/mocks.ts", []],
         ["lib/cli-support.ts", []],
         ["lib/tags.ts", ["infra", "platform", "apps"]],
@@ -54,7 +56,9 @@ describe("affected layers (pull-request previews)", () => {
         assert.deepStrictEqual(affectedLayers([], "staging"), []);
     });
 
-    it("images: the services whose folder changed, and nothing else", () => {
+    const changedServices = (files: string[], services: string[]) => services.filter((s) => files.some((f) => inSources(f, serviceSources(s))));
+
+    it("image sources: a service's folder, and nothing else", () => {
         const services = ["frontend", "order-service", "user-service"];
         const files = ["apps/services/user-service/app.py", "apps/services/user-service/tests/test_app.py", "apps/workloads/frontend/base/deployment.yaml", "apps/services/order-service-old/x"];
         assert.deepStrictEqual(changedServices(files, services), ["user-service"]);
@@ -62,13 +66,18 @@ describe("affected layers (pull-request previews)", () => {
         assert.deepStrictEqual(changedServices(["apps/services/python-kit-old/x", "apps/services/.dockerignore.bak"], services), []);
     });
 
-    it("images: a change to the Python kit builds the three Python services (not the frontend); the context's .dockerignore builds all", () => {
+    it("image sources: the Python kit is the three Python services' (not the frontend's); the context's .dockerignore is every image's", () => {
         const services = listServices();
         for (const file of ["apps/services/python-kit/service_kit.py", "apps/services/python-kit/Dockerfile", "apps/services/python-kit/requirements.txt", "apps/services/python-kit/tests/test_kit.py"]) {
             assert.deepStrictEqual(changedServices([file], services), ["order-service", "product-service", "user-service"], file);
         }
         assert.deepStrictEqual(changedServices(["apps/services/.dockerignore"], services), services);
         assert.deepStrictEqual(changedServices(["apps/services/python-kit/gunicorn.conf.py", "apps/services/frontend/Dockerfile"], services), services);
+    });
+
+    it("the delivery itself (workflows, CI's helpers, the delivery command) is told apart: it deploys no layer but is verified", () => {
+        for (const f of [".github/workflows/deploy.yml", ".github/dependabot.yml", "ci/delivery.ts", "tools/delivery.ts", "lib/cli-support.ts"]) assert.ok(isPipelineFile(f), f);
+        for (const f of ["tools/plan.ts", "tests/ci/delivery.spec.ts", "README.md", "apps/workloads/x"]) assert.ok(!isPipelineFile(f), f);
     });
 
     it("the services are the folders of apps/services with a Dockerfile or an app.py; python-kit is none", () => {
@@ -109,29 +118,12 @@ describe("affected layers (pull-request previews)", () => {
             git("commit", "-q", "-m", "base moves on");
             assert.deepStrictEqual(changedFiles(gitIn(dir), "staging", "feature"), ["platform/index.ts"]);
             assert.throws(() => changedFiles(gitIn(dir), "staging", "no-such-ref"), /fetch-depth: 0/);
+            // A ref that is no commit here (a new branch's zero SHA, an unknown one) resolves to nothing.
+            assert.match(resolveCommit(gitIn(dir), "feature") ?? "", /^[0-9a-f]{40}$/);
+            assert.strictEqual(resolveCommit(gitIn(dir), "0000000000000000000000000000000000000000"), undefined);
+            assert.strictEqual(resolveCommit(gitIn(dir), "no-such-ref"), undefined);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
-    });
-
-    it("writes the layers and services as JSON step outputs, and rejects an unknown environment", () => {
-        const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-out-"));
-        const outputs = path.join(outDir, "out");
-        const fakeGit: Git = (args) => (args[0] === "diff" ? "platform/x.ts\napps/services/frontend/nginx.conf\n" : undefined);
-        const previous = process.env.GITHUB_OUTPUT;
-        process.env.GITHUB_OUTPUT = outputs;
-        const logged: string[] = [];
-        try {
-            assert.strictEqual(main(["--environment", "production", "--base", "abc"], fakeGit, ["frontend", "user-service"], (l) => logged.push(l)), 0);
-            assert.deepStrictEqual(logged, ["2 changed file(s); layers to preview in production: platform, apps; images to build: frontend"]);
-        } finally {
-            if (previous === undefined) delete process.env.GITHUB_OUTPUT;
-            else process.env.GITHUB_OUTPUT = previous;
-        }
-        const written = fs.readFileSync(outputs, "utf8");
-        fs.rmSync(outDir, { recursive: true, force: true });
-        assert.strictEqual(written, 'layers=["platform","apps"]\nservices=["frontend"]\n');
-        assert.throws(() => main(["--environment", "dev", "--base", "abc"], fakeGit, []), (e: Error) => e.name === "UsageError" && /staging, production/.test(e.message));
-        assert.throws(() => main(["--environment", "staging"], fakeGit, []), /--base is required/);
     });
 });
