@@ -13,6 +13,7 @@ import { NETWORKING_POLICIES } from "./networking";
 import { SIZING_POLICIES } from "./sizing";
 import { STORAGE_POLICIES } from "./storage";
 import { TAG_POLICIES } from "./tags";
+import { WORKLOAD_POLICIES } from "./workloads";
 
 export type PackPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -28,5 +29,6 @@ export const ALL_POLICIES: PackPolicy[] = [
     ...HELM_POLICIES,
     ...ARGOCD_POLICIES,
     ...NAMESPACE_POLICIES,
+    ...WORKLOAD_POLICIES,
     ...TAG_POLICIES,
 ];
