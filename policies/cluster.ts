@@ -16,7 +16,7 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export const eksSecretsEncryption: ResourceValidationPolicy = {
     name: "eks-secrets-encryption",
     description:
-        "EKS clusters encrypt Kubernetes secrets with a customer-managed KMS key (envelope encryption): the key's policy and CloudTrail then control and record who can decrypt them.",
+        "EKS clusters encrypt Kubernetes secrets with a customer-managed KMS key (envelope encryption, CKV_AWS_58): the key's policy and CloudTrail then control and record who can decrypt them.",
     enforcementLevel: "mandatory",
     validateResource: validateTypes([EKS_CLUSTER, EKS_COMPONENT], (props, args, report) => {
         const subject = describeResource(args.type, args.name);
@@ -43,7 +43,8 @@ export interface ControlPlaneLoggingConfig {
 export const eksControlPlaneLogging: ResourceValidationPolicy = {
     name: "eks-control-plane-logging",
     description:
-        "EKS clusters send the control-plane logs that answer who did what (api, audit, authenticator by default) to CloudWatch Logs; without them an incident cannot be reconstructed.",
+        "EKS clusters send the control-plane logs that answer who did what (api, audit, authenticator by default; CKV_AWS_37 asks for all five, which the stacks enable) " +
+        "to CloudWatch Logs; without them an incident cannot be reconstructed.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -88,8 +89,8 @@ export const eksPublicEndpointRestricted: ResourceValidationPolicy = {
     name: "eks-public-endpoint-restricted",
     description:
         "An EKS API endpoint that is public accepts connections only from listed CIDRs, none wider than minimumPrefixLength (default /8; IPv6 /32), never 0.0.0.0/0 " +
-        "(the default of both EKS and @pulumi/eks when no CIDRs are given): the API server is then not a target for the whole internet, " +
-        "not even through several wide ranges such as 0.0.0.0/1 and 128.0.0.0/1.",
+        "(the default of both EKS and @pulumi/eks when no CIDRs are given; CKV_AWS_38): the API server is then not a target for the whole internet, " +
+        "not even through several wide ranges such as 0.0.0.0/1 and 128.0.0.0/1. A public endpoint at all (CKV_AWS_39) is a documented exception.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -148,7 +149,7 @@ export const imdsv2Required: ResourceValidationPolicy = {
     name: "imdsv2-required",
     description:
         "Launch templates and instances require IMDSv2 session tokens (metadataOptions.httpTokens \"required\"), or turn the metadata endpoint off: " +
-        "IMDSv1 lets any SSRF bug read the node role's credentials.",
+        "IMDSv1 lets any SSRF bug read the node role's credentials (CKV_AWS_79).",
     enforcementLevel: "mandatory",
     validateResource: validateTypes(["aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"], (props, args, report) => {
         const metadata: Props = props.metadataOptions ?? {};

@@ -142,7 +142,7 @@ export const noPublicIpOnNodes: ResourceValidationPolicy = {
     name: "no-public-ip-on-nodes",
     description:
         "No node gets a public IP: launch template network interfaces, instances and launch configurations do not associate one, and @pulumi/eks node inputs say false explicitly (their default is true). " +
-        "Nodes reach the internet through NAT; nothing on the internet should reach them.",
+        "Nodes reach the internet through NAT; nothing on the internet should reach them (CKV_AWS_88).",
     enforcementLevel: "mandatory",
     validateResource: validateTypes(Object.keys(PUBLIC_IP_INPUTS), (props, args, report, checks) => {
         const subject = describeResource(args.type, args.name);

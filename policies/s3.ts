@@ -70,7 +70,7 @@ function deniesPlainHttp(policy: unknown): boolean {
 export const s3BucketsHardened: StackValidationPolicy = {
     name: "s3-buckets-hardened",
     description:
-        "S3 buckets block public access in all four ways (CKV2_AWS_6, CKV_AWS_53 to CKV_AWS_56), disable ACLs (CKV2_AWS_65), encrypt at rest (CKV_AWS_19) with KMS " +
+        "S3 buckets block public access in all four ways (CKV2_AWS_6, CKV_AWS_53, CKV_AWS_54, CKV_AWS_55, CKV_AWS_56), disable ACLs (CKV2_AWS_65), encrypt at rest (CKV_AWS_19) with KMS " +
         "(CKV_AWS_145), refuse plain HTTP (CKV_AWS_379), keep versions (CKV_AWS_21), expire objects and failed uploads (CKV2_AWS_61, CKV_AWS_300), and log access, " +
         "replicate, lock objects and notify (CKV_AWS_18, CKV_AWS_144, CKV_AWS_143, CKV2_AWS_62) unless a documented exception says why not.",
     enforcementLevel: "mandatory",

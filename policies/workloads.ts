@@ -94,7 +94,7 @@ export interface ResourcesConfig {
 export const workloadResources: ResourceValidationPolicy = {
     name: "workload-resources",
     description:
-        "Every container and init container requests CPU and memory and limits memory and CPU (CKV_K8S_10 to CKV_K8S_13): the scheduler places pods by what they need, " +
+        "Every container and init container requests CPU and memory and limits memory and CPU (CKV_K8S_10, CKV_K8S_11, CKV_K8S_12, CKV_K8S_13): the scheduler places pods by what they need, " +
         "the nodes are sized from the sum of requests, the namespace quotas admit them, and one pod cannot starve its node.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -143,8 +143,9 @@ export interface PodSecurityConfig extends ExceptionsConfig {
 export const workloadPodSecurity: ResourceValidationPolicy = {
     name: "workload-pod-security",
     description:
-        "Pods meet the restricted Pod Security fields: no privileged container (CKV_K8S_16), no privilege escalation (CKV_K8S_20), a read-only root filesystem " +
-        "(CKV_K8S_22), non-root with a numeric UID of at least minimumUid (CKV_K8S_23, CKV_K8S_40), ALL capabilities dropped and none added (CKV_K8S_37, CKV_K8S_25), " +
+        "Pods and containers set the restricted Pod Security fields (CKV_K8S_29, CKV_K8S_30): no privileged container (CKV_K8S_16), no privilege escalation (CKV_K8S_20), " +
+        "a read-only root filesystem (CKV_K8S_22), non-root with a numeric UID of at least minimumUid (CKV_K8S_23, CKV_K8S_40), ALL capabilities dropped, NET_RAW with them " +
+        "(CKV_K8S_37, CKV_K8S_28), and none added, SYS_ADMIN least of all (CKV_K8S_25, CKV_K8S_39), " +
         "and the RuntimeDefault or a Localhost seccomp profile (CKV_K8S_31): a compromised process cannot become root, write its image or reach the host kernel's rarer calls.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -328,7 +329,7 @@ export const workloadImagesPinned: ResourceValidationPolicy = {
 export const workloadHostIsolation: ResourceValidationPolicy = {
     name: "workload-host-isolation",
     description:
-        "Pods share nothing with their node: no host network, PID or IPC namespace (CKV_K8S_17 to CKV_K8S_19), no hostPath volume (the node's files, the container runtime's " +
+        "Pods share nothing with their node: no host PID, IPC or network namespace (CKV_K8S_17, CKV_K8S_18, CKV_K8S_19), no hostPath volume (the node's files, the container runtime's " +
         "socket: CKV_K8S_27) and no hostPort (CKV_K8S_26). A compromised pod then stays inside its sandbox and its network policies.",
     enforcementLevel: "mandatory",
     validateResource: validatePods(WORKLOAD_TYPES, (pod, _args, report, checks) => {
