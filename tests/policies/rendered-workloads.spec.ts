@@ -1,0 +1,87 @@
+/**
+ * The path from Git to the pack: lib/workloads.ts renders what each Application syncs, keeping each object's file,
+ * and `npm run plan` fails on a manifest that breaks a rule, naming the policy and the file. The plan runs as a user
+ * runs it, in a temporary copy of the repository with one bad manifest.
+ */
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO_ROOT } from "../../lib/environment";
+import { renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
+
+const OVERLAY = (w: string, env: string) => `apps/workloads/${w}/overlays/${env}`;
+
+/** A copy of the repository without its history and dependencies (linked), for commands that read the tree. */
+function copyRepository(): string {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "repo-copy-"));
+    const skip = new Set([".git", "node_modules", "tests", path.join("apps", "services")].map((p) => path.join(REPO_ROOT, p)));
+    fs.cpSync(REPO_ROOT, copy, { recursive: true, filter: (source) => !skip.has(source) });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(copy, "node_modules"), "dir");
+    return copy;
+}
+
+describe("rendering what ArgoCD syncs (lib/workloads.ts)", () => {
+    it("keeps each object's file: the base, the overlay's own, a component's; and removes kustomize's origin annotation", async () => {
+        const sources: WorkloadSource[] = [
+            { application: "frontend", path: OVERLAY("frontend", "production"), kustomize: { components: ["../../components/ingress"] } },
+        ];
+        const rendered = await renderWorkloads(sources);
+        const fileOf = (kind: string, name?: string) => rendered.find((r) => r.object.kind === kind && (name === undefined || r.object.metadata.name === name))!.file;
+        assert.strictEqual(fileOf("Deployment"), "apps/workloads/frontend/base/deployment.yaml");
+        assert.strictEqual(fileOf("PodDisruptionBudget"), "apps/workloads/frontend/overlays/production/pdb.yaml");
+        assert.strictEqual(fileOf("Ingress"), "apps/workloads/frontend/components/ingress/ingress.yaml");
+        for (const r of rendered) {
+            assert.strictEqual(r.source, `${r.file}, rendered from ${OVERLAY("frontend", "production")}`);
+            assert.strictEqual(r.object.metadata.annotations?.["config.kubernetes.io/origin"], undefined);
+        }
+    });
+
+    it("an overlay that does not build, or an Application pointing nowhere, is an error naming the Application and the overlay", async () => {
+        const copy = fs.mkdtempSync(path.join(os.tmpdir(), "broken-"));
+        try {
+            fs.cpSync(path.join(REPO_ROOT, "apps", "workloads"), path.join(copy, "apps", "workloads"), { recursive: true });
+            const file = path.join(copy, OVERLAY("redis", "staging"), "kustomization.yaml");
+            fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("../../base", "../../basis"));
+            await assert.rejects(renderWorkloads([{ application: "redis", path: OVERLAY("redis", "staging"), kustomize: {} }], { root: copy }), (e: Error) => {
+                assert.ok(e instanceof WorkloadRenderError);
+                assert.match(e.message, /^Application redis: kubectl kustomize apps\/workloads\/redis\/overlays\/staging failed: .*basis/s);
+                return true;
+            });
+            await assert.rejects(renderWorkloads([{ application: "ghost", path: "apps/workloads/ghost/overlays/staging", kustomize: {} }], { root: copy }), /Application ghost: apps\/workloads\/ghost\/overlays\/staging does not exist/);
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("npm run plan on a manifest that breaks a rule", function () {
+    this.timeout(120_000);
+
+    it("exits 1, naming the policy, the object and the file (in a temporary copy of the repository)", async () => {
+        const copy = copyRepository();
+        try {
+            const file = path.join(copy, "apps/workloads/user-service/base/deployment.yaml");
+            const manifest = fs.readFileSync(file, "utf8");
+            assert.ok(manifest.includes("allowPrivilegeEscalation: false"));
+            fs.writeFileSync(file, manifest.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"));
+            const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+                execFile(process.execPath, [path.join(copy, "node_modules", ".bin", "ts-node"), "--swc", "tools/plan.ts", "staging"], { cwd: copy, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) =>
+                    resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code) : 0, stdout: out, stderr: err }),
+                ),
+            );
+            assert.strictEqual(code, 1, stderr);
+            const section = stdout.slice(stdout.indexOf("== policies:"), stdout.indexOf("== monthly cost"));
+            assert.match(section, /^== policies: 1 mandatory, 0 advisory violation\(s\) ==$/m);
+            assert.match(section, /^\[mandatory\] workload-pod-security$/m);
+            assert.match(
+                section,
+                /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*container "app": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
+            );
+            assert.match(stdout, /Result: a mandatory policy is violated \(exit 1\)\./);
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    });
+});
