@@ -4,7 +4,7 @@
  * platform's ALB (Ingress), never straight at a node.
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, listText, Props, stringListSetting, validateTypes } from "./common";
+import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, listText, Props, resourcesByReference, stringListSetting, validateTypes } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 
 const ELB_ROLE_TAG = "kubernetes.io/role/elb";
@@ -242,17 +242,7 @@ export const vpcFlowLogs: StackValidationPolicy = {
         const vpcs = args.resources.filter((r) => r.type in VPC_IDS);
         if (vpcs.length === 0) args.notApplicable("no VPCs");
         checking((checks) => {
-            const logged = new Map<string, PolicyResource>();
-            let unknown = false;
-            for (const r of args.resources.filter((x) => x.type === "aws:ec2/flowLog:FlowLog")) {
-                let known = false;
-                checks.run(() => {
-                    const id = r.props.vpcId;
-                    known = true;
-                    if (isNonEmptyString(id)) logged.set(id, r);
-                });
-                if (!known) unknown = true;
-            }
+            const { byKey: logged, unknown } = resourcesByReference(args.resources, "aws:ec2/flowLog:FlowLog", (p) => p.vpcId, checks);
             for (const vpc of vpcs) {
                 checks.run(() => {
                     const id = VPC_IDS[vpc.type](vpc.props);

@@ -8,7 +8,7 @@
  * log delivery write to it, `bucket <name>` for any other; exceptions.ts documents what the log bucket cannot do.
  */
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { asBool, asList, Checks, checking, describeResource, isNonEmptyString, parseJson, Props } from "./common";
+import { asBool, asList, Checks, checking, describeResource, parseJson, Props, resourcesByReference } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 
 export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
@@ -41,16 +41,9 @@ function linkedResources(resources: PolicyResource[], checks: Checks) {
     const byBucket = new Map<string, Partial<Record<Link, PolicyResource>>>();
     const unknown = new Set<Link>();
     for (const [link, type] of Object.entries(LINKED) as [Link, string][]) {
-        for (const r of resources.filter((x) => x.type === type)) {
-            let known = false;
-            checks.run(() => {
-                const bucket = r.props.bucket;
-                known = true;
-                if (!isNonEmptyString(bucket)) return;
-                byBucket.set(bucket, { ...byBucket.get(bucket), [link]: r });
-            });
-            if (!known) unknown.add(link);
-        }
+        const linked = resourcesByReference(resources, type, (p) => p.bucket, checks);
+        if (linked.unknown) unknown.add(link);
+        for (const [bucket, r] of linked.byKey) byBucket.set(bucket, { ...byBucket.get(bucket), [link]: r });
     }
     return { byBucket, unknown };
 }

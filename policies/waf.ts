@@ -5,8 +5,8 @@
  * Pulumi program, or one in Helm values) attaches a WAF ACL (CKV2_AWS_28) and the load balancer logs its access
  * and drops invalid headers (CKV_AWS_91, CKV_AWS_131).
  */
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { asList, Checks, checking, describeResource, isNonEmptyString, Props, validateTypes } from "./common";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { asList, Checks, checking, describeResource, isNonEmptyString, Props, resourcesByReference, validateTypes } from "./common";
 import { HELM_TYPES } from "./helm";
 
 const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
@@ -28,22 +28,6 @@ function rulesOf(acl: Props): Props[] {
     return [];
 }
 
-/** Logging configurations by the ACL ARN they log, and whether preview left one unattributed. */
-function loggingByAcl(resources: PolicyResource[], checks: Checks): { byArn: Map<string, PolicyResource>; unknown: boolean } {
-    const byArn = new Map<string, PolicyResource>();
-    let unknown = false;
-    for (const r of resources.filter((x) => x.type === LOGGING)) {
-        let known = false;
-        checks.run(() => {
-            const arn = r.props.resourceArn;
-            known = true;
-            if (isNonEmptyString(arn)) byArn.set(arn, r);
-        });
-        if (!known) unknown = true;
-    }
-    return { byArn, unknown };
-}
-
 export const wafWebAclsHardened: StackValidationPolicy = {
     name: "waf-web-acls-hardened",
     description:
@@ -55,7 +39,7 @@ export const wafWebAclsHardened: StackValidationPolicy = {
         const acls = args.resources.filter((r) => r.type === WEB_ACL);
         if (acls.length === 0) args.notApplicable("no WAFv2 web ACLs");
         checking((checks) => {
-            const logging = loggingByAcl(args.resources, checks);
+            const logging = resourcesByReference(args.resources, LOGGING, (p) => p.resourceArn, checks);
             for (const acl of acls) {
                 const subject = describeResource(acl.type, acl.name);
                 const urn = acl.urn;
@@ -81,7 +65,7 @@ export const wafWebAclsHardened: StackValidationPolicy = {
                 });
                 checks.run(() => {
                     const arn = acl.props.arn;
-                    const config = isNonEmptyString(arn) ? logging.byArn.get(arn) : undefined;
+                    const config = isNonEmptyString(arn) ? logging.byKey.get(arn) : undefined;
                     if (config === undefined) {
                         if (logging.unknown) return;
                         report(`${subject}: logs no requests (CKV2_AWS_31). Fix: add an aws.wafv2.WebAclLoggingConfiguration for it, to a CloudWatch log group named aws-waf-logs-* with a retention.`, urn);

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../lib/environment";
 import { renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
+import { EXCEPTIONS } from "../../policies/exceptions";
 
 const OVERLAY = (w: string, env: string) => `apps/workloads/${w}/overlays/${env}`;
 
@@ -80,6 +81,10 @@ describe("npm run plan on a manifest that breaks a rule", function () {
                 /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*container "app": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
             );
             assert.match(stdout, /Result: a mandatory policy is violated \(exit 1\)\./);
+            // What passes on purpose is said, with its reason, not silently passed.
+            for (const [policy, list] of Object.entries(EXCEPTIONS)) {
+                for (const e of list) assert.ok(section.includes(`[exception] ${e.id} (${policy}, ${e.rule}): ${e.reason}`), `${e.id} in the plan`);
+            }
         } finally {
             fs.rmSync(copy, { recursive: true, force: true });
         }
