@@ -158,8 +158,8 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             rule: "CKV_AWS_39",
             match: ["*"],
             reason:
-                "The API endpoint is public only when infra:endpointPublicAccessCidrs lists CIDRs (the default list is empty: private only): CI runners and " +
-                "administrators outside the VPC reach it from those CIDRs alone (CKV_AWS_38).",
+                "The API endpoint is public only for the CIDRs infra:endpointPublicAccessCidrs lists (none: private only; the settings files ship a documentation " +
+                "range to replace): CI runners and administrators outside the VPC reach it from those CIDRs alone (CKV_AWS_38).",
         },
     ],
     "subnets-no-public-ip": [
