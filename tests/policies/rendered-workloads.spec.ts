@@ -9,8 +9,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../lib/environment";
-import { renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
+import { applicationSources, renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
 import { EXCEPTIONS } from "../../policies/exceptions";
+import { loadPackConfig, manifestResources, runPack } from "../../policies/offline";
+import { publicFrontendRun } from "../apps/fixture";
 
 const OVERLAY = (w: string, env: string) => `apps/workloads/${w}/overlays/${env}`;
 
@@ -54,6 +56,19 @@ describe("rendering what ArgoCD syncs (lib/workloads.ts)", () => {
         } finally {
             fs.rmSync(copy, { recursive: true, force: true });
         }
+    });
+});
+
+describe("the public frontend (apps:frontendHostname) as ArgoCD renders it", () => {
+    it("passes the pack: its Ingress carries the WAF ACL, access logs and header dropping", async function () {
+        this.timeout(60_000);
+        const run = await publicFrontendRun("staging");
+        const frontend = applicationSources(run.resources).filter((s) => s.application === "frontend");
+        const rendered = await renderWorkloads(frontend);
+        assert.ok(rendered.some((r) => r.object.kind === "Ingress"), "the Ingress component is rendered");
+        const report = await runPack(manifestResources(rendered, "staging"), loadPackConfig("staging"));
+        assert.deepStrictEqual(report.violations, []);
+        assert.strictEqual(report.evaluated["public-ingresses-hardened"], 1);
     });
 });
 
