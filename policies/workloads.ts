@@ -7,7 +7,7 @@
  * Rule ids are Checkov's (CKV_K8S_*) where Checkov has the rule; documented exceptions name them (exceptions.ts).
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { Checks, describeResource, isNonEmptyString, Props, stringListSetting, validateTypes } from "./common";
+import { asList, Checks, describeResource, isNonEmptyString, Props, stringListSetting, validateTypes } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings, globMatches } from "./exceptions";
 
 /** Where each kind keeps its pod spec. */
@@ -127,6 +127,38 @@ export const workloadResources: ResourceValidationPolicy = {
 const effective = (pod: PodContext, c: Container, key: string) => c.props.securityContext?.[key] ?? pod.spec.securityContext?.[key];
 
 const SECCOMP_ALLOWED = ["RuntimeDefault", "Localhost"];
+/** Volume types the restricted Pod Security Standard admits (Kubernetes 1.35). */
+const RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+const SELINUX_TYPES = ["container_t", "container_init_t", "container_kvm_t"];
+
+/** What else the restricted standard forbids in a pod spec (admission would refuse the pod, and ArgoCD's sync fail). */
+function restrictedExtras(spec: Props, checks: Checks, problem: (what: string, fix: string) => void): void {
+    checks.each(
+        () => spec.volumes,
+        (v: Props, i) => {
+            const type = Object.keys(v).find((k) => k !== "name");
+            // hostPath has its own rule (workload-host-isolation).
+            if (type !== undefined && type !== "hostPath" && !RESTRICTED_VOLUMES.includes(type)) problem(`volume ${JSON.stringify(v.name)} is of type ${type}`, `use one of ${RESTRICTED_VOLUMES.join(", ")} for volumes[${i}]`);
+        },
+    );
+    checks.run(() => {
+        if ((spec.securityContext?.sysctls ?? []).length > 0) problem("the pod sets sysctls", "remove securityContext.sysctls");
+    });
+    const contexts: [string, () => Props | undefined][] = [["the pod", () => spec.securityContext]];
+    checks.run(() => {
+        for (const key of ["initContainers", "containers"]) for (const c of asList<Props>(spec[key])) contexts.push([`container ${JSON.stringify(c.name)}`, () => c.securityContext]);
+    });
+    for (const [who, read] of contexts) {
+        checks.run(() => {
+            const sc = read();
+            if (sc?.windowsOptions?.hostProcess === true) problem(`${who} runs as a Windows host process`, "remove windowsOptions.hostProcess");
+            if (sc?.procMount !== undefined && sc.procMount !== "Default") problem(`${who} unmasks /proc (procMount ${sc.procMount})`, "remove procMount");
+            if (sc?.appArmorProfile?.type === "Unconfined") problem(`${who} runs without AppArmor (Unconfined)`, "use RuntimeDefault or a Localhost profile");
+            const selinux = sc?.seLinuxOptions?.type;
+            if (selinux !== undefined && !SELINUX_TYPES.includes(selinux)) problem(`${who} sets SELinux type ${selinux}`, `use ${SELINUX_TYPES.join(", ")} or none`);
+        });
+    }
+}
 
 /** The image without its tag and digest: what exceptions about images match. */
 export function imageRepository(image: string): string {
@@ -146,7 +178,8 @@ export const workloadPodSecurity: ResourceValidationPolicy = {
         "Pods and containers set the restricted Pod Security fields (CKV_K8S_29, CKV_K8S_30): no privileged container (CKV_K8S_16), no privilege escalation (CKV_K8S_20), " +
         "a read-only root filesystem (CKV_K8S_22), non-root with a numeric UID of at least minimumUid (CKV_K8S_23, CKV_K8S_40), ALL capabilities dropped, NET_RAW with them " +
         "(CKV_K8S_37, CKV_K8S_28), and none added, SYS_ADMIN least of all (CKV_K8S_25, CKV_K8S_39), " +
-        "and the RuntimeDefault or a Localhost seccomp profile (CKV_K8S_31): a compromised process cannot become root, write its image or reach the host kernel's rarer calls.",
+        "the RuntimeDefault or a Localhost seccomp profile (CKV_K8S_31), and the rest of the restricted standard (volume types, no sysctls, procMount, AppArmor, SELinux): " +
+        "a compromised process cannot become root, write its image or reach the host kernel's rarer calls, and admission does not refuse the pod at sync.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -162,6 +195,9 @@ export const workloadPodSecurity: ResourceValidationPolicy = {
     validateResource: validatePods(WORKLOAD_TYPES, (pod, args, report, checks) => {
         const config = args.getConfig<PodSecurityConfig>();
         const finding = findings(args, report, config.exceptions);
+        restrictedExtras(pod.spec, checks, (what, fix) =>
+            report(`${pod.subject}: ${what}, which the restricted Pod Security Standard refuses (the namespace's admission would reject the pod). Fix: ${fix} in ${pod.specPath}.`),
+        );
         pod.eachContainer((c) => {
             const sc: Props = c.props.securityContext ?? {};
             const at = `${pod.subject}: ${c.label}`;

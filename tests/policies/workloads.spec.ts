@@ -265,3 +265,17 @@ describe("policy workload-secrets-as-files", () => {
         assert.deepStrictEqual(outcome.excepted.map((e) => e.exceptionId), ["credentials-in-environment"]);
     });
 });
+
+describe("policy workload-pod-security: the rest of the restricted standard", () => {
+    it("reports volume types, sysctls, unmasked /proc, unconfined AppArmor and other SELinux types, which admission would refuse", async () => {
+        const spec = podSpec([{ ...container(), securityContext: { ...container().securityContext, procMount: "Unmasked", seLinuxOptions: { type: "spc_t" } } }]);
+        spec.volumes = [{ name: "tmp", emptyDir: {} }, { name: "nfs", nfs: { server: "10.0.0.1", path: "/" } }];
+        spec.securityContext = { ...spec.securityContext, sysctls: [{ name: "net.core.somaxconn", value: "1024" }], appArmorProfile: { type: "Unconfined" } };
+        const violations = await assertViolationCount(security, args(security, DEPLOYMENT, workload(DEPLOYMENT, spec)), 5);
+        assert.match(violations[0].message, /volume "nfs" is of type nfs, which the restricted Pod Security Standard refuses .*Fix: use one of configMap, csi, .* for volumes\[1\] in spec\.template\.spec\./);
+        assert.deepStrictEqual(
+            violations.slice(1).map((v) => /: (.*), which the restricted/.exec(v.message)![1]),
+            ["the pod sets sysctls", "the pod runs without AppArmor (Unconfined)", 'container "app" unmasks /proc (procMount Unmasked)', 'container "app" sets SELinux type spc_t'],
+        );
+    });
+});
