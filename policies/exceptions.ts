@@ -91,7 +91,9 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             id: "alb-log-bucket-no-access-logging",
             rule: "CKV_AWS_18",
             match: ["ALB access-log bucket *"],
-            reason: "The bucket holds access logs itself: logging its own access would need a second log bucket (and that one a third). CloudTrail records changes to it.",
+            reason:
+                "The bucket holds access logs itself: logging its own access would need a second log bucket (and that one a third). CloudTrail records changes to " +
+                "its configuration, and versioning keeps what is deleted.",
         },
         {
             id: "alb-log-bucket-no-replication",
