@@ -16,6 +16,8 @@ export interface WorkloadCredentialsArgs {
     /** platform's secretsPrefix, e.g. `gitops-staging/`: the ClusterSecretStore may read only names under it. */
     secretsPrefix: pulumi.Input<string>;
     secrets: readonly GeneratedSecret[];
+    /** The customer-managed KMS key that encrypts them (infra's logsAndSecretsKeyArn). */
+    kmsKeyId: pulumi.Input<string>;
     /** Protect the passwords and secrets, and keep a deleted secret recoverable for 30 days. */
     protect: boolean;
 }
@@ -50,6 +52,7 @@ export class WorkloadCredentials extends pulumi.ComponentResource {
                     description: `Generated ${id} credentials of the workloads (read by External Secrets). Managed by the apps stack.`,
                     // 0 deletes at once, so a destroyed staging can be recreated with the same names.
                     recoveryWindowInDays: protect ? 30 : 0,
+                    kmsKeyId: args.kmsKeyId,
                 },
                 { parent: this, protect },
             );

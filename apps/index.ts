@@ -40,7 +40,7 @@ const repoUrl = settings.repoUrl ?? pulumi.interpolate`https://github.com/${chec
 
 const credentials = new WorkloadCredentials(
     "credentials",
-    { secretsPrefix: checked.secretsPrefix, secrets: [...new Set(workloads.flatMap((w) => WORKLOADS[w].secrets))], protect: settings.protect },
+    { secretsPrefix: checked.secretsPrefix, secrets: [...new Set(workloads.flatMap((w) => WORKLOADS[w].secrets))], kmsKeyId: infra.logsAndSecretsKeyArn, protect: settings.protect },
     opts,
 );
 

@@ -11,7 +11,7 @@ import { LayerOutputs } from "../lib/layer-reference";
 import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, WORKLOADS, WorkloadName, namespaceOf } from "./catalogue";
 
 /** The infra outputs this layer reads. */
-export const INFRA_INPUTS = ["project", "region", "kubeconfig", "ecrRepositoryUrls", "githubRepository", "publicSubnetIds"] as const;
+export const INFRA_INPUTS = ["project", "region", "kubeconfig", "ecrRepositoryUrls", "githubRepository", "publicSubnetIds", "logsAndSecretsKeyArn"] as const;
 export type InfraInputs = Pick<InfraOutputs, (typeof INFRA_INPUTS)[number]>;
 
 /** The platform outputs this layer reads. */

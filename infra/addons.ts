@@ -17,6 +17,8 @@ export interface AddonsArgs {
     irsa: IrsaCluster;
     /** Log retention of the Container Insights log groups. */
     logRetentionDays: number;
+    /** KMS key of the Container Insights log groups. */
+    logsKeyArn: pulumi.Input<string>;
     /** Replicas of CoreDNS and the EBS CSI controller (two survive a node loss). */
     controllerReplicas: number;
 }
@@ -118,7 +120,7 @@ export class NodeAddons extends pulumi.ComponentResource {
             (kind) =>
                 new aws.cloudwatch.LogGroup(
                     `${name}-insights-${kind}`,
-                    { name: pulumi.interpolate`/aws/containerinsights/${args.clusterName}/${kind}`, retentionInDays: args.logRetentionDays },
+                    { name: pulumi.interpolate`/aws/containerinsights/${args.clusterName}/${kind}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logsKeyArn },
                     { parent: this },
                 ),
         );

@@ -9,6 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import { RolePlacement } from "../lib/iam-role";
+import { accountAdministersKey } from "./logs-and-secrets-key";
 
 export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 /** What EKS needs to manage the cluster (what @pulumi/eks attaches to the role it would create). */
@@ -23,6 +24,8 @@ export interface ClusterArgs {
     serviceCidr: string;
     logTypes: string[];
     logRetentionDays: number;
+    /** KMS key of the control-plane log group. */
+    logsKeyArn: pulumi.Input<string>;
     endpointPublicAccessCidrs: string[];
     adminPrincipalArns: string[];
     protect: boolean;
@@ -46,6 +49,8 @@ export class Cluster extends pulumi.ComponentResource {
                 description: `Envelope encryption of Kubernetes secrets in ${args.name}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: args.protect ? 30 : 7,
+                // The default key policy, stated (EKS uses the key through grants its creator makes).
+                policy: aws.getCallerIdentityOutput({}, { parent: this }).accountId.apply((account) => JSON.stringify({ Version: "2012-10-17", Statement: [accountAdministersKey(account)] })),
             },
             { parent: this, protect: args.protect },
         );
@@ -54,7 +59,7 @@ export class Cluster extends pulumi.ComponentResource {
         // EKS writes to this exact group; creating it first gives it a retention (EKS would keep logs forever).
         const controlPlaneLogs = new aws.cloudwatch.LogGroup(
             `${name}-control-plane`,
-            { name: `/aws/eks/${args.name}/cluster`, retentionInDays: args.logRetentionDays },
+            { name: `/aws/eks/${args.name}/cluster`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logsKeyArn },
             { parent: this },
         );
 

@@ -42,6 +42,8 @@ export interface InfraOutputs {
     iamRolePath: string;
     /** The boundary every role of the layers carries (CI may only create roles that carry it). */
     permissionsBoundaryArn: string;
+    /** The customer-managed KMS key of the environment's CloudWatch log groups and Secrets Manager secrets. */
+    logsAndSecretsKeyArn: string;
 }
 
 export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
@@ -74,6 +76,7 @@ export const INFRA_OUTPUT_NAMES: readonly (keyof InfraOutputs)[] = [
     "ciDriftRoleArn",
     "iamRolePath",
     "permissionsBoundaryArn",
+    "logsAndSecretsKeyArn",
 ];
 
 export const INFRA_SECRET_OUTPUTS: readonly (keyof InfraOutputs)[] = ["kubeconfig"];

@@ -15,6 +15,7 @@ import { afterVersionCheck } from "./deployed-version";
 import { InfraOutputs } from "./contract";
 import { Repositories } from "./ecr";
 import { GithubCi } from "./github-ci";
+import { LogsAndSecretsKey } from "./logs-and-secrets-key";
 import { Network } from "./network";
 import { NodeGroups } from "./node-groups";
 import { loadInfraSettings } from "./settings";
@@ -33,6 +34,10 @@ const opts = { providers: { aws: provider } };
 const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix }, opts);
 const roles: RolePlacement = { path: rolePath(prefix), permissionsBoundary: boundary.arn };
 
+// Every log group and generated secret of the environment is encrypted with this key (platform and apps read it).
+const accountId = aws.getCallerIdentityOutput({}, { provider }).accountId;
+const logsAndSecretsKey = new LogsAndSecretsKey("logs-and-secrets", { namePrefix: prefix, region: settings.region, accountId, protect: settings.protect }, opts);
+
 const network = new Network(
     "network",
     {
@@ -44,6 +49,7 @@ const network = new Network(
         publicSubnetMask: settings.publicSubnetMask,
         privateSubnetMask: settings.privateSubnetMask,
         flowLogRetentionDays: settings.flowLogRetentionDays,
+        logsKeyArn: logsAndSecretsKey.arn,
         protect: settings.protect,
         roles,
     },
@@ -61,6 +67,7 @@ const cluster = new Cluster(
         serviceCidr: settings.serviceCidr,
         logTypes: settings.clusterLogTypes,
         logRetentionDays: settings.clusterLogRetentionDays,
+        logsKeyArn: logsAndSecretsKey.arn,
         endpointPublicAccessCidrs: settings.endpointPublicAccessCidrs,
         adminPrincipalArns: settings.adminPrincipalArns,
         protect: settings.protect,
@@ -75,6 +82,7 @@ const addonArgs = {
     versions: settings.addonVersions,
     irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, ...roles },
     logRetentionDays: settings.clusterLogRetentionDays,
+    logsKeyArn: logsAndSecretsKey.arn,
     controllerReplicas: environment === "production" ? 2 : 1,
 };
 const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
@@ -122,7 +130,7 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     project: settings.project,
     namePrefix: prefix,
     region: settings.region,
-    accountId: aws.getCallerIdentityOutput({}, { provider }).accountId,
+    accountId,
     vpcId: network.vpcId,
     vpcCidr: settings.vpcCidr,
     privateSubnetIds: network.privateSubnetIds,
@@ -147,6 +155,7 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     ciDriftRoleArn: ci.driftRoleArn,
     iamRolePath: roles.path,
     permissionsBoundaryArn: boundary.arn,
+    logsAndSecretsKeyArn: logsAndSecretsKey.arn,
 };
 
 // The stack outputs: exactly the contract.

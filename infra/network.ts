@@ -17,6 +17,8 @@ export interface NetworkArgs {
     publicSubnetMask: number;
     privateSubnetMask: number;
     flowLogRetentionDays: number;
+    /** KMS key of the flow log group. */
+    logsKeyArn: pulumi.Input<string>;
     protect: boolean;
     roles: RolePlacement;
 }
@@ -52,7 +54,7 @@ export class Network extends pulumi.ComponentResource {
         this.privateSubnetIds = vpc.privateSubnetIds;
         this.publicSubnetIds = vpc.publicSubnetIds;
 
-        new FlowLogs(`${name}-flow-logs`, { vpcId: vpc.vpcId, namePrefix: args.namePrefix, retentionDays: args.flowLogRetentionDays, roles: args.roles }, { parent: this });
+        new FlowLogs(`${name}-flow-logs`, { vpcId: vpc.vpcId, namePrefix: args.namePrefix, retentionDays: args.flowLogRetentionDays, logsKeyArn: args.logsKeyArn, roles: args.roles }, { parent: this });
 
         this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
     }
@@ -62,6 +64,7 @@ interface FlowLogsArgs {
     vpcId: pulumi.Input<string>;
     namePrefix: string;
     retentionDays: number;
+    logsKeyArn: pulumi.Input<string>;
     roles: RolePlacement;
 }
 
@@ -72,7 +75,7 @@ class FlowLogs extends pulumi.ComponentResource {
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const logGroup = new aws.cloudwatch.LogGroup(
             name,
-            { name: `/aws/vpc/${args.namePrefix}/flow-logs`, retentionInDays: args.retentionDays },
+            { name: `/aws/vpc/${args.namePrefix}/flow-logs`, retentionInDays: args.retentionDays, kmsKeyId: args.logsKeyArn },
             { parent: this },
         );
         const role = new aws.iam.Role(

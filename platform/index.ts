@@ -51,7 +51,11 @@ const workloadNamespaces = settings.workloadNamespaces.map(
 );
 
 // The public edge: one WAF ACL and one access-log bucket for the environment's shared ALB.
-const waf = new WebAcl("waf", { namePrefix: prefix, rateLimit: settings.wafRateLimit }, opts);
+const waf = new WebAcl(
+    "waf",
+    { namePrefix: prefix, rateLimit: settings.wafRateLimit, logRetentionDays: settings.wafLogRetentionDays, logsKeyArn: infra.logsAndSecretsKeyArn, accountId: infra.accountId, region: settings.region },
+    opts,
+);
 const accessLogs = new AlbAccessLogs(
     "alb-access-logs",
     { namePrefix: prefix, accountId: infra.accountId, region: settings.region, retentionDays: settings.albAccessLogRetentionDays, protect: settings.protect },
@@ -64,7 +68,7 @@ const exposure = (hostname: string | undefined): PublicExposure | undefined =>
 
 // IRSA roles go under infra's role path with its permissions boundary: the only roles the CI deploy role may create.
 const irsa: IrsaCluster = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
-const secretsCommon = { recoveryWindowInDays: settings.protect ? 30 : 0, protect: settings.protect };
+const secretsCommon = { recoveryWindowInDays: settings.protect ? 30 : 0, kmsKeyId: infra.logsAndSecretsKeyArn, protect: settings.protect };
 
 // The controller's webhooks intercept Service creation: everything that creates Services comes after it.
 const lbc = new AwsLoadBalancerController(

@@ -2,6 +2,7 @@
  * The platform layer's settings: `platform:*` (and `aws:region`) in Pulumi.<env>.yaml, with per-environment
  * defaults in code. `loadPlatformSettings` validates everything before any resource is registered.
  */
+import { LOG_RETENTION_DAYS } from "../infra/settings";
 import { Environment } from "../lib/environment";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
@@ -57,6 +58,8 @@ export interface PlatformSettings {
     alarmPagerDutyUrlSecret?: string;
     /** Requests from one IP in 5 minutes above which the WAF blocks it. */
     wafRateLimit: number;
+    /** Days CloudWatch Logs keeps the WAF's request log. */
+    wafLogRetentionDays: number;
     albAccessLogRetentionDays: number;
     chartVersions: Record<AddonName, string>;
     protect: boolean;
@@ -67,11 +70,12 @@ interface EnvironmentDefaults {
     prometheusRetentionDays: number;
     prometheusVolumeGiB: number;
     albAccessLogRetentionDays: number;
+    wafLogRetentionDays: number;
 }
 
 export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
-    staging: { prometheusRetentionDays: 3, prometheusVolumeGiB: 0, albAccessLogRetentionDays: 30 },
-    production: { prometheusRetentionDays: 15, prometheusVolumeGiB: 50, albAccessLogRetentionDays: 365 },
+    staging: { prometheusRetentionDays: 3, prometheusVolumeGiB: 0, albAccessLogRetentionDays: 30, wafLogRetentionDays: 14 },
+    production: { prometheusRetentionDays: 15, prometheusVolumeGiB: 50, albAccessLogRetentionDays: 365, wafLogRetentionDays: 90 },
 };
 
 const ORGANIZATION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -148,6 +152,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
     const alarmPagerDutyUrlSecret = secretKey("alarmPagerDutyUrlSecret", "a PagerDuty CloudWatch integration URL (https://events.pagerduty.com/...)");
 
     const wafRateLimit = r.int("wafRateLimit", 2000, 10, 2_000_000_000);
+    const wafLogRetentionDays = r.intIn("wafLogRetentionDays", d.wafLogRetentionDays, LOG_RETENTION_DAYS, "a CloudWatch Logs retention in days");
     const albAccessLogRetentionDays = r.int("albAccessLogRetentionDays", d.albAccessLogRetentionDays, 1, 3650);
     const chartVersions = readChartVersions(r);
     const protect = r.bool("protect", environment === "production");
@@ -171,6 +176,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
         alarmEmail,
         alarmPagerDutyUrlSecret,
         wafRateLimit,
+        wafLogRetentionDays,
         albAccessLogRetentionDays,
         chartVersions,
         protect,

@@ -4,7 +4,7 @@
  * (string booleans, JSON strings, one-or-many lists) are read. The pack depends on @pulumi/policy only, so
  * resource types are plain strings here, not SDK classes.
  */
-import { ResourceValidation, ResourceValidationArgs, ReportViolation, UnknownValueError } from "@pulumi/policy";
+import { PolicyResource, ResourceValidation, ResourceValidationArgs, ReportViolation, UnknownValueError } from "@pulumi/policy";
 
 export type Props = Record<string, any>;
 
@@ -100,6 +100,25 @@ export function asBool(value: unknown): boolean | undefined {
         if (v === "false") return false;
     }
     return undefined;
+}
+
+/**
+ * The resources of `type` by the id they point at (`read`: a FlowLog's vpcId, a logging configuration's ACL ARN),
+ * and whether preview left one unattributed: a stack policy must then not call a missing link missing.
+ */
+export function resourcesByReference(resources: readonly PolicyResource[], type: string, read: (props: Props) => unknown, checks: Checks): { byKey: Map<string, PolicyResource>; unknown: boolean } {
+    const byKey = new Map<string, PolicyResource>();
+    let unknown = false;
+    for (const r of resources.filter((x) => x.type === type)) {
+        let known = false;
+        checks.run(() => {
+            const key = read(r.props);
+            known = true;
+            if (isNonEmptyString(key)) byKey.set(key, r);
+        });
+        if (!known) unknown = true;
+    }
+    return { byKey, unknown };
 }
 
 /** A value that may be one item or a list, as a list (`undefined` is the empty list). */

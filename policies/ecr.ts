@@ -1,7 +1,8 @@
 /**
- * ECR: every repository scans images on push (or the registry scans everything), keeps tags immutable (a tag
- * names one build forever, so what was reviewed is what runs), and has a lifecycle policy (old images expire
- * instead of accumulating storage cost). A stack policy, because the lifecycle policy is its own resource.
+ * ECR: every repository scans images on push (CKV_AWS_163; or the registry scans everything), keeps tags
+ * immutable (CKV_AWS_51: a tag names one build forever, so what was reviewed is what runs), is encrypted with KMS
+ * (CKV_AWS_136), and has a lifecycle policy (old images expire instead of accumulating storage cost). A stack
+ * policy, because the lifecycle policy is its own resource.
  */
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { Checks, asBool, asList, checking, describeResource, isNonEmptyString, parseJson, Props } from "./common";
@@ -46,8 +47,8 @@ function lifecyclePolicies(resources: PolicyResource[], checks: Checks): { names
 export const ecrRepositoriesHardened: StackValidationPolicy = {
     name: "ecr-repositories-hardened",
     description:
-        "Every ECR repository scans images on push, has immutable tags, and has a lifecycle policy: vulnerabilities are found when an image lands, " +
-        "a tag always names the build that was reviewed, and old images expire instead of piling up cost.",
+        "Every ECR repository scans images on push (CKV_AWS_163), has immutable tags (CKV_AWS_51), is encrypted with KMS (CKV_AWS_136) and has a lifecycle policy: " +
+        "vulnerabilities are found when an image lands, a tag always names the build that was reviewed, and old images expire instead of piling up cost.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const repositories = args.resources.filter((r) => r.type === REPOSITORY);
@@ -61,6 +62,13 @@ export const ecrRepositoriesHardened: StackValidationPolicy = {
                 checks.run(() => {
                     if (!registryScan && asBool(p.imageScanningConfiguration?.scanOnPush) !== true) {
                         report(`${subject}: images are not scanned on push. Fix: set imageScanningConfiguration.scanOnPush to true.`, repo.urn);
+                    }
+                });
+                checks.run(() => {
+                    const encryption = asList<Props>(p.encryptionConfigurations)[0]?.encryptionType;
+                    if (encryption !== "KMS" && encryption !== "KMS_DSSE") {
+                        const actual = encryption === undefined ? "not set (AES256)" : JSON.stringify(encryption);
+                        report(`${subject}: encryptionConfigurations[0].encryptionType is ${actual}, not KMS (CKV_AWS_136). Fix: set encryptionConfigurations to [{ encryptionType: "KMS" }].`, repo.urn);
                     }
                 });
                 checks.run(() => {

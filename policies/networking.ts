@@ -4,7 +4,8 @@
  * platform's ALB (Ingress), never straight at a node.
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, listText, Props, stringListSetting, validateTypes } from "./common";
+import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, listText, Props, resourcesByReference, stringListSetting, validateTypes } from "./common";
+import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 
 const ELB_ROLE_TAG = "kubernetes.io/role/elb";
 
@@ -141,7 +142,7 @@ export const noPublicIpOnNodes: ResourceValidationPolicy = {
     name: "no-public-ip-on-nodes",
     description:
         "No node gets a public IP: launch template network interfaces, instances and launch configurations do not associate one, and @pulumi/eks node inputs say false explicitly (their default is true). " +
-        "Nodes reach the internet through NAT; nothing on the internet should reach them.",
+        "Nodes reach the internet through NAT; nothing on the internet should reach them (CKV_AWS_88).",
     enforcementLevel: "mandatory",
     validateResource: validateTypes(Object.keys(PUBLIC_IP_INPUTS), (props, args, report, checks) => {
         const subject = describeResource(args.type, args.name);
@@ -199,4 +200,65 @@ export const internalLoadBalancers: ResourceValidationPolicy = {
     }),
 };
 
-export const NETWORKING_POLICIES = [nodesInPrivateSubnets, noPublicIpOnNodes, internalLoadBalancers];
+export const subnetsNoPublicIp: ResourceValidationPolicy = {
+    name: "subnets-no-public-ip",
+    description:
+        "Subnets do not give instances public IPs by default (mapPublicIpOnLaunch, CKV_AWS_130; awsx VPCs set it on their public subnets): whatever starts there is " +
+        "reachable from the internet unless its security groups say otherwise. The public subnets of the internet-facing ALB and the NAT gateways are a documented exception.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { exceptions: exceptionsSetting("subnets-no-public-ip") } },
+    validateResource: validateTypes(["aws:ec2/subnet:Subnet", "awsx:ec2:Vpc"], (props, args, report, checks) => {
+        const finding = findings(args, report, args.getConfig<ExceptionsConfig>().exceptions);
+        const subject = describeResource(args.type, args.name);
+        if (args.type === "awsx:ec2:Vpc") {
+            // awsx creates a public and a private subnet per AZ when no specs are given.
+            const specs = props.subnetSpecs === undefined ? [{ type: "Public" }] : asList<Props>(props.subnetSpecs);
+            checks.run(() => {
+                if (specs.some((s) => String(s.type).toLowerCase() === "public")) {
+                    finding("CKV_AWS_130", `public subnets of ${args.name}`, `${subject}: its public subnets map a public IP to every instance started in them (CKV_AWS_130). Fix: start nothing but load balancers and NAT gateways there, or use Private and Isolated subnets only.`);
+                }
+            });
+            return;
+        }
+        checks.run(() => {
+            if (asBool(props.mapPublicIpOnLaunch) !== true) return;
+            const tags: Props = { ...(props.tagsAll ?? {}), ...(props.tags ?? {}) };
+            const isPublic = tags[ELB_ROLE_TAG] !== undefined || String(tags.SubnetType ?? "").toLowerCase() === "public";
+            finding("CKV_AWS_130", `${isPublic ? "public subnet" : "subnet"} ${args.name}`, `${subject}: mapPublicIpOnLaunch is true, so every instance started in it gets a public IP (CKV_AWS_130). Fix: set mapPublicIpOnLaunch to false.`);
+        });
+    }),
+};
+
+/** The VPCs of a stack with their ids: plain VPCs, and the VPC inside an awsx component (its vpcId output). */
+const VPC_IDS: Record<string, (p: Props) => unknown> = { "aws:ec2/vpc:Vpc": (p) => p.id, "awsx:ec2:Vpc": (p) => p.vpcId };
+
+export const vpcFlowLogs: StackValidationPolicy = {
+    name: "vpc-flow-logs",
+    description:
+        "Every VPC records all its traffic (accepted and rejected) with a VPC flow log (CKV2_AWS_11): who talked to what, from where, is known after an incident, " +
+        "and traffic a security group rejected shows an attempt.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const vpcs = args.resources.filter((r) => r.type in VPC_IDS);
+        if (vpcs.length === 0) args.notApplicable("no VPCs");
+        checking((checks) => {
+            const { byKey: logged, unknown } = resourcesByReference(args.resources, "aws:ec2/flowLog:FlowLog", (p) => p.vpcId, checks);
+            for (const vpc of vpcs) {
+                checks.run(() => {
+                    const id = VPC_IDS[vpc.type](vpc.props);
+                    const subject = describeResource(vpc.type, vpc.name);
+                    const flowLog = isNonEmptyString(id) ? logged.get(id) : undefined;
+                    if (flowLog === undefined) {
+                        if (!unknown) report(`${subject}: VPC ${String(id)} has no flow log (CKV2_AWS_11). Fix: add an aws.ec2.FlowLog with vpcId set to it, trafficType "ALL", to a CloudWatch log group with a retention.`, vpc.urn);
+                        return;
+                    }
+                    if (flowLog.props.trafficType !== "ALL") {
+                        report(`${subject}: its flow log ${flowLog.name} records ${JSON.stringify(flowLog.props.trafficType)} traffic only. Fix: set trafficType to "ALL".`, vpc.urn);
+                    }
+                });
+            }
+        });
+    },
+};
+
+export const NETWORKING_POLICIES = [nodesInPrivateSubnets, noPublicIpOnNodes, internalLoadBalancers, subnetsNoPublicIp, vpcFlowLogs];

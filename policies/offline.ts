@@ -12,6 +12,11 @@
  * custom resources, as bridged providers return it), every value goes through unknownCheckingProxy (so a
  * value unknown during preview skips the check that reads it and is listed in `skipped`), and the config
  * file is reconciled with each policy's configSchema (see pack-config.ts).
+ *
+ * Manifests are resources too: `manifestResources(rendered)` turns the Kubernetes objects ArgoCD would sync
+ * (rendered from Git by lib/workloads.ts) into resources of the same types a Pulumi program registers, so the
+ * pack's Kubernetes policies judge both with one implementation. Their findings name the file the object comes
+ * from (`source`). Findings a documented exception lets pass (exceptions.ts) are listed in `excepted`.
  */
 import {
     PolicyProviderResource,
@@ -26,6 +31,7 @@ import {
 } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ALL_POLICIES, PackPolicy } from "./all";
+import { EXCEPTION_SINK, ExceptedFinding } from "./exceptions";
 import { loadPackConfig, PackConfig, resolvePackConfig, ResolvedPolicyConfig } from "./pack-config";
 
 export { loadPackConfig, PackConfig };
@@ -48,6 +54,8 @@ export interface OfflineResource {
     protect?: boolean;
     ignoreChanges?: string[];
     dependsOn?: string[];
+    /** Where the resource is defined when no Pulumi program registers it: a manifest file and the overlay that renders it. */
+    source?: string;
 }
 
 export type ReportedLevel = "advisory" | "mandatory";
@@ -59,7 +67,17 @@ export interface PolicyViolation {
     resourceType?: string;
     resourceName?: string;
     urn?: string;
+    /** The file the resource comes from (rendered manifests); the message names it too. */
+    source?: string;
     message: string;
+}
+
+/** A finding a documented exception let pass: what it would have said, and why it passes. */
+export interface ExceptedViolation extends ExceptedFinding {
+    policyName: string;
+    resourceType?: string;
+    resourceName?: string;
+    source?: string;
 }
 
 /** A check a policy could not run because a value is unknown (the CLI shows these as advisory messages). */
@@ -76,6 +94,8 @@ export interface PolicyReport {
     mandatory: PolicyViolation[];
     advisory: PolicyViolation[];
     skipped: SkippedCheck[];
+    /** Findings documented exceptions let pass (policies/exceptions.ts), with their reasons. */
+    excepted: ExceptedViolation[];
     /** Policy name -> resources it applied to (stack policies: 1 when they ran). Disabled policies are absent. */
     evaluated: Record<string, number>;
 }
@@ -232,7 +252,7 @@ export async function runPack(resources: readonly OfflineResource[], config: Pac
     const policies = options.policies ?? ALL_POLICIES;
     const resolved = resolvePackConfig(policies, config, options.configSource);
     const byUrn = new Map(resources.map((r) => [urnOf(r, options), r]));
-    const report: PolicyReport = { violations: [], mandatory: [], advisory: [], skipped: [], evaluated: {} };
+    const report: PolicyReport = { violations: [], mandatory: [], advisory: [], skipped: [], excepted: [], evaluated: {} };
 
     for (const policy of policies) {
         const { enforcementLevel, properties } = resolved.get(policy.name) as ResolvedPolicyConfig;
@@ -241,15 +261,16 @@ export async function runPack(resources: readonly OfflineResource[], config: Pac
         const level: ReportedLevel = enforcementLevel === "advisory" ? "advisory" : "mandatory";
         report.evaluated[policy.name] = 0;
         const record = (message: string, r?: OfflineResource, urn?: string) => {
-            const v: PolicyViolation = { policyName: policy.name, enforcementLevel: level, message, ...(r ? { resourceType: r.type, resourceName: r.name } : {}), ...(urn ? { urn } : {}) };
+            const v: PolicyViolation = { policyName: policy.name, enforcementLevel: level, message: withSource(message, r), ...about(r), ...(urn ? { urn } : {}) };
             report.violations.push(v);
             report[level].push(v);
         };
+        const except = (finding: ExceptedFinding, r?: OfflineResource) => report.excepted.push({ policyName: policy.name, ...finding, ...about(r) });
         const skip = (error: UnknownValueError, r?: OfflineResource) =>
             report.skipped.push({ policyName: policy.name, message: error.message, ...(r ? { resourceType: r.type, resourceName: r.name, urn: urnOf(r, options) } : {}) });
 
         if (isStackPolicy(policy)) {
-            const args = stackValidationArgs(resources, properties, options);
+            const args = withSink(stackValidationArgs(resources, properties, options), (f) => except(f, f.urn ? byUrn.get(f.urn) : undefined));
             const applied = await runValidation(() => policy.validateStack(args, (message, urn) => record(message, urn ? byUrn.get(urn) : undefined, urn)), (e) => skip(e));
             if (applied) report.evaluated[policy.name] = 1;
             continue;
@@ -259,13 +280,28 @@ export async function runPack(resources: readonly OfflineResource[], config: Pac
             const urn = urnOf(r, options);
             let applied = false;
             for (const validate of validations) {
-                const args = resourceValidationArgs(r, properties, providerOf(r, byUrn, options), options);
+                const args = withSink(resourceValidationArgs(r, properties, providerOf(r, byUrn, options), options), (f) => except(f, r));
                 applied = (await runValidation(() => validate(args, (message) => record(message, r, urn)), (e) => skip(e, r))) || applied;
             }
             if (applied) report.evaluated[policy.name]++;
         }
     }
     return report;
+}
+
+/** The resource fields of a finding. */
+function about(r?: OfflineResource): { resourceType?: string; resourceName?: string; source?: string } {
+    return r ? { resourceType: r.type, resourceName: r.name, ...(r.source ? { source: r.source } : {}) } : {};
+}
+
+/** A finding about a rendered manifest says which file to fix. */
+function withSource(message: string, r?: OfflineResource): string {
+    return r?.source ? `${message} (${r.source})` : message;
+}
+
+/** Gives a policy the channel for excepted findings (the engine passes no such property; see exceptions.ts). */
+function withSink<T extends object>(args: T, sink: (finding: ExceptedFinding) => void): T {
+    return Object.assign(args, { [EXCEPTION_SINK]: sink });
 }
 
 function asValidations(policy: ResourceValidationPolicy) {
@@ -288,13 +324,39 @@ async function runValidation(run: () => void | Promise<void>, onUnknown: (e: Unk
     }
 }
 
-/** A readable summary: one line per violation and skipped check. */
+/** A readable summary: one line per violation, skipped check and excepted finding. */
 export function formatReport(report: PolicyReport): string {
     const where = (x: { resourceType?: string; resourceName?: string }) => (x.resourceType ? `${x.resourceType} "${x.resourceName}"` : "(stack)");
     const lines = [
-        `${report.mandatory.length} mandatory, ${report.advisory.length} advisory violation(s); ${report.skipped.length} check(s) skipped on unknown values`,
+        `${report.mandatory.length} mandatory, ${report.advisory.length} advisory violation(s); ${report.skipped.length} check(s) skipped on unknown values; ${report.excepted.length} finding(s) excepted`,
         ...report.violations.map((v) => `  [${v.enforcementLevel}] ${v.policyName} ${where(v)}: ${v.message}`),
         ...report.skipped.map((s) => `  [skipped] ${s.policyName} ${where(s)}: ${s.message}`),
+        ...report.excepted.map((e) => `  [excepted: ${e.exceptionId}] ${e.policyName} ${where(e)}${e.source ? ` (${e.source})` : ""}: ${e.rule} ${e.subject}`),
     ];
     return lines.join("\n");
+}
+
+/** A Kubernetes object rendered from Git, with the file it comes from. */
+export interface RenderedManifest {
+    object: Record<string, any>;
+    /** e.g. "apps/workloads/user-service/base/deployment.yaml (rendered from apps/workloads/user-service/overlays/staging)". */
+    source: string;
+}
+
+/** The Pulumi type token of a Kubernetes object: `kubernetes:<group or core>/<version>:<Kind>`. */
+export function kubernetesType(apiVersion: string, kind: string): string {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
+    return `kubernetes:${group}/${version}:${kind}`;
+}
+
+/**
+ * Rendered manifests as resources the pack checks like Pulumi-registered ones: the type a Pulumi program would
+ * register, named `<namespace>/<name>`, the object as its inputs, and its file as its source.
+ */
+export function manifestResources(manifests: readonly RenderedManifest[], stack = "manifests"): OfflineResource[] {
+    return manifests.map(({ object, source }) => {
+        const type = kubernetesType(String(object.apiVersion), String(object.kind));
+        const name = object.metadata?.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : String(object.metadata?.name);
+        return { type, name, inputs: object, state: object, custom: true, source, urn: `urn:pulumi:${stack}::manifests::${type}::${name}` };
+    });
 }

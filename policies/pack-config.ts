@@ -177,6 +177,10 @@ export function describeSchema(schema: PolicyConfigJSONSchema): string {
             if (schema.maximum !== undefined) return `${what} of at most ${schema.maximum}`;
             return what;
         }
+        case "object": {
+            const keys = Object.keys(schema.properties ?? {});
+            return keys.length ? `an object with ${keys.join(", ")}${schema.required?.length ? ` (required: ${schema.required.join(", ")})` : ""}` : "an object";
+        }
         default:
             return `a ${schema.type ?? "value"}`;
     }
@@ -208,6 +212,15 @@ function checkValue(schema: PolicyConfigJSONSchema, value: unknown, key: string,
     }
     if (typeof value === "string") {
         if ((schema.minLength !== undefined && value.length < schema.minLength) || (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value))) return void fail();
+    }
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && schema.properties) {
+        const entries = value as Record<string, unknown>;
+        const properties = schema.properties;
+        if ((schema.required ?? []).some((k) => entries[k] === undefined) || Object.keys(entries).some((k) => !(k in properties))) return void fail();
+        for (const [k, v] of Object.entries(entries)) {
+            const property = properties[k];
+            if (typeof property === "object") checkValue(property, v, `${key}.${k}`, problems);
+        }
     }
     if (Array.isArray(value)) {
         if (schema.minItems !== undefined && value.length < schema.minItems) return void fail();

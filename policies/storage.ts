@@ -156,7 +156,7 @@ export const ebsGp3Encrypted: ResourceValidationPolicy = {
     name: "ebs-gp3-encrypted",
     description:
         "EBS volumes (aws.ebs.Volume, launch template and instance block devices, node group root volumes, EBS StorageClasses) are gp3 and encrypted: " +
-        "gp3 costs less than gp2 with IOPS independent of size, and data at rest must be encrypted.",
+        "gp3 costs less than gp2 with IOPS independent of size, and data at rest must be encrypted (CKV_AWS_8).",
     enforcementLevel: "mandatory",
     validateResource: validateTypes(Object.keys(VOLUMES), (props, args, report, checks) => {
         const subject = describeResource(args.type, args.name);

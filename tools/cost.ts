@@ -220,6 +220,7 @@ function logVolumeGiB(groups: CostedResource[], nodes: number, prices: PriceTabl
         else if (name.includes("flow-logs")) gib += a.vpcFlowLogsGiB;
         else if (name.startsWith("/aws/containerinsights/") && name.endsWith("/application")) gib += a.containerLogsGiBPerNode * nodes;
         else if (name.startsWith("/aws/containerinsights/")) insights = true;
+        else if (name.startsWith("aws-waf-logs-")) gib += (a.alb.requestsMillions * 1e6 * a.wafLogKiBPerRequest) / 2 ** 20;
         else gib += a.otherLogGroupGiB;
     }
     // performance, host and dataplane together: one per-node figure.

@@ -7,16 +7,13 @@
  * No cloud account, no Pulumi CLI. Exit codes: 0 fine, 1 a mandatory policy violation, 2 a user error
  * (unknown environment or flag, invalid settings).
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { parseAllDocuments } from "yaml";
-import { ENVIRONMENTS, isEnvironment, REPO_ROOT } from "../lib/environment";
-import { loadPackConfig, PackConfig, PolicyReport, runPack } from "../policies/offline";
+import { ENVIRONMENTS, isEnvironment } from "../lib/environment";
+import { applicationSources, renderWorkloads } from "../lib/workloads";
+import { loadPackConfig, manifestResources, PackConfig, PolicyReport, runPack } from "../policies/offline";
 import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../lib/offline";
 import { parseOptions, UsageError } from "../lib/cli-support";
 import { isIsoDate, today, TODAY_VARIABLE } from "../lib/today";
-import { CostEstimate, estimateCost, ManifestObject } from "./cost";
+import { CostEstimate, estimateCost } from "./cost";
 import { countNodes, PlanNode, renderTree, resourceTree } from "./plan-tree";
 import { PRICES } from "./prices";
 
@@ -68,7 +65,7 @@ export function parseArgs(argv: string[]): PlanOptions {
 const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
 
 /** Errors a user fixes in a settings file or on the command line: a message, not a stack trace. */
-const USER_ERRORS = ["SettingsError", "PackConfigError", "LayerContractError"];
+const USER_ERRORS = ["SettingsError", "PackConfigError", "LayerContractError", "WorkloadRenderError"];
 
 /** The message of a user error, without the SDK's "error serializing property" chain around errors thrown in an apply. */
 export function userMessage(error: Error): string {
@@ -101,6 +98,8 @@ export interface PlanResult {
         violations: PolicyReport["violations"];
         mandatory: number;
         advisory: number;
+        /** Findings documented exceptions let pass, with their reasons. */
+        excepted: PolicyReport["excepted"];
     };
     cost: CostEstimate;
     /** 1 when a mandatory policy is violated. */
@@ -124,22 +123,21 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
     const day = today();
     const through = options.layer ?? "apps";
     const shown = options.layer ? [options.layer] : LAYERS.slice(0, LAYERS.indexOf(through) + 1);
-    // kubectl renders the workloads on the other core while the layers evaluate.
-    const workloads: Promise<{ objects: ManifestObject[]; note?: string }> = shown.includes("apps") ? renderWorkloads(options.env) : Promise.resolve({ objects: [] });
     const graph = await runEnvironment(options.env, { through, config: options.config });
     const runs = shown.map((layer) => graph[layer]!);
     const resources = runs.flatMap((r) => r.resources);
 
-    const report = await runPack(resources, options.packConfig ?? loadPackConfig(options.env));
-    const rendered = await workloads;
-    const notes = [REMOTE_NOTE, ...(rendered.note ? [rendered.note] : [])];
+    // What ArgoCD syncs (each Application's overlay, rendered as ArgoCD renders it) goes through the same pack.
+    const rendered = graph.apps && shown.includes("apps") ? await renderWorkloads(applicationSources(graph.apps.resources)) : [];
+    const report = await runPack([...resources, ...manifestResources(rendered, options.env)], options.packConfig ?? loadPackConfig(options.env));
+    const notes = [REMOTE_NOTE];
     const cost = estimateCost(
         {
             resources,
             loadBalancers: loadBalancers(graph, shown),
             availabilityZones: graph.infra.outputs.privateSubnetIds.length,
             region: graph.infra.outputs.region,
-            manifests: rendered.objects,
+            manifests: rendered.map((r) => r.object),
         },
         PRICES,
     );
@@ -153,7 +151,7 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
             return { layer: run.layer, resourceCount: countNodes(tree), tree };
         }),
         notes,
-        policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length },
+        policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length, excepted: report.excepted },
         cost,
         exitCode: report.mandatory.length > 0 ? 1 : 0,
     };
@@ -167,24 +165,6 @@ function loadBalancers(graph: EnvironmentRun, shown: Layer[]): number {
           ? "apps"
           : undefined;
     return exposedBy !== undefined && shown.includes(exposedBy) ? 1 : 0;
-}
-
-/** The workloads ArgoCD syncs from Git (for their persistent volumes), rendered with kubectl kustomize. */
-async function renderWorkloads(env: string): Promise<{ objects: ManifestObject[]; note?: string }> {
-    const root = path.join(REPO_ROOT, "apps", "workloads");
-    const overlays = fs
-        .readdirSync(root)
-        .sort()
-        .map((name) => path.join(root, name, "overlays", env))
-        .filter((overlay) => fs.existsSync(overlay));
-    const render = (overlay: string) =>
-        new Promise<string>((resolve, reject) => execFile("kubectl", ["kustomize", overlay], { encoding: "utf8" }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
-    try {
-        const rendered = await Promise.all(overlays.map(render));
-        return { objects: rendered.flatMap((yaml) => parseAllDocuments(yaml).map((d) => d.toJS()).filter((o) => o)) };
-    } catch (error) {
-        return { objects: [], note: `Workload volumes are not counted: kubectl kustomize failed (${(error as Error).message.split("\n")[0]}).` };
-    }
 }
 
 const money = (n: number) => `$${n.toFixed(2)}`;
@@ -212,6 +192,13 @@ export function formatPlan(result: PlanResult): string {
     for (const [policy, violations] of byPolicy) {
         out.push(`[${violations[0].enforcementLevel}] ${policy}`);
         for (const v of violations) out.push(`  - ${v.resourceType ? `${v.resourceType} ${v.resourceName}: ` : ""}${v.message}`);
+    }
+    const byException = new Map<string, typeof result.policies.excepted>();
+    for (const e of result.policies.excepted) byException.set(e.exceptionId, [...(byException.get(e.exceptionId) ?? []), e]);
+    if (byException.size > 0) out.push(`Documented exceptions (${byException.size}, passing ${result.policies.excepted.length} finding(s)):`);
+    for (const [id, found] of byException) {
+        out.push(`[exception] ${id} (${found[0].policyName}, ${found[0].rule}): ${found[0].reason}`);
+        for (const e of found) out.push(`  - ${e.resourceType ? `${e.resourceType} ${e.resourceName}` : "(stack)"}: ${e.subject}`);
     }
     out.push("");
 

@@ -44,6 +44,8 @@ export interface PriceTable {
         insightsLogsGiBPerNode: number;
         /** Any other log group the program creates. */
         otherLogGroupGiB: number;
+        /** Size of one WAF request log record (the requests are alb.requestsMillions). */
+        wafLogKiBPerRequest: number;
         nat: { dataProcessedGiB: number };
         alb: { lcu: number; requestsMillions: number };
         ecr: { imageGiB: number };
@@ -96,6 +98,8 @@ export const PRICES: PriceTable = {
         containerLogsGiBPerNode: 2,
         insightsLogsGiBPerNode: 1,
         otherLogGroupGiB: 0.5,
+        // A WAF log record is about 1.5 KB (request line, headers, matched rules).
+        wafLogKiBPerRequest: 1.5,
         nat: { dataProcessedGiB: 20 },
         alb: { lcu: 1, requestsMillions: 1 },
         ecr: { imageGiB: 0.2 },

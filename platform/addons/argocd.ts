@@ -77,6 +77,8 @@ export interface ArgocdArgs {
     sso?: ArgocdSso;
     exposure?: PublicExposure;
     recoveryWindowInDays: number;
+    /** KMS key of the generated secrets (infra's logsAndSecretsKeyArn). */
+    kmsKeyId: pulumi.Input<string>;
     protect: boolean;
     secretStore: pulumi.Resource;
     dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -121,6 +123,7 @@ export class Argocd extends pulumi.ComponentResource {
                 length: 40,
                 special: false,
                 recoveryWindowInDays: args.recoveryWindowInDays,
+                kmsKeyId: args.kmsKeyId,
                 protect: args.protect,
             },
             { parent: this },

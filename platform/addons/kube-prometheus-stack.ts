@@ -73,6 +73,8 @@ export interface KubePrometheusStackArgs {
     /** Public Grafana, when a hostname is set. */
     exposure?: PublicExposure;
     recoveryWindowInDays: number;
+    /** KMS key of the generated secrets (infra's logsAndSecretsKeyArn). */
+    kmsKeyId: pulumi.Input<string>;
     protect: boolean;
     /** The secret store (ESO's CRDs and store must exist before the ExternalSecrets). */
     secretStore: pulumi.Resource;
@@ -98,6 +100,7 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
                 jsonKey: "password",
                 extra: { user: "admin" },
                 recoveryWindowInDays: args.recoveryWindowInDays,
+                kmsKeyId: args.kmsKeyId,
                 protect: args.protect,
             },
             { parent: this },

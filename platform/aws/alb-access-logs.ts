@@ -2,11 +2,15 @@
  * The S3 bucket of the ALB access logs: private (public access blocked, bucket-owner objects), SSE-S3 encrypted
  * (the only encryption ALB log delivery supports), TLS-only, writable by Elastic Load Balancing log delivery
  * under `alb/AWSLogs/<account>/`. Logs move to Intelligent-Tiering at once and expire after the retention.
+ * Versioned: a log deleted or overwritten before its time stays recoverable for NONCURRENT_LOG_DAYS.
  * Production keeps the bucket on `pulumi destroy` (protect) and never deletes it while it holds logs.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ALB_ACCESS_LOGS_PREFIX } from "../../lib/alb";
+
+/** Days a deleted or overwritten log version is kept. */
+export const NONCURRENT_LOG_DAYS = 30;
 
 export interface AlbAccessLogsArgs {
     namePrefix: pulumi.Input<string>;
@@ -38,6 +42,7 @@ export class AlbAccessLogs extends pulumi.ComponentResource {
             { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
             { parent: this },
         );
+        const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
         new aws.s3.BucketLifecycleConfiguration(
             name,
             {
@@ -49,11 +54,14 @@ export class AlbAccessLogs extends pulumi.ComponentResource {
                         filter: { prefix: `${ALB_ACCESS_LOGS_PREFIX}/` },
                         transitions: [{ days: 0, storageClass: "INTELLIGENT_TIERING" }],
                         expiration: { days: args.retentionDays },
+                        noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_LOG_DAYS },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                     },
+                    // Expiring a current version leaves a delete marker; once its versions are gone, remove it too.
+                    { id: "remove-expired-delete-markers", status: "Enabled", filter: { prefix: `${ALB_ACCESS_LOGS_PREFIX}/` }, expiration: { expiredObjectDeleteMarker: true } },
                 ],
             },
-            { parent: this },
+            { parent: this, dependsOn: [versioning] },
         );
 
         // Regions older than August 2022 deliver as the regional ELB account; newer ones as the log-delivery

@@ -18,6 +18,8 @@ export interface GeneratedSecretArgs {
     extra?: Record<string, string>;
     /** Days Secrets Manager keeps a deleted secret (0 deletes at once, so a stack can be recreated). */
     recoveryWindowInDays: number;
+    /** The customer-managed KMS key that encrypts the value. */
+    kmsKeyId: pulumi.Input<string>;
     protect: boolean;
 }
 
@@ -30,7 +32,7 @@ export class GeneratedSecret extends pulumi.ComponentResource {
         const value = new random.RandomPassword(name, { length: args.length, special: args.special }, { parent: this });
         const secret = new aws.secretsmanager.Secret(
             name,
-            { name: args.secretName, description: args.description, recoveryWindowInDays: args.recoveryWindowInDays },
+            { name: args.secretName, description: args.description, recoveryWindowInDays: args.recoveryWindowInDays, kmsKeyId: args.kmsKeyId },
             { parent: this, protect: args.protect },
         );
         const secretString = args.jsonKey === undefined ? value.result : pulumi.jsonStringify({ ...(args.extra ?? {}), [args.jsonKey]: value.result });

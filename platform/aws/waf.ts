@@ -2,6 +2,11 @@
  * The WAFv2 web ACL public ALB Ingresses attach (alb.ingress.kubernetes.io/wafv2-acl-arn): AWS managed common
  * rule set and known-bad-inputs, and a per-IP rate limit. The common set's 8 KB body limit only counts (does not
  * block): ArgoCD's API and GitHub webhook deliveries carry larger bodies.
+ *
+ * Every request the ACL sees is logged to the CloudWatch log group `aws-waf-logs-<prefix>` (the name prefix WAF
+ * requires), encrypted with the environment's key and kept for the retention setting; the Authorization and Cookie
+ * headers are redacted (ArgoCD and Grafana sessions). The group's resource policy lets only this account's log
+ * delivery write to it (without one, WAF would add an account-wide policy itself).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,7 +15,15 @@ export interface WebAclArgs {
     namePrefix: pulumi.Input<string>;
     /** Requests per IP in 5 minutes. */
     rateLimit: number;
+    logRetentionDays: number;
+    /** KMS key of the log group (infra's logsAndSecretsKeyArn). */
+    logsKeyArn: pulumi.Input<string>;
+    accountId: pulumi.Input<string>;
+    region: string;
 }
+
+/** Headers WAF logs would otherwise record in clear: session tokens and cookies. */
+export const REDACTED_HEADERS = ["authorization", "cookie"];
 
 const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
 
@@ -55,6 +68,44 @@ export class WebAcl extends pulumi.ComponentResource {
             { parent: this },
         );
         this.arn = acl.arn;
+
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            { name: pulumi.interpolate`aws-waf-logs-${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logsKeyArn },
+            { parent: this },
+        );
+        const delivery = new aws.cloudwatch.LogResourcePolicy(
+            `${name}-logs`,
+            {
+                policyName: pulumi.interpolate`${args.namePrefix}-waf-logs`,
+                policyDocument: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Sid: "WafLogDelivery",
+                            Effect: "Allow",
+                            Principal: { Service: "delivery.logs.amazonaws.com" },
+                            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            Resource: pulumi.interpolate`${logGroup.arn}:*`,
+                            Condition: {
+                                StringEquals: { "aws:SourceAccount": args.accountId },
+                                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:logs:${args.region}:${args.accountId}:*` },
+                            },
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+        new aws.wafv2.WebAclLoggingConfiguration(
+            name,
+            {
+                resourceArn: acl.arn,
+                logDestinationConfigs: [logGroup.arn],
+                redactedFields: REDACTED_HEADERS.map((header) => ({ singleHeader: { name: header } })),
+            },
+            { parent: this, dependsOn: [delivery] },
+        );
         this.registerOutputs({ arn: this.arn });
     }
 }

@@ -74,12 +74,32 @@ for (const env of ["staging", "production"] as const) {
                 assert.strictEqual(cluster.inputs.createOidcProvider, true);
             });
 
-            it("encrypts secrets with its own KMS key, rotated yearly", () => {
-                const key = run.one("aws:kms/key:Key");
+            it("encrypts secrets with its own KMS key, rotated yearly, with the default key policy stated", () => {
+                const key = run.one("aws:kms/key:Key", "cluster-secrets");
                 assert.strictEqual(key.inputs.enableKeyRotation, true);
                 assert.strictEqual(cluster.inputs.encryptionConfigKeyArn, key.state.arn);
                 assert.strictEqual(key.protect, expected.protect);
                 assert.strictEqual(key.inputs.deletionWindowInDays, expected.protect ? 30 : 7);
+                assert.deepStrictEqual(JSON.parse(key.inputs.policy).Statement, [
+                    { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOCK_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
+                ]);
+            });
+
+            it("encrypts every log group with the environment's logs-and-secrets key (rotated), which it exports for platform and apps", () => {
+                const key = run.one("aws:kms/key:Key", "logs-and-secrets");
+                assert.strictEqual(key.inputs.enableKeyRotation, true);
+                assert.strictEqual(key.protect, expected.protect);
+                assert.strictEqual(run.outputs.logsAndSecretsKeyArn, key.state.arn);
+                const groups = run.ofType("aws:cloudwatch/logGroup:LogGroup");
+                assert.ok(groups.length >= 6, "control plane, flow logs, Container Insights");
+                for (const g of groups) assert.strictEqual(g.inputs.kmsKeyId, key.state.arn, g.inputs.name);
+                const statements = JSON.parse(key.inputs.policy).Statement;
+                const logs = statements.find((s: any) => s.Sid === "CloudWatchLogsOfThisAccount");
+                assert.deepStrictEqual(logs.Principal, { Service: "logs.us-east-1.amazonaws.com" });
+                assert.deepStrictEqual(logs.Condition, { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:*` } });
+                // Like aws/secretsmanager: any principal of the account, through Secrets Manager only.
+                const secrets = statements.find((s: any) => s.Sid === "SecretsManagerForThisAccount");
+                assert.deepStrictEqual(secrets.Condition, { StringEquals: { "kms:CallerAccount": MOCK_ACCOUNT_ID, "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } });
             });
 
             it("ships api, audit and authenticator logs to a group with a retention, created before the cluster", () => {

@@ -28,6 +28,8 @@ const PRICES_FOR_TEST: PriceTable = {
         containerLogsGiBPerNode: 2,
         insightsLogsGiBPerNode: 1,
         otherLogGroupGiB: 0.5,
+        // 2M requests x 1.048576 KiB = 2 GiB of WAF logs.
+        wafLogKiBPerRequest: 1.048576,
         nat: { dataProcessedGiB: 10 },
         alb: { lcu: 1, requestsMillions: 2 },
         ecr: { imageGiB: 0.2 },
@@ -49,6 +51,7 @@ const SMALL_GRAPH: CostedResource[] = [
     r("aws:cloudwatch/logGroup:LogGroup", "perf", { name: "/aws/containerinsights/demo/performance" }),
     r("aws:cloudwatch/logGroup:LogGroup", "host", { name: "/aws/containerinsights/demo/host" }),
     r("aws:cloudwatch/logGroup:LogGroup", "audit-trail", { name: "/custom/audit" }),
+    r("aws:cloudwatch/logGroup:LogGroup", "waf", { name: "aws-waf-logs-demo" }),
     r("aws:cloudwatch/metricAlarm:MetricAlarm", "cpu", {}),
     r("aws:cloudwatch/metricAlarm:MetricAlarm", "mem", {}),
     r("aws:kms/key:Key", "key", {}),
@@ -77,8 +80,8 @@ describe("cost model", () => {
         assert.strictEqual(line("EBS gp3, node root volumes"), 6); // 3 nodes x 20 GiB x 0.1
         assert.strictEqual(line("EBS gp3, persistent volumes"), 11); // (2 x 50 Gi Prometheus + 1 x 10 Gi StatefulSet; Grafana off) x 0.1
         // 5 control plane + 3 flow + 2 x 3 nodes (application) + 1 x 3 nodes (performance, host: one figure) + 0.5 other
-        // = 17.5 GiB x (0.5 + 0.1)
-        assert.strictEqual(line("CloudWatch Logs"), 10.5);
+        // + 2 WAF (2M requests x 1.048576 KiB) = 19.5 GiB x (0.5 + 0.1)
+        assert.strictEqual(line("CloudWatch Logs"), 11.7);
         assert.strictEqual(line("CloudWatch alarms"), 0.2);
         assert.strictEqual(line("KMS keys"), 1);
         assert.strictEqual(line("Secrets Manager secrets"), 1);
@@ -88,8 +91,8 @@ describe("cost model", () => {
     });
 
     it("totals the lines", () => {
-        // 70 + 42 + 35 + 1 + 21 + 21 + 6 + 11 + 10.5 + 0.2 + 1 + 1 + 0.1 + 10 + 1
-        assert.strictEqual(estimate.totalUsd, 230.8);
+        // 70 + 42 + 35 + 1 + 21 + 21 + 6 + 11 + 11.7 + 0.2 + 1 + 1 + 0.1 + 10 + 1
+        assert.strictEqual(estimate.totalUsd, 232);
         assert.ok(!estimate.notEstimated.some((n) => n.startsWith("prices of")), "same region: no region note");
         assert.strictEqual(estimate.region, PRICES.region);
     });

@@ -1,6 +1,13 @@
 import * as assert from "assert";
-import { eksControlPlaneLogging as logging, eksPublicEndpointRestricted as endpoint, eksSecretsEncryption as secrets, imdsv2Required as imds } from "../../policies/cluster";
-import { EKS_CLUSTER, EKS_COMPONENT, eksCluster, eksComponent, LAUNCH_TEMPLATE, launchTemplate } from "./fixtures";
+import {
+    eksControlPlaneLogging as logging,
+    eksNodeGroupsNoRemoteAccess as remoteAccess,
+    eksPublicEndpointRestricted as endpoint,
+    eksSecretsEncryption as secrets,
+    imdsHopLimit as hopLimit,
+    imdsv2Required as imds,
+} from "../../policies/cluster";
+import { EKS_CLUSTER, EKS_COMPONENT, eksCluster, eksComponent, LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP, nodeGroup } from "./fixtures";
 import {
     assertHasResourceViolation,
     assertNoResourceViolations,
@@ -9,6 +16,7 @@ import {
     assertViolationCount,
     createResourceValidationArgs,
     Props,
+    runWithExceptions,
     UNKNOWN,
     withValue,
 } from "./util";
@@ -109,6 +117,52 @@ describe("policy eks-public-endpoint-restricted", () => {
 
     it("unknown CIDRs are skipped", async () => {
         assert.strictEqual((await assertSkipsUnknown(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), publicAccessCidrs: UNKNOWN }))).length, 0);
+    });
+
+    it("a public endpoint limited to listed CIDRs passes as the documented exception to CKV_AWS_39, listed by the runner; a private one needs none", async () => {
+        const outcome = await runWithExceptions(endpoint, args(endpoint, EKS_COMPONENT, eksComponent()));
+        assert.deepStrictEqual(outcome.violations, []);
+        assert.deepStrictEqual(outcome.excepted.map((e) => [e.exceptionId, e.rule, e.subject]), [["eks-public-endpoint-for-listed-cidrs", "CKV_AWS_39", "gitops-staging"]]);
+        const closed = await runWithExceptions(endpoint, args(endpoint, EKS_COMPONENT, { ...eksComponent(), endpointPublicAccess: false }));
+        assert.deepStrictEqual([closed.violations, closed.excepted], [[], []]);
+        await assertHasResourceViolation(endpoint, args(endpoint, EKS_COMPONENT, eksComponent(), { exceptions: [] }), "the API endpoint is public (for 203.0.113.0/24) (CKV_AWS_39)");
+    });
+});
+
+describe("policy imds-hop-limit", () => {
+    it("passes a hop limit of 1 and a disabled endpoint", async () => {
+        await assertNoResourceViolations(hopLimit, args(hopLimit, LAUNCH_TEMPLATE, launchTemplate()));
+        await assertNoResourceViolations(hopLimit, args(hopLimit, "aws:ec2/instance:Instance", { metadataOptions: { httpEndpoint: "disabled" } }));
+    });
+
+    it("reports a hop limit of 2, and an unset one (2 on AMIs that require IMDSv2)", async () => {
+        const [v] = await assertViolationCount(hopLimit, args(hopLimit, LAUNCH_TEMPLATE, withValue(launchTemplate(), "metadataOptions.httpPutResponseHopLimit", 2)), 1);
+        assert.strictEqual(v.message, 'aws:ec2/launchTemplate:LaunchTemplate "cluster": metadataOptions.httpPutResponseHopLimit is 2, so pods can reach the node\'s credentials (CKV_AWS_341). Fix: set metadataOptions.httpPutResponseHopLimit to 1.');
+        await assertHasResourceViolation(hopLimit, args(hopLimit, LAUNCH_TEMPLATE, withValue(launchTemplate(), "metadataOptions.httpPutResponseHopLimit", undefined)), "is not set (2 for AMIs that require IMDSv2");
+    });
+
+    it("an unknown hop limit is skipped", async () => {
+        await assertSkipsUnknown(hopLimit, args(hopLimit, LAUNCH_TEMPLATE, withValue(launchTemplate(), "metadataOptions.httpPutResponseHopLimit", UNKNOWN)));
+    });
+
+    it("does not apply to node groups", async () => {
+        await assertNotApplicable(hopLimit, args(hopLimit, NODE_GROUP, nodeGroup()));
+    });
+});
+
+describe("policy eks-node-groups-no-remote-access", () => {
+    it("passes node groups without remoteAccess", async () => {
+        await assertNoResourceViolations(remoteAccess, args(remoteAccess, NODE_GROUP, nodeGroup()));
+    });
+
+    it("reports SSH access, saying when it is open to the internet (no source security groups)", async () => {
+        const [v] = await assertViolationCount(remoteAccess, args(remoteAccess, NODE_GROUP, { ...nodeGroup(), remoteAccess: { ec2SshKey: "ops" } }), 1);
+        assert.strictEqual(v.message, 'aws:eks/nodeGroup:NodeGroup "cluster": remoteAccess opens SSH to its nodes from 0.0.0.0/0 (no sourceSecurityGroupIds) (CKV_AWS_100). Fix: remove remoteAccess and use SSM Session Manager (aws ssm start-session).');
+        await assertHasResourceViolation(remoteAccess, args(remoteAccess, NODE_GROUP, { ...nodeGroup(), remoteAccess: { ec2SshKey: "ops", sourceSecurityGroupIds: ["sg-1"] } }), "remoteAccess opens SSH to its nodes (CKV_AWS_100)");
+    });
+
+    it("an unknown remoteAccess is skipped", async () => {
+        await assertSkipsUnknown(remoteAccess, args(remoteAccess, NODE_GROUP, { ...nodeGroup(), remoteAccess: UNKNOWN }));
     });
 });
 

@@ -11,7 +11,7 @@ const LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy";
 function repository(service: string, overrides: Record<string, unknown> = {}): OfflineResource[] {
     const name = `gitops-staging/${service}`;
     return [
-        stackResource(REPOSITORY, `ecr-${service}`, { name, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, ...overrides }, { id: name }),
+        stackResource(REPOSITORY, `ecr-${service}`, { name, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: "KMS" }], ...overrides }, { id: name }),
         stackResource(LIFECYCLE, `ecr-${service}`, { repository: name, policy: lifecyclePolicy(5) }),
     ];
 }
@@ -39,6 +39,12 @@ describe("policy ecr-repositories-hardened", () => {
     it("reports mutable tags (also when left to the MUTABLE default)", async () => {
         await assertHasStackViolation(policy, args(repository("api", { imageTagMutability: "MUTABLE" })), "ecr-api", 'imageTagMutability is "MUTABLE", so a tag can be moved to another image. Fix: set imageTagMutability to "IMMUTABLE".');
         await assertHasStackViolation(policy, args(repository("api", { imageTagMutability: undefined })), "ecr-api", "imageTagMutability is not set (MUTABLE)");
+    });
+
+    it("reports a repository not encrypted with KMS (CKV_AWS_136), also when left to the AES256 default", async () => {
+        await assertHasStackViolation(policy, args(repository("api", { encryptionConfigurations: [{ encryptionType: "AES256" }] })), "ecr-api", 'encryptionConfigurations[0].encryptionType is "AES256", not KMS (CKV_AWS_136). Fix: set encryptionConfigurations to [{ encryptionType: "KMS" }].');
+        await assertHasStackViolation(policy, args(repository("api", { encryptionConfigurations: undefined })), "ecr-api", "is not set (AES256)");
+        await assertNoStackViolations(policy, args(repository("api", { encryptionConfigurations: [{ encryptionType: "KMS_DSSE" }] })));
     });
 
     it("reports a repository without a lifecycle policy, or whose policy has no rule", async () => {

@@ -96,3 +96,51 @@ export function irsaRole(sub = "system:serviceaccount:kube-system:ebs-csi-contro
         assumeRolePolicy: trustPolicy(EKS_PROVIDER_ARN, { StringEquals: { [`${EKS_ISSUER}:sub`]: sub, [`${EKS_ISSUER}:aud`]: "sts.amazonaws.com" } }),
     };
 }
+
+export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+export const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+export const JOB = "kubernetes:batch/v1:Job";
+export const CRON_JOB = "kubernetes:batch/v1:CronJob";
+export const POD = "kubernetes:core/v1:Pod";
+export const ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/user-service";
+
+/** A container as the workloads' manifests write them: restricted, sized, probed, pinned. */
+export function container(name = "app", image = `${ECR_IMAGE}:0123456789abcdef0123456789abcdef01234567`): Props {
+    return {
+        name,
+        image,
+        ports: [{ name: "http", containerPort: 5000 }],
+        readinessProbe: { httpGet: { path: "/readyz", port: "http" } },
+        livenessProbe: { httpGet: { path: "/healthz", port: "http" } },
+        resources: { requests: { cpu: "40m", memory: "96Mi" }, limits: { cpu: "200m", memory: "192Mi" } },
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+}
+
+/** A compliant pod spec: own service account, no token, restricted pod security context, an emptyDir. */
+export function podSpec(containers: Props[] = [container()]): Props {
+    return {
+        serviceAccountName: "user-service",
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+        containers,
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+    };
+}
+
+/** A workload of `type` around a pod spec, as a program (or the rendered manifests) register it. */
+export function workload(type: string, spec: Props = podSpec()): Props {
+    const metadata = { name: "user-service", namespace: "backend" };
+    const template = { metadata: { labels: { app: "user-service" } }, spec };
+    switch (type) {
+        case POD:
+            return { metadata, spec };
+        case CRON_JOB:
+            return { metadata, spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template } } } };
+        case JOB:
+            return { metadata, spec: { template } };
+        default:
+            return { metadata, spec: { selector: { matchLabels: { app: "user-service" } }, template } };
+    }
+}

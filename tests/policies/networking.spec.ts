@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { internalLoadBalancers as lbs, noPublicIpOnNodes as publicIp, nodesInPrivateSubnets as subnets } from "../../policies/networking";
+import { internalLoadBalancers as lbs, noPublicIpOnNodes as publicIp, nodesInPrivateSubnets as subnets, subnetsNoPublicIp, vpcFlowLogs } from "../../policies/networking";
 import { OfflineResource } from "../../policies/offline";
 import { EKS_COMPONENT, eksComponent, LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP, nodeGroup } from "./fixtures";
 import {
@@ -14,6 +14,7 @@ import {
     createStackValidationArgs,
     Props,
     runStackPolicy,
+    runWithExceptions,
     stackResource,
     UNKNOWN,
     withValue,
@@ -195,5 +196,63 @@ describe("policy internal-load-balancers", () => {
     it("unknown annotations are skipped", async () => {
         const violations = await assertSkipsUnknown(lbs, args({ ...service(undefined), metadata: { name: "api", annotations: UNKNOWN } }));
         assert.strictEqual(violations.length, 0);
+    });
+});
+
+describe("policy subnets-no-public-ip", () => {
+    const subnetsPolicy = subnetsNoPublicIp;
+    const subnet = (name: string, props: Props) => createResourceValidationArgs(subnetsPolicy, "aws:ec2/subnet:Subnet", props, { name });
+
+    it("passes subnets that map no public IP", async () => {
+        await assertNoResourceViolations(subnetsPolicy, subnet("private-a", { vpcId: "vpc-1", mapPublicIpOnLaunch: false }));
+        await assertNoResourceViolations(subnetsPolicy, subnet("private-b", { vpcId: "vpc-1" }));
+        await assertNoResourceViolations(subnetsPolicy, createResourceValidationArgs(subnetsPolicy, "awsx:ec2:Vpc", { subnetSpecs: [{ type: "Private" }, { type: "Isolated" }] }, { name: "vpc" }));
+    });
+
+    it("reports a private subnet that maps public IPs (CKV_AWS_130), also as the string \"true\"", async () => {
+        const [v] = await assertViolationCount(subnetsPolicy, subnet("app-a", { vpcId: "vpc-1", mapPublicIpOnLaunch: "true" }), 1);
+        assert.strictEqual(v.message, 'aws:ec2/subnet:Subnet "app-a": mapPublicIpOnLaunch is true, so every instance started in it gets a public IP (CKV_AWS_130). Fix: set mapPublicIpOnLaunch to false.');
+    });
+
+    it("lets the public subnets of the ALB and NAT pass as the documented exception, listed by the runner", async () => {
+        const vpc = await runWithExceptions(subnetsPolicy, createResourceValidationArgs(subnetsPolicy, "awsx:ec2:Vpc", { subnetSpecs: [{ type: "Public" }, { type: "Private" }] }, { name: "network-vpc" }));
+        assert.deepStrictEqual([vpc.violations, vpc.excepted.map((e) => [e.exceptionId, e.subject])], [[], [["public-subnets-map-public-ip", "public subnets of network-vpc"]]]);
+        // awsx creates public subnets when no specs are given.
+        const defaults = await runWithExceptions(subnetsPolicy, createResourceValidationArgs(subnetsPolicy, "awsx:ec2:Vpc", {}, { name: "vpc" }));
+        assert.strictEqual(defaults.excepted.length, 1);
+        const elb = await runWithExceptions(subnetsPolicy, subnet("public-a", { mapPublicIpOnLaunch: true, tags: { "kubernetes.io/role/elb": "1" } }));
+        assert.deepStrictEqual(elb.excepted.map((e) => e.subject), ["public subnet public-a"]);
+        // Without the exception, a public subnet is a finding like any other.
+        await assertHasResourceViolation(subnetsPolicy, createResourceValidationArgs(subnetsPolicy, "awsx:ec2:Vpc", {}, { name: "vpc", config: { exceptions: [] } }), "its public subnets map a public IP");
+    });
+
+    it("an unknown flag is skipped", async () => {
+        await assertSkipsUnknown(subnetsPolicy, subnet("a", { mapPublicIpOnLaunch: UNKNOWN }));
+    });
+});
+
+describe("policy vpc-flow-logs", () => {
+    const flowLog = (vpcId: unknown, trafficType = "ALL") => stackResource("aws:ec2/flowLog:FlowLog", "flow", { vpcId, trafficType, logDestinationType: "cloud-watch-logs" });
+    const vpcArgs = (resources: OfflineResource[]) => createStackValidationArgs(vpcFlowLogs, resources);
+
+    it("passes VPCs (awsx components and plain VPCs) with a flow log of all traffic", async () => {
+        await assertNoStackViolations(vpcFlowLogs, vpcArgs([...baseStack(), flowLog("vpc-1")]));
+        await assertNoStackViolations(vpcFlowLogs, vpcArgs([stackResource("aws:ec2/vpc:Vpc", "plain", { cidrBlock: "10.0.0.0/16" }, { id: "vpc-9" }), flowLog("vpc-9")]));
+    });
+
+    it("reports a VPC without a flow log (CKV2_AWS_11) and one that records only part of its traffic", async () => {
+        await assertHasStackViolation(vpcFlowLogs, vpcArgs(baseStack()), "network-vpc", 'awsx:ec2:Vpc "network-vpc": VPC vpc-1 has no flow log (CKV2_AWS_11). Fix: add an aws.ec2.FlowLog');
+        await assertHasStackViolation(vpcFlowLogs, vpcArgs([...baseStack(), flowLog("vpc-2")]), "network-vpc", "has no flow log");
+        await assertHasStackViolation(vpcFlowLogs, vpcArgs([...baseStack(), flowLog("vpc-1", "REJECT")]), "network-vpc", 'records "REJECT" traffic only. Fix: set trafficType to "ALL".');
+    });
+
+    it("a flow log whose VPC is unknown in preview is not taken for missing", async () => {
+        const outcome = await runStackPolicy(vpcFlowLogs, vpcArgs([...baseStack(), flowLog(UNKNOWN)]));
+        assert.ok(outcome.unknown);
+        assert.deepStrictEqual(outcome.violations, []);
+    });
+
+    it("is not applicable without VPCs", async () => {
+        assert.ok((await runStackPolicy(vpcFlowLogs, vpcArgs([stackResource(NODE_GROUP, "ng", nodeGroup())]))).notApplicable);
     });
 });

@@ -1,9 +1,10 @@
 import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { ALL_POLICIES } from "../../policies/all";
-import { formatReport, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
+import { formatReport, kubernetesType, manifestResources, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
+import { workloadPodSecurity } from "../../policies/workloads";
 import { PackConfigError } from "../../policies/pack-config";
-import { LAUNCH_TEMPLATE, launchTemplate, ROLE } from "./fixtures";
+import { DEPLOYMENT, LAUNCH_TEMPLATE, launchTemplate, podSpec, ROLE, workload } from "./fixtures";
 
 const STACK = "urn:pulumi:staging::infra";
 const PROVIDER_URN = `${STACK}::pulumi:providers:aws::aws`;
@@ -110,7 +111,7 @@ describe("offline runner (runPack)", () => {
 
     it("lists checks skipped on preview unknowns (as the mocks record them) instead of failing or passing them", async () => {
         const { unknown } = require("@pulumi/pulumi/output");
-        const report = await runPack([recorded()[0], lt("pending", { instanceType: unknown, metadataOptions: { httpTokens: unknown } })], config);
+        const report = await runPack([recorded()[0], lt("pending", { instanceType: unknown, metadataOptions: { ...launchTemplate().metadataOptions, httpTokens: unknown } })], config);
         assert.strictEqual(report.violations.length, 0);
         assert.deepStrictEqual(report.skipped.map((s) => [s.policyName, s.resourceName]).sort(), [
             ["imdsv2-required", "pending"],
@@ -129,9 +130,38 @@ describe("offline runner (runPack)", () => {
     it("formats a report one line per finding", async () => {
         const text = formatReport(await runPack([...recorded(), lt("big", { instanceType: "m5.large" })], config));
         const lines = text.split("\n");
-        assert.strictEqual(lines[0], "1 mandatory, 1 advisory violation(s); 0 check(s) skipped on unknown values");
+        assert.strictEqual(lines[0], "1 mandatory, 1 advisory violation(s); 0 check(s) skipped on unknown values; 0 finding(s) excepted");
         assert.match(lines[1], /^ {2}\[mandatory\] instance-types-allowed aws:ec2\/launchTemplate:LaunchTemplate "big": /);
         assert.match(lines[2], /^ {2}\[advisory\] required-tags aws:iam\/role:Role "untagged": /);
+    });
+
+    it("takes rendered manifests as the Kubernetes resources a program would register; their findings name the file", async () => {
+        assert.strictEqual(kubernetesType("apps/v1", "Deployment"), DEPLOYMENT);
+        assert.strictEqual(kubernetesType("v1", "ServiceAccount"), "kubernetes:core/v1:ServiceAccount");
+        const source = "apps/workloads/api/base/deployment.yaml, rendered from apps/workloads/api/overlays/staging";
+        const spec = podSpec();
+        spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+        const [resource] = manifestResources([{ object: { apiVersion: "apps/v1", kind: "Deployment", ...workload(DEPLOYMENT, spec) }, source }], "staging");
+        assert.deepStrictEqual([resource.type, resource.name, resource.source], [DEPLOYMENT, "backend/user-service", source]);
+        const report = await runPack([resource], {}, { policies: [workloadPodSecurity] });
+        assert.strictEqual(report.mandatory.length, 1);
+        const v = report.mandatory[0];
+        assert.deepStrictEqual([v.policyName, v.resourceType, v.resourceName, v.source], ["workload-pod-security", DEPLOYMENT, "backend/user-service", source]);
+        assert.match(v.message, /^kubernetes:apps\/v1:Deployment "backend\/user-service": container "app": allowPrivilegeEscalation is true.* \(apps\/workloads\/api\/base\/deployment\.yaml, rendered from apps\/workloads\/api\/overlays\/staging\)$/);
+    });
+
+    it("lists the findings documented exceptions let pass, with the exception, the rule and the reason", async () => {
+        const spec = podSpec();
+        spec.securityContext.runAsUser = 999;
+        spec.containers[0].image = "public.ecr.aws/docker/library/mysql:8.4.11";
+        const resources = manifestResources([{ object: { apiVersion: "apps/v1", kind: "StatefulSet", ...workload("kubernetes:apps/v1:StatefulSet", spec) }, source: "x.yaml" }]);
+        const report = await runPack(resources, {}, { policies: [workloadPodSecurity] });
+        assert.deepStrictEqual(report.violations, []);
+        assert.strictEqual(report.excepted.length, 1);
+        const e = report.excepted[0];
+        assert.deepStrictEqual([e.policyName, e.exceptionId, e.rule, e.subject, e.resourceName, e.source], ["workload-pod-security", "image-uids-below-10000", "CKV_K8S_40", "public.ecr.aws/docker/library/mysql", "backend/user-service", "x.yaml"]);
+        assert.match(e.reason, /The images' own users/);
+        assert.match(formatReport(report), /\[excepted: image-uids-below-10000\] workload-pod-security kubernetes:apps\/v1:StatefulSet "backend\/user-service" \(x\.yaml\): CKV_K8S_40 public\.ecr\.aws\/docker\/library\/mysql/);
     });
 
     it("runs the whole pack by default", async () => {

@@ -12,7 +12,7 @@ import { ALL_POLICIES } from "../../policies/all";
 import { loadPackConfig, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
 import { environmentGraph } from "../../lib/offline";
-import { LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP } from "./fixtures";
+import { container, DEPLOYMENT, LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP, podSpec, workload } from "./fixtures";
 
 const POLICIES_DIR = path.resolve(__dirname, "../../policies");
 /** Modules @pulumi/pulumi itself uses for the analyzer protocol (resolved from it, not declared by this repo). */
@@ -61,6 +61,8 @@ function extraResources(provider?: string): OfflineResource[] {
         { type: LAUNCH_TEMPLATE, name: "served-pending-lt", custom: true, provider, inputs: { ...launchTemplate(), instanceType: PREVIEW_UNKNOWN } },
         { type: NODE_GROUP, name: "served-pending-ng", custom: true, provider, id: "ng-pending", inputs: { launchTemplate: { id: "lt-1" }, instanceTypes: ["t3.small"], subnetIds: [PREVIEW_UNKNOWN] } },
         { type: "kubernetes:core/v1:Namespace", name: "served-ns", custom: true, inputs: { metadata: { name: "loose" } } },
+        // A workload the pack judges whether a program registers it or Git holds it.
+        { type: DEPLOYMENT, name: "served-bad-deployment", custom: true, inputs: workload(DEPLOYMENT, { ...podSpec([{ ...container(), image: "nginx:latest", livenessProbe: undefined }]), hostNetwork: true }) },
     ];
     return extra.map((r) => ({ ...r, urn: `urn:pulumi:test::extra::${r.type}::${r.name}` }));
 }
@@ -163,6 +165,7 @@ describe("the pack served as the Pulumi CLI runs it", function () {
             assert.ok(report.mandatory.some((v) => v.resourceName === "served-bad-lt" && v.policyName === "imdsv2-required"));
             assert.ok(report.skipped.some((s) => s.resourceName === "served-pending-lt"));
             assert.ok(report.skipped.some((s) => s.policyName === "nodes-in-private-subnets"));
+            assert.deepStrictEqual(report.mandatory.filter((v) => v.resourceName === "served-bad-deployment").map((v) => v.policyName).sort(), ["workload-host-isolation", "workload-images-pinned", "workload-probes"]);
         });
     }
 });

@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { PackPolicy } from "../../policies/all";
+import { EXCEPTION_SINK, ExceptedFinding } from "../../policies/exceptions";
 import { NotApplicableError, OfflineResource, policyProps, PREVIEW_UNKNOWN, resourceValidationArgs, stackValidationArgs } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
 
@@ -172,4 +173,12 @@ export function withValue(props: Props, path: string, value: unknown): Props {
     if (value === undefined) delete node[keys[keys.length - 1]];
     else node[keys[keys.length - 1]] = value;
     return copy;
+}
+
+/** Runs a policy with the offline runner's exception channel attached: what it reported, and what documented exceptions let pass. */
+export async function runWithExceptions(policy: PackPolicy, args: ResourceValidationArgs | StackValidationArgs): Promise<Outcome & { excepted: ExceptedFinding[] }> {
+    const excepted: ExceptedFinding[] = [];
+    Object.assign(args, { [EXCEPTION_SINK]: (f: ExceptedFinding) => excepted.push(f) });
+    const outcome = "validateStack" in policy ? await runStackPolicy(policy, args as StackValidationArgs) : await runResourcePolicy(policy as ResourceValidationPolicy, args as ResourceValidationArgs);
+    return { ...outcome, excepted };
 }

@@ -2,11 +2,17 @@
  * The pack over the whole graph of each environment: every layer that exists runs under the mocks
  * (infra -> platform -> apps, chained), and every recorded resource goes through every policy with that
  * environment's config file, as `pulumi preview --policy-pack policies --policy-pack-config
- * policies/config/<env>.json` would do per stack. Then the same graph with bad resources added.
+ * policies/config/<env>.json` would do per stack; so does every object ArgoCD syncs (each Application's overlay
+ * rendered as ArgoCD renders it), as `npm run plan` does. Then the same graph with bad resources added.
  */
 import * as assert from "assert";
-import { ENVIRONMENTS } from "../../lib/environment";
-import { formatReport, loadPackConfig, OfflineResource, PolicyReport, runPack } from "../../policies/offline";
+import * as fs from "fs";
+import * as path from "path";
+import { ENVIRONMENTS as ENVS, REPO_ROOT } from "../../lib/environment";
+import { applicationSources, RenderedObject, renderWorkloads } from "../../lib/workloads";
+import { EXCEPTIONS } from "../../policies/exceptions";
+import { formatReport, loadPackConfig, manifestResources, OfflineResource, PolicyReport, runPack } from "../../policies/offline";
+import { WORKLOAD_POLICIES } from "../../policies/workloads";
 import { environmentGraph, EnvironmentRun, LAYERS, layerExists, RecordedResource } from "../../lib/offline";
 import { LAUNCH_TEMPLATE, NODE_GROUP, ROLE, trustPolicy } from "./fixtures";
 
@@ -22,15 +28,19 @@ function variant(r: RecordedResource, name: string, inputs: Record<string, any>)
     return { ...r, name, urn: r.urn.replace(/::[^:]+$/, `::${name}`), id: `${name}-id`, inputs: changed, state: { ...r.state, ...inputs } };
 }
 
-for (const env of ENVIRONMENTS) {
+for (const env of ENVS) {
     describe(`the policy pack over the whole ${env} graph`, function () {
         this.timeout(120_000);
         let graph: EnvironmentRun;
+        let rendered: RenderedObject[];
+        let manifests: OfflineResource[];
         let report: PolicyReport;
 
         before(async () => {
             graph = await environmentGraph(env);
-            report = await runPack(graph.resources, loadPackConfig(env), { configSource: `policies/config/${env}.json` });
+            rendered = graph.apps ? await renderWorkloads(applicationSources(graph.apps.resources)) : [];
+            manifests = manifestResources(rendered, env);
+            report = await runPack([...graph.resources, ...manifests], loadPackConfig(env), { configSource: `policies/config/${env}.json` });
         });
 
         it("evaluates every layer that exists", () => {
@@ -75,6 +85,39 @@ for (const env of ENVIRONMENTS) {
             if (graph.apps) {
                 for (const name of ["argocd-automated-sync", "argocd-project-not-default", "argocd-pinned-revision"]) assert.ok(e[name] >= 1, name);
             }
+            assert.strictEqual(e["kms-keys-hardened"], graph.resources.filter((r) => r.type === "aws:kms/key:Key").length);
+            assert.ok(e["kms-keys-hardened"] >= 2, "the cluster's key and the logs-and-secrets key");
+            assert.ok(e["cloudwatch-log-groups-hardened"] >= 6, "control plane, flow logs, Container Insights (and WAF with platform)");
+            assert.ok(e["resource-policies-not-public"] >= 2, "the key policies");
+            for (const name of ["vpc-flow-logs", "imds-hop-limit", "subnets-no-public-ip"]) assert.ok(e[name] >= 1, name);
+            if (graph.platform) {
+                for (const name of ["s3-buckets-hardened", "waf-web-acls-hardened", "secrets-manager-hardened"]) assert.strictEqual(e[name], 1, name);
+            }
+        });
+
+        it("checks what ArgoCD syncs: every Application's overlay, rendered as ArgoCD renders it, each object with its file", () => {
+            if (!graph.apps) return;
+            const applications = applicationSources(graph.apps.resources);
+            assert.ok(applications.length >= 6);
+            assert.deepStrictEqual([...new Set(rendered.map((r) => r.application))].sort(), applications.map((a) => a.application).sort());
+            for (const r of rendered) {
+                assert.ok(fs.existsSync(path.join(REPO_ROOT, r.file)), `${r.object.kind} ${r.object.metadata.name}: ${r.file}`);
+                assert.ok(r.file.startsWith(`apps/workloads/${r.application}/`), r.file);
+                assert.strictEqual(r.object.metadata.annotations?.["config.kubernetes.io/origin"], undefined, "the origin annotation is not part of the object");
+            }
+            // The registry ArgoCD adds: the images the policies judge are the ECR ones, not the names in Git.
+            const images = manifests.filter((m) => m.type === "kubernetes:apps/v1:Deployment").flatMap((m) => m.inputs.spec.template.spec.containers.map((c: any) => c.image));
+            assert.ok(images.some((i: string) => /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/gitops-/.test(i)), images.join(", "));
+            const pods = manifests.filter((m) => ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"].includes(m.type)).length;
+            for (const p of WORKLOAD_POLICIES) assert.ok(report.evaluated[p.name] >= pods, `${p.name} saw ${report.evaluated[p.name]} of ${pods} pod templates`);
+            assert.ok(report.evaluated["volume-claims-use-gp3-class"] >= 2, "the StatefulSets' claims");
+        });
+
+        it("every documented exception is in use (a stale one would hide a future finding), and each lists what it let pass", () => {
+            const used = new Set(report.excepted.map((x) => x.exceptionId));
+            const unused = Object.values(EXCEPTIONS).flat().map((x) => x.id).filter((id) => !used.has(id));
+            assert.deepStrictEqual(unused, [], formatReport(report));
+            for (const x of report.excepted) assert.ok(x.reason.length > 20 && x.subject.length > 0, JSON.stringify(x));
         });
 
         describe("with bad resources added to the recorded graph (hand edits, new modules, other programs)", () => {
@@ -104,7 +147,19 @@ for (const env of ENVIRONMENTS) {
                     ? variant(app, "bad-app", { spec: { ...app.inputs.spec, source: { ...app.inputs.spec.source, targetRevision: "HEAD" } } })
                     : { type: APPLICATION, name: "bad-app", custom: true, inputs: { metadata: { name: "bad" }, spec: { project: "workloads", source: { repoURL: "https://github.com/o/r", path: "p", targetRevision: "HEAD" }, syncPolicy: { automated: {} } } } };
                 bad.push(headApp);
-                badReport = await runPack([...graph.resources, ...bad], loadPackConfig(env));
+                // A manifest in Git that escalates privileges, and a CronJob without limits or a pinned image.
+                const deployment = rendered.find((r) => r.object.kind === "Deployment" && r.application === "user-service")!;
+                const escalating = structuredClone(deployment.object);
+                escalating.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+                const cronJob = {
+                    apiVersion: "batch/v1",
+                    kind: "CronJob",
+                    metadata: { name: "report", namespace: "backend" },
+                    spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { ...structuredClone(escalating.spec.template.spec), containers: [{ ...structuredClone(deployment.object.spec.template.spec.containers[0]), image: "user-service:latest", resources: { requests: { cpu: "10m", memory: "32Mi" } } }] } } } } },
+                };
+                const cronJobSource = "apps/workloads/user-service/base/cronjob.yaml, rendered from apps/workloads/user-service/overlays/" + env;
+                bad.push(...manifestResources([{ object: { ...escalating, metadata: { ...escalating.metadata, name: "bad-deployment" } }, source: deployment.source }, { object: cronJob, source: cronJobSource }], env));
+                badReport = await runPack([...graph.resources, ...manifests, ...bad], loadPackConfig(env));
             });
 
             it("reports exactly the matching mandatory violations, each on the bad resource", () => {
@@ -116,6 +171,12 @@ for (const env of ENVIRONMENTS) {
                     "nodes-in-private-subnets bad-ng",
                     // HEAD is fine in staging, not in production.
                     ...(env === "production" ? ["argocd-pinned-revision bad-app"] : []),
+                    "workload-pod-security backend/bad-deployment",
+                    "workload-images-pinned backend/report",
+                    "workload-resources backend/report",
+                    "workload-resources backend/report",
+                    // No exception covers an image by that name.
+                    "workload-secrets-as-files backend/report",
                 ].sort();
                 assert.deepStrictEqual(found, expected, formatReport(badReport));
             });
@@ -126,6 +187,11 @@ for (const env of ENVIRONMENTS) {
                 assert.match(message("ebs-gp3-encrypted"), /aws:ebs\/volume:Volume "bad-volume": type is "gp2", not gp3\. Fix: set type to "gp3"\./);
                 assert.match(message("nodes-in-private-subnets"), /aws:eks\/nodeGroup:NodeGroup "bad-ng": subnetIds includes subnet-pub0\w+, a public subnet \(awsx:ec2:Vpc "network-vpc" lists it in publicSubnetIds\)\. Fix: /);
                 assert.match(message("github-oidc-trust-pinned"), /aws:iam\/role:Role "bad-ci": .*sub with StringLike, not StringEquals alone\. Fix: /);
+                // A manifest's finding names the object and the file to fix, and the overlay that renders it.
+                const escalation = badReport.mandatory.find((v) => v.resourceName === "backend/bad-deployment")!;
+                assert.strictEqual(escalation.source, `apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/${env}`);
+                assert.match(escalation.message, new RegExp(`^kubernetes:apps/v1:Deployment "backend/bad-deployment": container "app": allowPrivilegeEscalation is true.* \\(apps/workloads/user-service/base/deployment\\.yaml, rendered from apps/workloads/user-service/overlays/${env}\\)$`));
+                assert.match(badReport.mandatory.find((v) => v.resourceName === "backend/report" && v.policyName === "workload-images-pinned")!.message, /init container|container "app": image user-service:latest names no registry/);
             });
         });
     });

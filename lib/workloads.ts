@@ -1,0 +1,203 @@
+/**
+ * The workloads ArgoCD syncs, rendered offline: `kubectl kustomize` of each Application's overlay with the
+ * Application's `spec.source.kustomize` applied the way ArgoCD's repo-server applies it (argo-cd
+ * util/kustomize/kustomize.go: `kustomize edit set image` for images, the patches appended to the kustomization's
+ * `patches`, `kustomize edit add component` for components), on a temporary copy of the tree. Every object keeps
+ * the file it comes from (kustomize's origin annotation, removed again), so a policy finding names the file to fix.
+ * The offline plan and the tests share this one renderer.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { parse, parseAllDocuments, stringify } from "yaml";
+import type { KustomizeOverrides } from "../apps/application";
+import { REPO_ROOT } from "./environment";
+
+const run = promisify(execFile);
+
+export const WORKLOADS_DIR = path.join("apps", "workloads");
+export const APPLICATION_TYPE = "kubernetes:argoproj.io/v1alpha1:Application";
+const ORIGIN_ANNOTATION = "config.kubernetes.io/origin";
+
+export interface KubeObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [key: string]: any;
+}
+
+/** Rendering failed: kubectl is missing, or an overlay does not build. A user error (the message says which overlay). */
+export class WorkloadRenderError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "WorkloadRenderError";
+    }
+}
+
+/** `kubectl kustomize <dir>`, parsed. Fails with kubectl's message; says what to install when kubectl is missing. */
+export async function kustomizeBuild(dir: string, root = REPO_ROOT): Promise<KubeObject[]> {
+    let stdout: string;
+    try {
+        ({ stdout } = await run("kubectl", ["kustomize", dir], { maxBuffer: 16 * 1024 * 1024 }));
+    } catch (error) {
+        const e = error as NodeJS.ErrnoException & { stderr?: string };
+        if (e.code === "ENOENT") throw new WorkloadRenderError("rendering the workloads needs kubectl (1.27 or newer, which bundles kustomize v5) on the PATH");
+        throw new WorkloadRenderError(`kubectl kustomize ${path.relative(root, dir)} failed: ${(e.stderr ?? e.message).trim()}`);
+    }
+    return parseAllDocuments(stdout)
+        .map((d) => d.toJS() as KubeObject)
+        .filter((o) => o !== null);
+}
+
+export interface KustomizeImage {
+    name: string;
+    newName?: string;
+    newTag?: string;
+    digest?: string;
+}
+
+/** kustomize's image.Split: the tag or digest is searched after the registry part. */
+function splitImage(image: string): { name: string; tag?: string; digest?: string } {
+    const slash = image.indexOf("/");
+    const offset = slash > 0 ? slash : 0;
+    const search = image.slice(offset);
+    const at = search.indexOf("@");
+    const colon = search.indexOf(":");
+    if (at < 0 && colon < 0) return { name: image };
+    if (at >= 0 && (at < colon || colon < 0)) return { name: image.slice(0, offset + at), digest: image.slice(offset + at + 1) };
+    if (at >= 0 && colon >= 0) return { name: image.slice(0, offset + colon), tag: image.slice(offset + colon + 1, offset + at), digest: image.slice(offset + at + 1) };
+    return { name: image.slice(0, offset + colon), tag: image.slice(offset + colon + 1) };
+}
+
+/**
+ * `kustomize edit set image <args>` on a kustomization's images (kustomize v5 commands/edit/set/setimage.go):
+ * an argument replaces the whole entry of its name, except that `*` as new name, tag or digest keeps the entry's.
+ */
+export function setImages(existing: KustomizeImage[], args: string[]): KustomizeImage[] {
+    const byName = new Map<string, KustomizeImage>();
+    for (const arg of args) {
+        const eq = arg.indexOf("=");
+        const [key, value] = eq >= 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : ["", arg];
+        const { name, tag, digest } = splitImage(value);
+        byName.set(key || name, key ? { name: key, newName: name, newTag: tag, digest } : { name, newTag: tag, digest });
+    }
+    for (const im of existing) {
+        const arg = byName.get(im.name);
+        if (!arg) {
+            byName.set(im.name, im);
+            continue;
+        }
+        byName.set(im.name, {
+            ...arg,
+            newName: arg.newName === "*" ? im.newName : arg.newName,
+            newTag: arg.newTag === "*" ? im.newTag : arg.newTag,
+            digest: arg.digest === "*" ? im.digest : arg.digest,
+        });
+    }
+    const clean = (v?: string) => (v === "*" || v === "" ? undefined : v);
+    return [...byName.values()]
+        .map((i) => Object.fromEntries(Object.entries({ name: i.name, newName: clean(i.newName), newTag: clean(i.newTag), digest: clean(i.digest) }).filter(([, v]) => v !== undefined)) as unknown as KustomizeImage)
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+export interface RenderOptions {
+    /** The repository whose apps/workloads is rendered (default: this checkout). */
+    root?: string;
+}
+
+/** Applies an Application's Kustomize options to the overlay's kustomization in `dir`, as ArgoCD does. */
+function applyOverrides(dir: string, overlay: string, overrides: KustomizeOverrides, origins: boolean): void {
+    const file = path.join(dir, "kustomization.yaml");
+    if (!fs.existsSync(file)) throw new WorkloadRenderError(`${overlay} has no kustomization.yaml`);
+    const k = parse(fs.readFileSync(file, "utf8")) ?? {};
+    if (overrides.images?.length) k.images = setImages(k.images ?? [], overrides.images);
+    if (overrides.patches?.length) k.patches = [...(k.patches ?? []), ...overrides.patches];
+    for (const c of overrides.components ?? []) {
+        if (!fs.existsSync(path.join(dir, c, "kustomization.yaml"))) throw new WorkloadRenderError(`component ${c} does not exist from ${overlay}`);
+        k.components = [...new Set([...(k.components ?? []), c])];
+    }
+    if (origins) k.buildMetadata = [...new Set([...(k.buildMetadata ?? []), "originAnnotations"])];
+    fs.writeFileSync(file, stringify(k));
+}
+
+/**
+ * Renders an overlay (repository-relative) with an Application's Kustomize options, on a copy of apps/workloads
+ * (deleted afterwards; its path is returned to resolve the origin annotations).
+ */
+async function renderCopy(overlay: string, overrides: KustomizeOverrides, root: string, origins: boolean): Promise<{ objects: KubeObject[]; tmp: string }> {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
+    try {
+        fs.cpSync(path.join(root, WORKLOADS_DIR), path.join(tmp, WORKLOADS_DIR), { recursive: true });
+        const dir = path.join(tmp, overlay);
+        if (!fs.existsSync(dir)) throw new WorkloadRenderError(`${overlay} does not exist`);
+        applyOverrides(dir, overlay, overrides, origins);
+        return { objects: await kustomizeBuild(dir, tmp), tmp };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** Renders `apps/workloads/<workload>/overlays/<env>` with an Application's Kustomize options, as ArgoCD would. */
+export async function renderAsArgoCD(overlay: string, overrides: KustomizeOverrides, options: RenderOptions = {}): Promise<KubeObject[]> {
+    return (await renderCopy(overlay, overrides, options.root ?? REPO_ROOT, false)).objects;
+}
+
+/** What an Application syncs: its name, the overlay (repository-relative) and the Kustomize options it adds. */
+export interface WorkloadSource {
+    application: string;
+    path: string;
+    kustomize: KustomizeOverrides;
+}
+
+/** The sources of the ArgoCD Applications among recorded resources (those with a Kustomize path; Helm sources are not rendered here). */
+export function applicationSources(resources: readonly { type: string; inputs: Record<string, any> }[]): WorkloadSource[] {
+    return resources
+        .filter((r) => r.type === APPLICATION_TYPE && typeof r.inputs.spec?.source?.path === "string" && r.inputs.spec.source.chart === undefined)
+        .map((r) => ({ application: String(r.inputs.metadata?.name), path: r.inputs.spec.source.path, kustomize: r.inputs.spec.source.kustomize ?? {} }));
+}
+
+/** A rendered object and where it comes from. */
+export interface RenderedObject {
+    object: KubeObject;
+    application: string;
+    /** The overlay the Application syncs (repository-relative). */
+    overlay: string;
+    /** The file the object is defined in (repository-relative). */
+    file: string;
+    /** `<file>, rendered from <overlay>`: what a finding names. */
+    source: string;
+}
+
+/** The file of an object from its origin annotation (relative to the overlay), repository-relative; then drops the annotation. */
+function takeOrigin(o: KubeObject, overlayDir: string, tmp: string, overlay: string): string {
+    const annotations = o.metadata.annotations ?? {};
+    const origin = annotations[ORIGIN_ANNOTATION] ? parse(annotations[ORIGIN_ANNOTATION]) : undefined;
+    delete annotations[ORIGIN_ANNOTATION];
+    if (o.metadata.annotations && Object.keys(o.metadata.annotations).length === 0) delete o.metadata.annotations;
+    // Generated objects (configMapGenerator) name the kustomization that generates them.
+    const relative = origin?.path ?? origin?.configuredIn;
+    if (typeof relative !== "string") return path.posix.join(overlay, "kustomization.yaml");
+    return path.relative(tmp, path.resolve(overlayDir, relative)).split(path.sep).join("/");
+}
+
+/** Every Application's overlay rendered as ArgoCD renders it, the renders in parallel. */
+export async function renderWorkloads(sources: readonly WorkloadSource[], options: RenderOptions = {}): Promise<RenderedObject[]> {
+    const root = options.root ?? REPO_ROOT;
+    const renders = await Promise.all(
+        sources.map(async (s) => {
+            try {
+                const { objects, tmp } = await renderCopy(s.path, s.kustomize, root, true);
+                return objects.map((object): RenderedObject => {
+                    const file = takeOrigin(object, path.join(tmp, s.path), tmp, s.path);
+                    return { object, application: s.application, overlay: s.path, file, source: `${file}, rendered from ${s.path}` };
+                });
+            } catch (error) {
+                if (error instanceof WorkloadRenderError) throw new WorkloadRenderError(`Application ${s.application}: ${error.message}`);
+                throw error;
+            }
+        }),
+    );
+    return renders.flat();
+}
