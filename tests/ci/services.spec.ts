@@ -17,7 +17,7 @@ import { loadInfraSettings } from "../../infra/settings";
 import { WORKLOADS } from "../../apps/catalogue";
 import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../lib/cli-support";
 import { settingsFileSource } from "../../lib/settings-file";
-import { parseDockerfile, stageFiles } from "./dockerfile";
+import { parseDockerfile, stageFiles } from "../../lib/dockerfile";
 
 const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");
 const PYTHON_SERVICES = ["user-service", "product-service", "order-service"];
