@@ -327,6 +327,46 @@ describe("service sources", () => {
         });
     });
 
+    describe("the shop's tests run against real servers, on this machine and in the pull-request workflow", () => {
+        const servers = read(PYTHON_KIT, "tests", "servers.py");
+        /** The variables that hand servers to the tests (servers.py ENV). */
+        const handOver = [...servers.matchAll(/^\s+"\w+": "(SHOP_TEST_\w+)",$/gm)].map((m) => m[1]);
+        const workflow = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "pull-request.yml"), "utf8"));
+        const job = workflow.jobs.test;
+        const overlayTag = (workload: string) => parse(fs.readFileSync(path.join(REPO_ROOT, "apps", "workloads", workload, "overlays", "production", "kustomization.yaml"), "utf8")).images[0].newTag;
+
+        it("npm test runs the services' suites and the browser test, which find the servers through SHOP_STACK or SHOP_TEST_*", () => {
+            const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+            assert.strictEqual(pkg.scripts.test, "npm run typecheck && mocha && npm run test:shop");
+            assert.strictEqual(pkg.scripts["test:shop"], "ts-node --swc tests/shop/run.ts");
+            assert.match(pkg.devDependencies["puppeteer-core"], /^\d+\.\d+\.\d+$/, "puppeteer-core pinned");
+            assert.deepStrictEqual(handOver, ["SHOP_TEST_DB_HOST", "SHOP_TEST_DB_PORT", "SHOP_TEST_DB_ADMIN_USER", "SHOP_TEST_DB_ADMIN_PASSWORD", "SHOP_TEST_REDIS_HOST", "SHOP_TEST_REDIS_PORT", "SHOP_TEST_REDIS_PASSWORD"]);
+            const ciRun = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+            assert.match(ciRun, /npx ts-node --swc tools\/shop-stack\.ts up "\$stack"\nexport SHOP_STACK="\$stack"\n/);
+            assert.match(ciRun, /trap stop_stack EXIT/);
+            assert.match(ciRun, /npm ci --prefix apps\/services\/frontend/);
+        });
+
+        it("the pull-request workflow's npm test gets MySQL 8.4 and Redis as service containers, at the cluster's versions", () => {
+            const mysql = /^mysql:(\d+\.\d+\.\d+)$/.exec(job.services.mysql.image)?.[1];
+            const redis = /^redis:(\d+\.\d+\.\d+-alpine)$/.exec(job.services.redis.image)?.[1];
+            assert.ok(mysql?.startsWith("8.4."), job.services.mysql.image);
+            // The versions the workloads pin (tags, or a tag with its digest).
+            assert.ok(String(overlayTag("mysql")).startsWith(mysql!), `mysql ${mysql} vs the workload's ${overlayTag("mysql")}`);
+            assert.ok(String(overlayTag("redis")).startsWith(redis!), `redis ${redis} vs the workload's ${overlayTag("redis")}`);
+            for (const service of ["mysql", "redis"]) {
+                assert.ok(job.services[service].ports.every((p: string) => p.startsWith("127.0.0.1:")), `${service}: loopback only`);
+                assert.match(job.services[service].options, /--health-cmd/, `${service}: the job waits until it answers`);
+            }
+            for (const name of Object.keys(job.env).filter((k) => k.startsWith("SHOP_TEST_"))) assert.ok(handOver.includes(name), name);
+            for (const name of ["SHOP_TEST_DB_HOST", "SHOP_TEST_DB_PORT", "SHOP_TEST_DB_ADMIN_USER", "SHOP_TEST_REDIS_HOST", "SHOP_TEST_REDIS_PORT"]) assert.ok(job.env[name], name);
+            const runs: string[] = job.steps.map((st: { run?: string }) => st.run ?? "");
+            assert.ok(runs.includes("npm ci --prefix apps/services/frontend --no-audit --no-fund"));
+            assert.ok(runs.some((r) => r.includes("requirements.txt -r apps/services/python-kit/requirements-dev.txt") && r.includes("SHOP_PYTHON=")));
+            assert.strictEqual(runs.at(-1), "npm test");
+        });
+    });
+
     describe("the frontend", () => {
         const template = read("frontend", "default.conf.template");
         const dockerfile = read("frontend", "Dockerfile");

@@ -94,11 +94,17 @@ class Settings:
 
 
 class Database:
-    """MySQL through PyMySQL: one connection per request (closed when the request ends), strict SQL mode, UTC."""
+    """MySQL through PyMySQL, strict SQL mode, UTC: each request borrows a connection from a small pool of idle ones
+    (one per gunicorn thread), rolled back when it is returned; a broken one is dropped, and each is pinged before it
+    is lent again (one round trip instead of a new login; the server may have closed it meanwhile)."""
+
+    POOL_SIZE = 4
 
     def __init__(self, settings: Settings, read_timeout: float = 5.0):
         self._settings = settings
         self._read_timeout = read_timeout
+        self._idle: list = []
+        self._lock = threading.Lock()
 
     def connect(self):
         s = self._settings
@@ -108,7 +114,7 @@ class Database:
                 connect_timeout=3, read_timeout=self._read_timeout, write_timeout=5, autocommit=False,
                 cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4",
                 # Strict: a value out of range (a negative stock) is an error, never silently clamped.
-                init_command="SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+                init_command="SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
             )
         except RuntimeError as error:
             # PyMySQL raises RuntimeError when it cannot run the server's auth plugin (e.g. caching_sha2_password
@@ -117,10 +123,38 @@ class Database:
             raise pymysql.err.OperationalError(CR.CR_AUTH_PLUGIN_CANNOT_LOAD, f"MySQL authentication failed in the driver: {error}") from error
 
     def connection(self):
-        """The connection of this request (opened on first use)."""
+        """The connection of this request (borrowed on first use, returned when the request ends)."""
         if "db" not in g:
-            g.db = self.connect()
+            g.db = self._borrow()
+            g.db_pool = self
         return g.db
+
+    def _borrow(self):
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self.connect()
+            try:
+                conn.ping(reconnect=False)
+                return conn
+            except pymysql.err.Error:
+                _close(conn)
+
+    def give_back(self, conn) -> None:
+        """Returns a borrowed connection: rolled back (whatever the request left open) and kept, or closed."""
+        try:
+            if not conn.open:
+                return
+            conn.rollback()
+        except pymysql.err.Error:
+            _close(conn)
+            return
+        with self._lock:
+            if len(self._idle) < self.POOL_SIZE:
+                self._idle.append(conn)
+                return
+        _close(conn)
 
     def all(self, sql: str, args: tuple = ()) -> list:
         """Every row of a query, as dicts, on this request's connection."""
@@ -141,6 +175,13 @@ class Database:
                 cur.execute("SELECT 1")
         finally:
             conn.close()
+
+
+def _close(conn) -> None:
+    try:
+        conn.close()
+    except pymysql.err.Error:
+        pass  # already gone
 
 
 class Cache:
@@ -259,10 +300,10 @@ def create_app(service: str, register: Callable[[Flask], None], checks: Mapping[
         return response
 
     @app.teardown_appcontext
-    def close_db(_error):
+    def give_back_db(_error):
         conn = g.pop("db", None)
         if conn is not None:
-            conn.close()
+            g.pop("db_pool").give_back(conn)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):

@@ -52,7 +52,7 @@ drop_database = test_servers.drop_database
 @pytest.fixture(scope="session")
 def settings(servers) -> kit.Settings:
     """The service's test database, migrated as the init container migrates the real one."""
-    name = f"shop_test_{service.SERVICE.replace('-', '_')}"
+    name = suite_database_name()
     s = create_database(servers, name)
     conn = connect(s)
     try:
@@ -61,6 +61,13 @@ def settings(servers) -> kit.Settings:
         conn.close()
     yield s
     drop_database(servers, name)
+
+
+def suite_database_name(suffix: str = "") -> str:
+    """shop_test_<service>[_suffix]: also the user's name, which MySQL limits to 32 characters."""
+    name = f"shop_test_{service.SERVICE.split('-')[0]}{suffix}"
+    assert len(name) <= 32, name
+    return name
 
 
 def connect(s: kit.Settings):

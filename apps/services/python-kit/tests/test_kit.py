@@ -16,8 +16,9 @@ from pymysql import _auth
 
 import app as service
 import migrate
+import servers as test_servers
 import service_kit as kit
-from conftest import closed_port, connect, create_database, drop_database
+from conftest import closed_port, connect, create_database, drop_database, suite_database_name
 from sessions import Sessions
 
 UNAVAILABLE = {"error": "a service this request needs is unavailable, try again"}
@@ -85,6 +86,37 @@ def test_a_driver_that_cannot_log_in_means_the_database_is_unavailable(settings,
 def test_the_database_answers_as_the_services_user(probe):
     assert probe.get("/api/things").get_json() == {"things": [{"one": 1}]}
     assert probe.get("/readyz").get_json() == {"status": "ready", "checked": ["mysql"]}
+
+
+def test_requests_reuse_pooled_connections_left_clean_and_survive_a_killed_one(settings, servers):
+    db = kit.Database(settings)
+
+    def register(app):
+        @app.get("/api/id")
+        def connection_id():
+            return {"id": db.one("SELECT CONNECTION_ID() AS id")["id"]}
+
+        @app.post("/api/leave-open")
+        def leave_open():
+            with db.connection().cursor() as cur:
+                cur.execute("INSERT INTO products (name, price_cents, stock) VALUES ('never committed', 1, 1)")
+            return {}
+
+        @app.get("/api/count")
+        def count():
+            return db.one("SELECT COUNT(*) AS n FROM products")
+
+    client = kit.create_app("kit-test", register, {}).test_client()
+    first = client.get("/api/id").get_json()["id"]
+    assert client.get("/api/id").get_json()["id"] == first, "the second request reuses the connection"
+    client.post("/api/leave-open", json={})
+    assert client.get("/api/count").get_json() == {"n": 0}, "what a request left uncommitted is rolled back"
+    admin = test_servers.admin_connection(servers)
+    with admin.cursor() as cur:
+        cur.execute(f"KILL {first}")
+    admin.close()
+    again = client.get("/api/id")
+    assert again.status_code == 200 and again.get_json()["id"] != first, "a connection the server closed is replaced, not lent"
 
 
 def test_a_database_that_is_down_gives_503_and_not_ready(settings):
@@ -204,7 +236,7 @@ def test_readiness_needs_the_migrated_schema_not_redis(settings):
 @pytest.fixture
 def scratch(servers):
     """An empty database of its own, for tests that migrate and break schemas."""
-    name = f"shop_test_{service.SERVICE.replace('-', '_')}_scratch"
+    name = suite_database_name("_scratch")
     settings = create_database(servers, name)
     yield settings
     drop_database(servers, name)
