@@ -55,6 +55,22 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         fs.mkdirSync(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
     };
+    /** Usable on a phone and by assistive technology: nothing wider than the screen, every control named. */
+    const checkView = async (view: string) => {
+        const overflow = await page.evaluate(() => {
+            const d = (globalThis as any).document.documentElement;
+            return d.scrollWidth - d.clientWidth;
+        });
+        assert.ok(overflow <= 0, `${view}: ${overflow} px wider than the phone's screen`);
+        const unnamed: string[] = [];
+        const walk = (node: { role: string; name?: string; children?: any[] } | null) => {
+            if (!node) return;
+            if (["button", "link", "textbox", "combobox", "checkbox"].includes(node.role) && !node.name?.trim()) unnamed.push(node.role);
+            node.children?.forEach(walk);
+        };
+        walk(await page.accessibility.snapshot());
+        assert.deepStrictEqual(unnamed, [], `${view}: controls without an accessible name`);
+    };
 
     before(async function () {
         this.timeout(90_000);
@@ -99,6 +115,7 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         assert.match(await cardText(ids.lamp), /Desk lamp\s+€24\.99\s+5 in stock\s+Add to cart/);
         assert.match(await cardText(ids.napkins), /Out of stock\s+Sold out/);
         await snap("1-products");
+        await checkView("products");
 
         await page.locator("::-p-aria(Sign in[role=\"link\"])").click();
         await page.locator("::-p-aria(Create an account[role=\"link\"])").click();
@@ -106,6 +123,7 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         await page.locator("::-p-aria(E-mail address)").fill(customer.email);
         await page.locator("::-p-aria(Password)").fill(customer.password);
         await snap("2-register");
+        await checkView("register");
         await page.locator("::-p-aria(Create account[role=\"button\"])").click();
         await text(`Welcome, ${customer.name}.`);
         await page.locator("::-p-aria(Sign out)").click();
@@ -128,11 +146,13 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         await page.locator("::-p-aria(Cart 3 items)").click();
         await text("€88.98");
         await snap("3-cart");
+        await checkView("cart");
         await page.locator("::-p-aria(Place order)").click();
         await text("is placed: €88.98");
         await text("2 × Desk lamp");
         await text("1 × Walnut tray");
         await snap("4-orders");
+        await checkView("orders");
 
         // What the services stored: the order is the customer's, and the stock is taken.
         const product = await json(`${stack.url}/api/products/${ids.lamp}`);

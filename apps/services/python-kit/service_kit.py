@@ -24,7 +24,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from flask import Flask, Response, g, jsonify, request
-from prometheus_client import Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import REGISTRY
 from werkzeug.exceptions import HTTPException

@@ -1,31 +1,11 @@
 // The products with their price and stock, a page at a time; "Add to cart" up to the stock shown.
-import { useCallback, useEffect, useState } from "react";
-import { api, ApiError, money, Product } from "../api";
+import { api, money, Product } from "../api";
 import { Cart, MAX_PER_PRODUCT, setQuantity } from "../cart";
+import { LoadError, usePaged } from "../paged";
 import type { Notice } from "../App";
 
 export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: Cart) => void; notify: (n: Notice) => void }) {
-    const [products, setProducts] = useState<Product[]>([]);
-    const [next, setNext] = useState<number | null>(null);
-    const [state, setState] = useState<"loading" | "ready" | "failed">("loading");
-    const [error, setError] = useState("");
-
-    const load = useCallback(async (after: number | null) => {
-        setState("loading");
-        try {
-            const page = await api.products(after);
-            setProducts((shown) => (after ? [...shown, ...page.items] : page.items));
-            setNext(page.next);
-            setState("ready");
-        } catch (e) {
-            setError(e instanceof ApiError ? e.message : String(e));
-            setState("failed");
-        }
-    }, []);
-
-    useEffect(() => {
-        void load(null);
-    }, [load]);
+    const { items: products, next, state, error, load } = usePaged(api.products, "products");
 
     const add = (product: Product) => {
         const inCart = cart[product.id]?.quantity ?? 0;
@@ -33,16 +13,7 @@ export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: 
         notify({ kind: "success", text: `${product.name} is in your cart (${inCart + 1}).` });
     };
 
-    if (state === "failed" && products.length === 0) {
-        return (
-            <div className="notice error" role="alert">
-                <p>{error}</p>
-                <button type="button" onClick={() => void load(null)}>
-                    Try again
-                </button>
-            </div>
-        );
-    }
+    if (state === "failed" && products.length === 0) return <LoadError message={error} retry={() => void load(null)} />;
     return (
         <section aria-busy={state === "loading"}>
             {state === "ready" && products.length === 0 && <p>There are no products yet.</p>}
@@ -63,7 +34,7 @@ export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: 
                 })}
             </ul>
             {state === "loading" && <p className="muted">Loading products…</p>}
-            {state === "failed" && <p className="notice error" role="alert">{error}</p>}
+            {state === "failed" && <LoadError message={error} retry={() => void load(next)} />}
             {next !== null && state !== "loading" && (
                 <button type="button" className="secondary" onClick={() => void load(next)}>
                     Show more products

@@ -1,36 +1,9 @@
 // My orders, newest first, ten at a time.
-import { useCallback, useEffect, useRef, useState } from "react";
-import { api, ApiError, money, Order, Session } from "../api";
+import { api, money, Session } from "../api";
+import { LoadError, usePaged } from "../paged";
 
 export function Orders({ session, onExpired }: { session: Session; onExpired: () => void }) {
-    const [orders, setOrders] = useState<Order[]>([]);
-    const [next, setNext] = useState<number | null>(null);
-    const [state, setState] = useState<"loading" | "ready" | "failed">("loading");
-    const [error, setError] = useState("");
-    // The latest callback, without reloading the orders whenever the parent renders a new one.
-    const expired = useRef(onExpired);
-    expired.current = onExpired;
-
-    const load = useCallback(
-        async (after: number | null) => {
-            setState("loading");
-            try {
-                const page = await api.orders(session.token, after);
-                setOrders((shown) => (after ? [...shown, ...page.items] : page.items));
-                setNext(page.next);
-                setState("ready");
-            } catch (e) {
-                if (e instanceof ApiError && e.status === 401) return expired.current();
-                setError(e instanceof ApiError ? e.message : String(e));
-                setState("failed");
-            }
-        },
-        [session.token],
-    );
-
-    useEffect(() => {
-        void load(null);
-    }, [load]);
+    const { items: orders, next, state, error, load } = usePaged((after) => api.orders(session.token, after), session.token, onExpired);
 
     return (
         <section aria-busy={state === "loading"}>
@@ -59,14 +32,7 @@ export function Orders({ session, onExpired }: { session: Session; onExpired: ()
                 ))}
             </ol>
             {state === "loading" && <p className="muted">Loading your orders…</p>}
-            {state === "failed" && (
-                <div className="notice error" role="alert">
-                    <p>{error}</p>
-                    <button type="button" onClick={() => void load(null)}>
-                        Try again
-                    </button>
-                </div>
-            )}
+            {state === "failed" && <LoadError message={error} retry={() => void load(null)} />}
             {next !== null && state === "ready" && (
                 <button type="button" className="secondary" onClick={() => void load(next)}>
                     Show older orders
