@@ -3,8 +3,9 @@
  * (tools/shop-stack.ts: the stack .ci/run started, named by SHOP_STACK, or one started here and stopped at the end):
  *   services  each Python service's pytest suite, laid out as its image's test stage lays it out and run with that
  *             stage's command, against the stack's MariaDB (or MySQL) and Redis, each suite in a database of its own
- *   e2e       the frontend built (`npm run build` in apps/services/frontend: type-check, bundle), then driven in
- *             headless Chromium through the frontend's nginx against the running services (tests/shop/e2e.ts)
+ *   e2e       the frontend built (`npm run build` in apps/services/frontend: type-check, bundle; skipped when dist/
+ *             is newer than its sources, as after .ci/run's install), then driven in headless Chromium through the
+ *             frontend's nginx against the running services (tests/shop/e2e.ts)
  *
  *   ts-node tests/shop/run.ts [services] [e2e]     (both when none is named)
  */
@@ -14,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import Mocha from "mocha";
 import { serviceDockerfile } from "../../lib/cli-support";
-import { ensureStack, FRONTEND_DIR, lastRun, layOutImage, PYTHON_SERVICES, Stack } from "../../tools/shop-stack";
+import { ensureStack, FRONTEND_DIR, FRONTEND_DIST, lastRun, layOutImage, PYTHON_SERVICES, Stack } from "../../tools/shop-stack";
 import { shop } from "./context";
 
 interface Outcome {
@@ -60,9 +61,26 @@ async function serviceSuite(stack: Stack, service: string, workdir: string, with
     return { name: `${service} (pytest${withKit ? ", with the kit's tests" : ""})`, ...pytestCounts(r.output, r.code), seconds: r.seconds, output: r.output };
 }
 
+/** The newest modification time of the frontend's sources (what its build reads), in ms. */
+function newestSource(): number {
+    const newest = (p: string): number => {
+        const stat = fs.statSync(p);
+        return stat.isDirectory() ? Math.max(0, ...fs.readdirSync(p).map((e) => newest(path.join(p, e)))) : stat.mtimeMs;
+    };
+    return Math.max(...["src", "index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"].map((f) => newest(path.join(FRONTEND_DIR, f))));
+}
+
+/**
+ * `npm run build` in the frontend (type-check, bundle), unless dist/ is newer than every source: .ci/run builds it
+ * as an install step, and a developer's change to the frontend makes the next test run build again.
+ */
 async function buildFrontend(): Promise<Outcome> {
     if (!fs.existsSync(path.join(FRONTEND_DIR, "node_modules"))) {
         throw new Error("the frontend's packages are not installed: npm ci --prefix apps/services/frontend (.ci/run does it)");
+    }
+    const built = path.join(FRONTEND_DIST, "index.html");
+    if (fs.existsSync(built) && fs.statSync(built).mtimeMs > newestSource()) {
+        return { name: "frontend build (tsc, vite): dist/ is newer than its sources, not rebuilt", passed: 1, failed: 0, seconds: 0, output: "" };
     }
     const r = await run("npm", ["run", "build", "--silent"], { cwd: FRONTEND_DIR });
     return { name: "frontend build (tsc, vite)", passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, seconds: r.seconds, output: r.code === 0 ? "" : r.output };
