@@ -2,8 +2,8 @@
  * The shop in a browser: headless Chromium (Debian's, driven by puppeteer-core) on a phone-sized screen, through
  * the frontend's nginx, against the services running under gunicorn on a real database (tools/shop-stack.ts). One
  * customer's whole journey, then what the page says when a service does not answer. Screenshots go to
- * $SHOP_SCREENSHOTS (default: <tmp>/shop-e2e). Run by tests/shop/run.ts (npm test), or alone with
- * `npx mocha tests/shop/e2e.ts` (it then starts the shop itself; build the frontend first).
+ * $SHOP_SCREENSHOTS (default: <tmp>/shop-e2e). Run by tests/shop/run.ts: `npm run test:e2e` (or all of npm test).
+ * Loaded without it, the suite starts the shop itself (the frontend must be built).
  */
 import * as assert from "assert";
 import * as fs from "fs";
