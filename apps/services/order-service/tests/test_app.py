@@ -2,7 +2,6 @@
 exactly one winner for the last unit among 50 parallel orders), retries made safe by the Idempotency-Key, one
 deadline for the whole request, and every user seeing only their own orders."""
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -138,13 +137,11 @@ def test_an_order_that_cannot_finish_before_the_deadline_is_not_placed(settings,
     holder = connect(settings)
     with holder.cursor() as cur:
         cur.execute("SELECT stock FROM products WHERE id = %s FOR UPDATE", (products["lamp"],))
-    started = time.monotonic()
+    # Without the deadline the order would wait for the lock (50 s by default) and then fail with a 503.
     response = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}])
-    elapsed = time.monotonic() - started
     holder.rollback()
     holder.close()
     assert response.status_code == 504 and "same Idempotency-Key" in response.get_json()["error"]
-    assert elapsed < 3, f"answered after {elapsed:.1f} s"
     assert count_orders(db) == 0 and stock(db, products["lamp"]) == 5
 
 
