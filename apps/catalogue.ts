@@ -16,8 +16,11 @@ export const TIERS: Record<Tier, { namespace: string; syncWave: number }> = {
     frontend: { namespace: "frontend", syncWave: 2 },
 };
 
-/** Secrets Manager secrets the apps layer generates, by short name (the full name is platform's secretsPrefix + this). */
-export const GENERATED_SECRETS = ["mysql", "redis"] as const;
+/**
+ * Secrets Manager secrets the apps layer generates, by short name (the full name is platform's secretsPrefix + this):
+ * the data stores' credentials, and the key the services sign and check session tokens with.
+ */
+export const GENERATED_SECRETS = ["mysql", "redis", "session"] as const;
 export type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
 export interface Workload {
@@ -34,16 +37,12 @@ export interface Workload {
 export const WORKLOADS: Record<WorkloadName, Workload> = {
     mysql: { name: "mysql", tier: "data", requires: [], secrets: ["mysql"] },
     redis: { name: "redis", tier: "data", requires: [], secrets: ["redis"] },
-    "user-service": { name: "user-service", tier: "backend", ecrImage: "user-service", requires: ["mysql", "redis"], secrets: ["mysql", "redis"] },
-    "product-service": { name: "product-service", tier: "backend", ecrImage: "product-service", requires: ["mysql", "redis"], secrets: ["mysql", "redis"] },
-    // order-service checks the user and the products of an order with the two other services.
-    "order-service": {
-        name: "order-service",
-        tier: "backend",
-        ecrImage: "order-service",
-        requires: ["mysql", "redis", "user-service", "product-service"],
-        secrets: ["mysql", "redis"],
-    },
+    // The three services share one database (its schema migrated by whichever starts first) and the session key.
+    "user-service": { name: "user-service", tier: "backend", ecrImage: "user-service", requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"] },
+    "product-service": { name: "product-service", tier: "backend", ecrImage: "product-service", requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"] },
+    // order-service takes the stock in the order's own database transaction and reads the buyer from the session
+    // token: it calls neither of the other services.
+    "order-service": { name: "order-service", tier: "backend", ecrImage: "order-service", requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"] },
     // The frontend's nginx proxies /api/users, /api/products and /api/orders to the three services.
     frontend: { name: "frontend", tier: "frontend", ecrImage: "frontend", requires: ["user-service", "product-service", "order-service"], secrets: [] },
 };

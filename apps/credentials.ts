@@ -1,11 +1,12 @@
 /**
- * The credentials of MySQL and Redis, generated here and stored in AWS Secrets Manager as `<secretsPrefix><id>`
- * (`gitops-staging/mysql`); the workloads' ExternalSecrets name them by id alone (`mysql`), the ClusterSecretStore
- * adds the prefix. Nothing secret is in Git or in the settings files. The JSON keys are the environment variable
- * names the containers use.
+ * The credentials of MySQL and Redis and the services' session signing key, generated here and stored in AWS
+ * Secrets Manager as `<secretsPrefix><id>` (`gitops-staging/mysql`); the workloads' ExternalSecrets name them by id
+ * alone (`mysql`), the ClusterSecretStore adds the prefix. Nothing secret is in Git or in the settings files. The
+ * JSON keys are the environment variable names the containers use.
  *
  * MySQL sets its passwords when it initialises its volume only: a regenerated password would no longer match the
- * database. So the passwords are protected in production, and nothing here changes them after creation.
+ * database. So the passwords are protected in production, and nothing here changes them after creation. The session
+ * key may be replaced at any time (`pulumi up --replace` of its RandomPassword): that only signs everybody out.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,6 +25,8 @@ export interface WorkloadCredentialsArgs {
 
 /** Letters and digits only: safe in connection strings, shells and probes. 32 characters are about 190 bits. */
 const PASSWORD = { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1 };
+/** The HMAC-SHA256 key of the session tokens: 64 letters and digits, about 380 bits (more than the hash's 256). */
+const SIGNING_KEY = { ...PASSWORD, length: 64 };
 
 export class WorkloadCredentials extends pulumi.ComponentResource {
     /** The secret values; Applications wait for them so their ExternalSecrets find something to read. */
@@ -32,7 +35,7 @@ export class WorkloadCredentials extends pulumi.ComponentResource {
     constructor(name: string, args: WorkloadCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:apps:WorkloadCredentials", name, {}, opts);
         const protect = args.protect;
-        const password = (id: string) => new random.RandomPassword(`${name}-${id}`, PASSWORD, { parent: this, protect }).result;
+        const password = (id: string, shape = PASSWORD) => new random.RandomPassword(`${name}-${id}`, shape, { parent: this, protect }).result;
 
         const values: Record<GeneratedSecret, () => Record<string, pulumi.Input<string>>> = {
             mysql: () => ({
@@ -42,6 +45,7 @@ export class WorkloadCredentials extends pulumi.ComponentResource {
                 MYSQL_DATABASE: DATABASE_NAME,
             }),
             redis: () => ({ REDIS_PASSWORD: password("redis") }),
+            session: () => ({ SESSION_KEY: password("session-key", SIGNING_KEY) }),
         };
 
         for (const id of args.secrets) {
@@ -49,7 +53,7 @@ export class WorkloadCredentials extends pulumi.ComponentResource {
                 `${name}-${id}`,
                 {
                     name: pulumi.interpolate`${args.secretsPrefix}${id}`,
-                    description: `Generated ${id} credentials of the workloads (read by External Secrets). Managed by the apps stack.`,
+                    description: `Generated ${id} ${id === "session" ? "signing key" : "credentials"} of the workloads (read by External Secrets). Managed by the apps stack.`,
                     // 0 deletes at once, so a destroyed staging can be recreated with the same names.
                     recoveryWindowInDays: protect ? 30 : 0,
                     kmsKeyId: args.kmsKeyId,

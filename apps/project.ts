@@ -13,6 +13,8 @@ export const PROJECT_NAME = "workloads";
  * Secrets are not in it: External Secrets creates them from Secrets Manager, ArgoCD never writes one.
  */
 export const NAMESPACE_RESOURCES: { group: string; kind: string }[] = [
+    // The shop's Grafana dashboard (the frontend's monitoring/): no workload reads a ConfigMap.
+    { group: "", kind: "ConfigMap" },
     { group: "", kind: "Service" },
     { group: "", kind: "ServiceAccount" },
     { group: "apps", kind: "Deployment" },
@@ -22,6 +24,7 @@ export const NAMESPACE_RESOURCES: { group: string; kind: string }[] = [
     { group: "networking.k8s.io", kind: "NetworkPolicy" },
     { group: "networking.k8s.io", kind: "Ingress" },
     { group: "monitoring.coreos.com", kind: "ServiceMonitor" },
+    { group: "monitoring.coreos.com", kind: "PrometheusRule" },
     { group: "external-secrets.io", kind: "ExternalSecret" },
 ];
 

@@ -142,6 +142,14 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             reason: "Redis and its clients read the password when they start: a rotation needs Redis and the three services restarted together, so it is done by hand.",
         },
         {
+            id: "session-key-rotation",
+            rule: "CKV2_AWS_57",
+            match: ["*/session"],
+            reason:
+                "The services sign session tokens with this key and read it when they start: a rotation signs everybody out and needs the three services " +
+                "restarted together, so it is replaced by hand (`pulumi up --replace` of the key, then a rollout restart).",
+        },
+        {
             id: "grafana-admin-rotation",
             rule: "CKV2_AWS_57",
             match: ["*/grafana/admin"],

@@ -7,10 +7,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../lib/environment";
 import { chartTable } from "../platform/charts";
+import { exceptionTable, ruleTable } from "../policies/readme-tables";
 
 /** Each generated block of the README and the code that renders it. */
 export const GENERATED_BLOCKS: Record<string, () => string> = {
     charts: chartTable,
+    "policy-exceptions": exceptionTable,
+    "checkov-rules": ruleTable,
 };
 
 const BLOCK = /<!-- generated:([\w-]+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g;

@@ -26,9 +26,10 @@ const PROJECT = "workloads";
 const EXPECTED: Record<WorkloadName, { namespace: string; wave: number; requires: WorkloadName[]; secrets: string[]; data: boolean }> = {
     mysql: { namespace: "data", wave: 0, requires: [], secrets: ["mysql"], data: true },
     redis: { namespace: "data", wave: 0, requires: [], secrets: ["redis"], data: true },
-    "user-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis"], data: false },
-    "product-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis"], data: false },
-    "order-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis", "user-service", "product-service"], secrets: ["mysql", "redis"], data: false },
+    "user-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
+    "product-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
+    // order-service calls neither of the other services (the stock is in its own transaction, the buyer in the token).
+    "order-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
     frontend: { namespace: "frontend", wave: 2, requires: ["user-service", "product-service", "order-service"], secrets: [], data: false },
 };
 
@@ -128,12 +129,14 @@ for (const env of ENVS) {
                 // both directions against the rendered overlays (every kind used is allowed, every allowed kind is used).
                 const kinds = project.inputs.spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`).sort();
                 assert.deepStrictEqual(kinds, [
+                    "/ConfigMap",
                     "/Service",
                     "/ServiceAccount",
                     "apps/Deployment",
                     "apps/StatefulSet",
                     "autoscaling/HorizontalPodAutoscaler",
                     "external-secrets.io/ExternalSecret",
+                    "monitoring.coreos.com/PrometheusRule",
                     "monitoring.coreos.com/ServiceMonitor",
                     "networking.k8s.io/Ingress",
                     "networking.k8s.io/NetworkPolicy",
@@ -282,9 +285,9 @@ for (const env of ENVS) {
         });
 
         describe("generated credentials", () => {
-            it(`mysql and redis secrets named under platform's secretsPrefix (${`gitops-${env}/`})`, () => {
+            it(`mysql, redis and session secrets named under platform's secretsPrefix (${`gitops-${env}/`})`, () => {
                 assert.strictEqual(base.platform.secretsPrefix, `gitops-${env}/`);
-                assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`]);
+                assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`, `gitops-${env}/session`]);
             });
 
             it(production ? "protected, recoverable for 30 days after deletion" : "deleted at once with the stack (so it can be recreated)", () => {
@@ -295,11 +298,11 @@ for (const env of ENVS) {
                 for (const p of run.ofType("random:index/randomPassword:RandomPassword")) assert.strictEqual(p.protect, production, p.name);
             });
 
-            it("passwords are random, 32 letters and digits; the values hold the variables the containers read", () => {
+            it("passwords are random, 32 letters and digits (the session signing key 64); the values hold the variables the containers read", () => {
                 const passwords = run.ofType("random:index/randomPassword:RandomPassword");
-                assert.deepStrictEqual(passwords.map((p) => p.name).sort(), ["credentials-mysql-root", "credentials-mysql-user", "credentials-redis"]);
+                assert.deepStrictEqual(passwords.map((p) => p.name).sort(), ["credentials-mysql-root", "credentials-mysql-user", "credentials-redis", "credentials-session-key"]);
                 for (const p of passwords) {
-                    assert.strictEqual(p.inputs.length, 32);
+                    assert.strictEqual(p.inputs.length, p.name === "credentials-session-key" ? 64 : 32, p.name);
                     assert.strictEqual(p.inputs.special, false);
                 }
                 const value = (id: string) => JSON.parse(unwrap(run.one(SECRET_VERSION, `credentials-${id}`).inputs.secretString));
@@ -311,6 +314,7 @@ for (const env of ENVS) {
                     MYSQL_DATABASE: "shop",
                 });
                 assert.deepStrictEqual(value("redis"), { REDIS_PASSWORD: result("credentials-redis") });
+                assert.deepStrictEqual(value("session"), { SESSION_KEY: result("credentials-session-key") });
                 assert.notStrictEqual(value("mysql").MYSQL_ROOT_PASSWORD, value("mysql").MYSQL_PASSWORD);
                 for (const v of run.ofType(SECRET_VERSION)) assert.strictEqual(v.inputs.secretId, run.one(SECRET, v.name).id);
             });
@@ -411,7 +415,7 @@ describe("apps settings change what is built", () => {
         assert.deepStrictEqual(run.outputs.applicationNames, ["mysql", "redis", "user-service"]);
         assert.deepStrictEqual([...applications(run).keys()].sort(), ["mysql", "redis", "user-service"]);
         assert.deepStrictEqual(run.one(APP_PROJECT).inputs.spec.destinations.map((d: any) => d.namespace).sort(), ["backend", "data"]);
-        assert.strictEqual(run.ofType(SECRET).length, 2);
+        assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), ["gitops-staging/mysql", "gitops-staging/redis", "gitops-staging/session"]);
     });
 
     it("production sync windows become the project's, with their defaults", async () => {

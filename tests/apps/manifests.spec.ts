@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KustomizeOverrides } from "../../apps/application";
-import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../apps/catalogue";
+import { GENERATED_SECRETS, MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../apps/catalogue";
 import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../../lib/offline";
@@ -24,8 +24,6 @@ const EXPECTED_CONNECTIONS = [
     "frontend -> user-service:5000",
     "frontend -> product-service:5000",
     "frontend -> order-service:5000",
-    "order-service -> user-service:5000",
-    "order-service -> product-service:5000",
     ...["user-service", "product-service", "order-service"].flatMap((s) => [`${s} -> mysql:3306`, `${s} -> redis:6379`]),
 ].sort();
 
@@ -44,6 +42,20 @@ function workloadsOf(objects: KubeObject[]): KubeObject[] {
 
 function containersOf(o: KubeObject): any[] {
     return [...(podSpec(o).initContainers ?? []), ...podSpec(o).containers];
+}
+
+/**
+ * What a pod reserves (Kubernetes' rule): per resource, the larger of its biggest init container (they run one at
+ * a time, before the others) and the sum of its containers.
+ */
+function podResources(o: KubeObject, kind: "requests" | "limits"): { cpu: number; memory: number } {
+    const sum = (cs: any[], f: (c: any) => number) => cs.reduce((n, c) => n + f(c), 0);
+    const max = (cs: any[], f: (c: any) => number) => cs.reduce((n, c) => Math.max(n, f(c)), 0);
+    const cpu = (c: any) => cpuMillis(c.resources[kind].cpu);
+    const memory = (c: any) => memoryMiB(c.resources[kind].memory);
+    const init = podSpec(o).initContainers ?? [];
+    const main = podSpec(o).containers;
+    return { cpu: Math.max(max(init, cpu), sum(main, cpu)), memory: Math.max(max(init, memory), sum(main, memory)) };
 }
 
 function overridesOf(run: LayerRun, name: WorkloadName): KustomizeOverrides {
@@ -138,10 +150,13 @@ for (const env of ENVS) {
             assert.deepStrictEqual(await schemaProblems([...all, ...ingressComponent]), []);
         });
 
-        it("only namespaced kinds the AppProject allows; no Secret (External Secrets makes them)", () => {
+        it("only namespaced kinds the AppProject allows; no Secret (External Secrets makes them); ConfigMaps only for Grafana dashboards", () => {
             const allowedKinds = permittedKinds(base.apps);
             for (const o of [...all, ...publicFrontend]) assert.ok(allowedKinds.has(groupKind(o)), `${o.kind} ${o.metadata.name} is not in the AppProject's whitelist`);
-            assert.ok(!all.some((o) => o.kind === "Secret" || o.kind === "ConfigMap"));
+            assert.ok(!all.some((o) => o.kind === "Secret"));
+            const configMaps = all.filter((o) => o.kind === "ConfigMap");
+            assert.deepStrictEqual(configMaps.map((o) => o.metadata.name), ["shop-dashboard"]);
+            for (const o of configMaps) assert.strictEqual(o.metadata.labels?.grafana_dashboard, "1", `${o.metadata.name}: the label Grafana's sidecar loads`);
         });
 
         it("every pod meets the restricted Pod Security Standard (non-root, no escalation, ALL capabilities dropped, RuntimeDefault seccomp)", () => {
@@ -156,7 +171,7 @@ for (const env of ENVS) {
             }
         });
 
-        it("every container: read-only root filesystem, CPU and memory requests, a memory limit, readiness and liveness probes", () => {
+        it("every container: read-only root filesystem, CPU and memory requests, a memory limit; readiness and liveness probes (init containers cannot have them)", () => {
             for (const o of workloadsOf(all)) {
                 for (const c of containersOf(o)) {
                     const at = `${o.metadata.name}/${c.name}`;
@@ -164,25 +179,41 @@ for (const env of ENVS) {
                     assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] }, at);
                     assert.ok(cpuMillis(c.resources.requests.cpu) > 0 && memoryMiB(c.resources.requests.memory) > 0, `${at} requests`);
                     assert.ok(memoryMiB(c.resources.limits.memory) >= memoryMiB(c.resources.requests.memory), `${at} memory limit`);
-                    assert.ok(c.readinessProbe && c.livenessProbe, `${at} probes`);
                 }
+                for (const c of podSpec(o).containers) assert.ok(c.readinessProbe && c.livenessProbe, `${o.metadata.name}/${c.name} probes`);
+                for (const c of podSpec(o).initContainers ?? []) assert.ok(!c.readinessProbe && !c.livenessProbe && !c.startupProbe, `${o.metadata.name}/${c.name}: no probes`);
             }
             // Slow first starts (MySQL initialising, Flask warming up) are covered by startup probes, not killed.
             for (const w of ["mysql", "user-service", "product-service", "order-service"]) {
                 const o = workloadsOf(git.get(w as WorkloadName)!)[0];
-                assert.ok(containersOf(o)[0].startupProbe, w);
+                assert.ok(podSpec(o).containers[0].startupProbe, w);
             }
         });
 
         it("the Flask services probe /healthz (liveness) and /readyz (readiness) on 5000, the frontend /healthz on 8080", () => {
             for (const w of ["user-service", "product-service", "order-service"] as const) {
-                const c = containersOf(workloadsOf(git.get(w)!)[0])[0];
+                const c = podSpec(workloadsOf(git.get(w)!)[0]).containers[0];
                 assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 5000 }]);
                 assert.deepStrictEqual([c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path], ["/healthz", "/readyz"]);
             }
             const web = containersOf(workloadsOf(git.get("frontend")!)[0]).find((c) => c.name === "web");
             assert.deepStrictEqual(web.ports, [{ name: "http", containerPort: 8080 }]);
             assert.strictEqual(web.readinessProbe.httpGet.path, "/healthz");
+        });
+
+        it("the Flask services migrate the schema before they serve: an init container of their image runs migrate.py with their database settings", () => {
+            for (const w of ["user-service", "product-service", "order-service"] as const) {
+                const pod = podSpec(workloadsOf(git.get(w)!)[0]);
+                assert.strictEqual(pod.initContainers?.length, 1, w);
+                const [init, app] = [pod.initContainers[0], pod.containers[0]];
+                assert.deepStrictEqual(init.command, ["python", "migrate.py"]);
+                assert.strictEqual(init.image, app.image, `${w}: the same release migrates and serves`);
+                assert.deepStrictEqual(init.envFrom, app.envFrom, `${w}: the same credentials`);
+                const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+                for (const name of ["DB_HOST", "DB_PORT"]) assert.strictEqual(env(init)[name], env(app)[name], `${w}: ${name}`);
+            }
+            // The frontend and the data stores have nothing to migrate.
+            for (const w of ["frontend", "mysql", "redis"] as const) assert.strictEqual(podSpec(workloadsOf(git.get(w)!)[0]).initContainers, undefined, w);
         });
 
         it("service accounts: one per workload, no API token mounted", () => {
@@ -200,8 +231,8 @@ for (const env of ENVS) {
             for (const [w, objects] of git) {
                 for (const c of containersOf(workloadsOf(objects)[0])) {
                     const { repository, tag, digest } = imageParts(c.image);
-                    if (c.name === "app" || c.name === "web") {
-                        assert.strictEqual(repository, WORKLOADS[w].ecrImage, `${w}: no registry (account id) in Git`);
+                    if (["app", "web", "migrate"].includes(c.name)) {
+                        assert.strictEqual(repository, WORKLOADS[w].ecrImage, `${w}/${c.name}: no registry (account id) in Git`);
                         assert.match(digest ?? "", PINNED_DIGEST, `${w}/${c.name}: ${c.image}`);
                         assert.strictEqual(tag, undefined, `${w}/${c.name}: a digest only, no tag beside it`);
                     } else {
@@ -223,9 +254,12 @@ for (const env of ENVS) {
                     assert.deepStrictEqual(synced, inGit, w);
                     continue;
                 }
-                const digest = imageParts(inGit[0]).digest;
-                assert.strictEqual(synced[0], `${base.infra.ecrRepositoryUrls[image]}@${digest}`, w);
-                assert.deepStrictEqual(synced.slice(1), inGit.slice(1), `${w}: sidecars unchanged`);
+                // The service's own image (the app, and the migrations' init container) moves to ECR, by digest; sidecars stay.
+                const own = inGit.map((i) => imageParts(i).repository === image);
+                assert.ok(own.some(Boolean), w);
+                for (const [i, original] of inGit.entries()) {
+                    assert.strictEqual(synced[i], own[i] ? `${base.infra.ecrRepositoryUrls[image]}@${imageParts(original).digest}` : original, `${w}: ${original}`);
+                }
             }
         });
 
@@ -291,7 +325,7 @@ for (const env of ENVS) {
                 const secret = base.apps.one("aws:secretsmanager/secret:Secret", v.name);
                 return [secret.inputs.name as string, Object.keys(json)];
             }));
-            assert.deepStrictEqual([...generated.keys()].sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`]);
+            assert.deepStrictEqual([...generated.keys()].sort(), GENERATED_SECRETS.map((id) => `gitops-${env}/${id}`).sort());
             // The ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
             const prefix = base.platform.secretsPrefix;
             for (const [w, objects] of git) {
@@ -302,7 +336,7 @@ for (const env of ENVS) {
                     const keys: string[] = es.spec.dataFrom.map((d: any) => d.extract.key);
                     for (const key of keys) assert.ok(generated.has(`${prefix}${key}`), `${w}: ${prefix}${key} is a secret the apps stack generates`);
                     // Relative keys, the same in every environment: the store adds the environment.
-                    assert.deepStrictEqual([...keys].sort(), w === "mysql" || w === "redis" ? [w] : ["mysql", "redis"], w);
+                    assert.deepStrictEqual([...keys].sort(), [...WORKLOADS[w].secrets].sort(), `${w}: the catalogue's secrets`);
                     // Templated keys must exist in the generated values.
                     const available = keys.flatMap((k: string) => generated.get(`${prefix}${k}`)!);
                     for (const template of Object.values<string>(es.spec.target.template?.data ?? {})) {
@@ -311,7 +345,7 @@ for (const env of ENVS) {
                 }
                 const targets = externalSecrets.map((es) => es.spec.target.name);
                 const pod = podSpec(workloadsOf(objects)[0]);
-                const read = pod.containers.flatMap((c: any) => [
+                const read = [...(pod.initContainers ?? []), ...pod.containers].flatMap((c: any) => [
                     ...(c.envFrom ?? []).map((e: any) => e.secretRef?.name),
                     ...(c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name),
                 ]).filter(Boolean);
@@ -320,7 +354,7 @@ for (const env of ENVS) {
             }
             // The services get the database user, not the root password.
             const template = git.get("order-service")!.find((o) => o.kind === "ExternalSecret")!.spec.target.template.data;
-            assert.deepStrictEqual(Object.keys(template).sort(), ["DB_NAME", "DB_PASSWORD", "DB_USER", "REDIS_PASSWORD"]);
+            assert.deepStrictEqual(Object.keys(template).sort(), ["DB_NAME", "DB_PASSWORD", "DB_USER", "REDIS_PASSWORD", "SESSION_KEY"]);
             assert.doesNotMatch(JSON.stringify(template), /ROOT/);
         });
 
@@ -406,10 +440,9 @@ for (const env of ENVS) {
                     const workload = workloadsOf(objects)[0];
                     const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler");
                     const replicas = hpa ? hpa.spec.minReplicas : workload.spec.replicas;
-                    for (const c of containersOf(workload)) {
-                        memory += replicas * memoryMiB(c.resources.requests.memory);
-                        cpu += replicas * cpuMillis(c.resources.requests.cpu);
-                    }
+                    const requests = podResources(workload, "requests");
+                    memory += replicas * requests.memory;
+                    cpu += replicas * requests.cpu;
                     assert.ok(replicas >= 1, w);
                 }
                 assert.ok(memory <= STAGING_BUDGET.memoryMiB, `${memory} MiB requested`);
@@ -425,11 +458,12 @@ for (const env of ENVS) {
                 const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler");
                 const pods = hpa ? hpa.spec.maxReplicas + (workload.spec.strategy?.rollingUpdate?.maxSurge ?? 1) : workload.spec.replicas;
                 const u = used.get(namespaceOf(w)) ?? { "requests.cpu": 0, "requests.memory": 0, "limits.cpu": 0, "limits.memory": 0, pods: 0, persistentvolumeclaims: 0, "requests.storage": 0 };
+                const [requests, limitsOfPod] = [podResources(workload, "requests"), podResources(workload, "limits")];
+                u["requests.cpu"] += pods * requests.cpu;
+                u["requests.memory"] += pods * requests.memory;
+                u["limits.cpu"] += pods * limitsOfPod.cpu;
+                u["limits.memory"] += pods * limitsOfPod.memory;
                 for (const c of containersOf(workload)) {
-                    u["requests.cpu"] += pods * cpuMillis(c.resources.requests.cpu);
-                    u["requests.memory"] += pods * memoryMiB(c.resources.requests.memory);
-                    u["limits.cpu"] += pods * cpuMillis(c.resources.limits.cpu);
-                    u["limits.memory"] += pods * memoryMiB(c.resources.limits.memory);
                     assert.ok(cpuMillis(c.resources.limits.cpu) <= cpuMillis(limits.max.cpu), `${w}/${c.name} cpu limit`);
                     assert.ok(memoryMiB(c.resources.limits.memory) <= memoryMiB(limits.max.memory), `${w}/${c.name} memory limit`);
                 }
@@ -468,6 +502,76 @@ describe("the AppProject's whitelist against the manifests of both environments"
         }
         const unused = [...allowed].filter((k) => !used.has(k));
         assert.deepStrictEqual(unused, [], "kinds the AppProject allows but no overlay (staging, production, public frontend) renders");
+    });
+});
+
+describe("the shop's monitoring (the frontend's monitoring/: alerting rules and a Grafana dashboard)", () => {
+    const servicesDir = path.join(REPO_ROOT, "apps", "services");
+    const kit = fs.readFileSync(path.join(servicesDir, "python-kit", "service_kit.py"), "utf8");
+    /** The metrics the services export (the kit's and order-service's prometheus_client objects), as Prometheus names them. */
+    const exported = new Set<string>();
+    for (const source of [kit, fs.readFileSync(path.join(servicesDir, "order-service", "app.py"), "utf8")]) {
+        for (const [, type, name] of source.matchAll(/= (Counter|Histogram)\("(\w+)"/g)) {
+            for (const suffix of type === "Histogram" ? ["_bucket", "_sum", "_count"] : [""]) exported.add(name + suffix);
+        }
+    }
+    // nginx-prometheus-exporter's, from the frontend's sidecar.
+    const NGINX_EXPORTER = ["nginx_http_requests_total", "nginx_connections_active"];
+    /** The metric names a PromQL expression selects (identifiers before a `{` or a `[`). */
+    const selected = (expr: string) => [...expr.matchAll(/([a-zA-Z_:][\w:]*)\s*[{[]/g)].map((m) => m[1]).filter((n) => !["by", "without"].includes(n));
+    let objects: KubeObject[];
+
+    before(async function () {
+        this.timeout(60000);
+        objects = (await rendersOf("production")).git.get("frontend")!;
+    });
+
+    it("the services export the metrics the rules and panels read, with a latency bucket at the 200 ms objective", () => {
+        assert.deepStrictEqual([...exported].filter((n) => !n.includes("_duration_")).sort(), ["cache_failures_total", "http_requests_total", "shop_orders_total"]);
+        assert.ok(exported.has("http_request_duration_seconds_bucket"));
+        const buckets = /LATENCY_BUCKETS = \(([^)]*)\)/.exec(kit)![1].split(",").map(Number);
+        assert.ok(buckets.includes(0.2), `buckets ${buckets}`);
+    });
+
+    it("alert on availability (99.9 %: fast and slow budget burn), p95 latency over 200 ms and the error rate, from recorded series of the services' metrics", () => {
+        const rule = objects.find((o) => o.kind === "PrometheusRule")!;
+        const rules = rule.spec.groups.flatMap((g: any) => g.rules);
+        const records = new Set(rules.filter((r: any) => r.record).map((r: any) => r.record));
+        const alerts = Object.fromEntries(rules.filter((r: any) => r.alert).map((r: any) => [r.alert, r]));
+        assert.deepStrictEqual(Object.keys(alerts).sort(), ["ShopErrorBudgetBurningFast", "ShopErrorBudgetBurningSlowly", "ShopHighErrorRate", "ShopLatencyHigh"]);
+        for (const r of rules) {
+            for (const name of selected(r.expr)) assert.ok(exported.has(name) || records.has(name), `${r.record ?? r.alert} reads ${name}, which nothing exports or records`);
+        }
+        for (const a of Object.values<any>(alerts)) {
+            assert.ok(["critical", "warning"].includes(a.labels.severity), a.alert);
+            assert.ok(a.annotations.summary && a.annotations.description, a.alert);
+        }
+        assert.match(alerts.ShopErrorBudgetBurningFast.expr, /ratio_rate1h > \(14\.4 \* 0\.001\) and .*ratio_rate5m > \(14\.4 \* 0\.001\)/);
+        assert.strictEqual(alerts.ShopErrorBudgetBurningFast.labels.severity, "critical", "pages (Alertmanager routes critical to PagerDuty)");
+        assert.match(alerts.ShopErrorBudgetBurningSlowly.expr, /ratio_rate6h > \(6 \* 0\.001\) and .*ratio_rate30m > \(6 \* 0\.001\)/);
+        assert.match(alerts.ShopLatencyHigh.expr, /p95_5m > 0\.2\b/);
+        assert.match(rules.find((r: any) => r.record === "shop:http_request_duration_seconds:p95_5m").expr, /histogram_quantile\(0\.95, /);
+        // Server errors only: a 4xx is the client's.
+        for (const r of rules.filter((x: any) => x.record?.startsWith("shop:http_errors"))) assert.match(r.expr, /status=~"5\.\."/);
+    });
+
+    it("the dashboard: one ConfigMap for Grafana's sidecar, Prometheus's datasource, every panel on metrics that exist", () => {
+        const configMap = objects.find((o) => o.kind === "ConfigMap")!;
+        assert.strictEqual(configMap.metadata.labels!.grafana_dashboard, "1");
+        const dashboard = JSON.parse(configMap.data["shop-dashboard.json"]);
+        assert.strictEqual(dashboard.uid, "shop-overview");
+        const panels: any[] = dashboard.panels;
+        assert.ok(panels.length >= 8);
+        assert.deepStrictEqual([...new Set(panels.map((p) => p.id))].length, panels.length, "panel ids are unique");
+        for (const p of panels) {
+            // kube-prometheus-stack's provisioned Prometheus datasource (grafana.sidecar.datasources.uid).
+            assert.deepStrictEqual(p.datasource, { type: "prometheus", uid: "prometheus" }, p.title);
+            for (const t of p.targets) {
+                for (const name of selected(t.expr)) assert.ok(exported.has(name) || NGINX_EXPORTER.includes(name), `${p.title}: ${name}`);
+            }
+        }
+        const titles = panels.map((p) => p.title).join(" | ");
+        for (const objective of ["99.9 %", "200 ms"]) assert.ok(titles.includes(objective), objective);
     });
 });
 

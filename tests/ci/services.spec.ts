@@ -17,7 +17,7 @@ import { loadInfraSettings } from "../../infra/settings";
 import { WORKLOADS } from "../../apps/catalogue";
 import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../lib/cli-support";
 import { settingsFileSource } from "../../lib/settings-file";
-import { parseDockerfile, stageFiles } from "./dockerfile";
+import { parseDockerfile, stageFiles } from "../../lib/dockerfile";
 
 const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");
 const PYTHON_SERVICES = ["user-service", "product-service", "order-service"];
@@ -118,10 +118,14 @@ describe("service sources", () => {
     }
 
     describe("the Python services", () => {
-        const KIT_FILES = ["Dockerfile", "gunicorn.conf.py", "requirements-dev.txt", "requirements.txt", "service_kit.py", "tests/conftest.py", "tests/fakes.py", "tests/test_kit.py"];
+        /** The schema's migrations (python-kit/migrations/NNNN_name.sql, in every image: the init container runs them). */
+        const MIGRATIONS = filesOf(PYTHON_KIT).filter((f) => f.startsWith("migrations/"));
+        const KIT_MODULES = ["gunicorn.conf.py", "migrate.py", "service_kit.py", "sessions.py"];
+        const KIT_FILES = ["Dockerfile", ...KIT_MODULES, ...MIGRATIONS, "requirements-dev.txt", "requirements.txt", "tests/conftest.py", "tests/servers.py", "tests/test_kit.py"].sort();
 
         it("keep their shared code once, in python-kit, and in their own folder only what differs (app.py, tests/test_app.py)", () => {
             assert.deepStrictEqual(filesOf(PYTHON_KIT), KIT_FILES);
+            assert.ok(MIGRATIONS.length >= 3 && MIGRATIONS.every((f) => /^migrations\/\d{4}_[a-z0-9_]+\.sql$/.test(f)), MIGRATIONS.join(", "));
             for (const s of PYTHON_SERVICES) assert.deepStrictEqual(filesOf(s), ["app.py", "tests/test_app.py"], s);
             for (const s of PYTHON_SERVICES) assert.strictEqual(serviceDockerfile(s), `apps/services/${PYTHON_KIT}/Dockerfile`, s);
             assert.strictEqual(serviceDockerfile("frontend"), "apps/services/frontend/Dockerfile");
@@ -145,12 +149,12 @@ describe("service sources", () => {
             it(`${service}: the runtime image holds the kit and the service's app in /app, no tests`, () => {
                 const { files, workdir } = imageFiles(service, "runtime");
                 assert.strictEqual(workdir, "/app");
-                assert.deepStrictEqual(Object.fromEntries(files), {
-                    "/app/requirements.txt": `${PYTHON_KIT}/requirements.txt`,
-                    "/app/service_kit.py": `${PYTHON_KIT}/service_kit.py`,
-                    "/app/gunicorn.conf.py": `${PYTHON_KIT}/gunicorn.conf.py`,
-                    "/app/app.py": `${service}/app.py`,
-                });
+                assert.deepStrictEqual(Object.fromEntries([...files].sort()), Object.fromEntries([
+                    ["/app/requirements.txt", `${PYTHON_KIT}/requirements.txt`],
+                    ...KIT_MODULES.map((m) => [`/app/${m}`, `${PYTHON_KIT}/${m}`]),
+                    ...MIGRATIONS.map((m) => [`/app/${m}`, `${PYTHON_KIT}/${m}`]),
+                    ["/app/app.py", `${service}/app.py`],
+                ].sort()));
             });
 
             it(`${service}: the test stage runs the kit's tests and the service's, side by side in /app/tests, with pytest`, () => {
@@ -158,7 +162,7 @@ describe("service sources", () => {
                 const tests = [...files].filter(([image]) => image.startsWith("/app/tests/"));
                 assert.deepStrictEqual(Object.fromEntries(tests), {
                     "/app/tests/conftest.py": `${PYTHON_KIT}/tests/conftest.py`,
-                    "/app/tests/fakes.py": `${PYTHON_KIT}/tests/fakes.py`,
+                    "/app/tests/servers.py": `${PYTHON_KIT}/tests/servers.py`,
                     "/app/tests/test_kit.py": `${PYTHON_KIT}/tests/test_kit.py`,
                     "/app/tests/test_app.py": `${service}/tests/test_app.py`,
                 });
@@ -171,7 +175,7 @@ describe("service sources", () => {
                     for (const m of read(source).matchAll(/^(?:import (\w+)|from (\w+) import)/gm)) {
                         const module = m[1] ?? m[2];
                         const local = ["/app", "/app/tests"].some((dir) => files.has(`${dir}/${module}.py`));
-                        if (["app", "service_kit", "fakes"].includes(module)) assert.ok(local, `${image} imports ${module}, which the test stage does not copy`);
+                        if (["app", "service_kit", "sessions", "migrate", "servers", "conftest"].includes(module)) assert.ok(local, `${image} imports ${module}, which the test stage does not copy`);
                     }
                 }
             });
@@ -193,19 +197,43 @@ describe("service sources", () => {
             for (const pkg of ["flask==", "gunicorn==", "prometheus-client==", "pymysql==", "redis==", "cryptography==", "cffi==", "pycparser=="]) assert.ok(names.includes(pkg), pkg);
         });
 
-        it("serve /healthz, /readyz (MySQL and Redis), /metrics and their REST API under gunicorn on port 5000", () => {
+        it("serve /healthz, /readyz (MySQL and the migrated schema, not Redis), /metrics and their REST API under gunicorn on port 5000", () => {
             const kit = read(PYTHON_KIT, "service_kit.py");
             for (const route of ["/healthz", "/readyz", "/metrics"]) assert.ok(kit.includes(`@app.get("${route}")`), route);
             for (const [s, resource] of [["user-service", "users"], ["product-service", "products"], ["order-service", "orders"]]) {
                 const app = read(s, "app.py");
                 assert.ok(app.includes(`@app.get("/api/${resource}")`) && app.includes(`@app.post("/api/${resource}")`), s);
-                assert.match(app, /\{"mysql": db\.ping, "redis": cache\.ping\}/, `${s}: readiness checks MySQL and Redis`);
+                // Readiness is what the service cannot work without: MySQL with the schema migrated; Redis is a cache.
+                assert.match(app, /\{"mysql": lambda: migrate\.check\(db, TABLES\)\}/, `${s}: readiness checks MySQL and the schema`);
+                assert.doesNotMatch(app, /"redis": cache\.ping/, `${s}: Redis is not a readiness check`);
                 assert.match(dockerfileOf(s), /CMD \["gunicorn", "--config", "gunicorn.conf.py", "app:from_env\(\)"\]/);
             }
             assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /bind = f"0\.0\.0\.0:\{os\.environ\.get\('PORT', '5000'\)\}"/);
             // Read-only root filesystem: gunicorn's heartbeat in memory, no control socket under the missing home.
             assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /^worker_tmp_dir = "\/dev\/shm"$/m);
             assert.match(read(PYTHON_KIT, "gunicorn.conf.py"), /^control_socket_disable = True$/m);
+        });
+
+        it("test against real servers: the test stage installs MariaDB and Redis from Debian, the packages .ci/run installs", () => {
+            const test = parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === "test")!.instructions;
+            const install = test.find((i) => i.keyword === "RUN" && /apt-get install/.test(i.args));
+            assert.ok(install, "the test stage installs its servers");
+            const ciRun = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+            for (const pkg of ["mariadb-server", "redis-server"]) {
+                assert.match(install!.args, new RegExp(`\\b${pkg}\\b`), `the test stage installs ${pkg}`);
+                assert.match(ciRun, new RegExp(`packages\\+=\\(${pkg}\\)`), `.ci/run installs ${pkg}`);
+            }
+            // Nothing of it reaches the runtime image, which builds on `base`, not on `test`.
+            assert.strictEqual(parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === "runtime")!.from, "base");
+        });
+
+        it("an order's deadline ends well before the frontend's proxy and gunicorn give up on the request", () => {
+            const deadline = Number(/^DEADLINE_SECONDS = ([\d.]+)$/m.exec(read("order-service", "app.py"))![1]);
+            const proxy = Number(/proxy_read_timeout (\d+)s;/.exec(read("frontend", "proxy.conf"))![1]);
+            const worker = Number(/^timeout = (\d+)$/m.exec(read(PYTHON_KIT, "gunicorn.conf.py"))![1]);
+            // The driver's read timeout is the deadline + 2 s (order-service create()): still inside both.
+            assert.ok(deadline > 0 && deadline + 2 < proxy && proxy < worker, `deadline ${deadline} s, nginx ${proxy} s, gunicorn ${worker} s`);
+            assert.match(read("order-service", "app.py"), /kit\.Database\(settings, read_timeout=deadline_seconds \+ 2\)/);
         });
 
         it("read only environment variables their Deployment sets (directly or from the ExternalSecret)", () => {
@@ -299,6 +327,46 @@ describe("service sources", () => {
         });
     });
 
+    describe("the shop's tests run against real servers, on this machine and in the pull-request workflow", () => {
+        const servers = read(PYTHON_KIT, "tests", "servers.py");
+        /** The variables that hand servers to the tests (servers.py ENV). */
+        const handOver = [...servers.matchAll(/^\s+"\w+": "(SHOP_TEST_\w+)",$/gm)].map((m) => m[1]);
+        const workflow = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "pull-request.yml"), "utf8"));
+        const job = workflow.jobs.test;
+        const overlayTag = (workload: string) => parse(fs.readFileSync(path.join(REPO_ROOT, "apps", "workloads", workload, "overlays", "production", "kustomization.yaml"), "utf8")).images[0].newTag;
+
+        it("npm test runs the services' suites and the browser test, which find the servers through SHOP_STACK or SHOP_TEST_*", () => {
+            const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+            assert.strictEqual(pkg.scripts.test, "npm run typecheck && npm run test:unit && npm run test:shop");
+            assert.strictEqual(pkg.scripts["test:shop"], "ts-node --swc tests/shop/run.ts");
+            assert.match(pkg.devDependencies["puppeteer-core"], /^\d+\.\d+\.\d+$/, "puppeteer-core pinned");
+            assert.deepStrictEqual(handOver, ["SHOP_TEST_DB_HOST", "SHOP_TEST_DB_PORT", "SHOP_TEST_DB_ADMIN_USER", "SHOP_TEST_DB_ADMIN_PASSWORD", "SHOP_TEST_REDIS_HOST", "SHOP_TEST_REDIS_PORT", "SHOP_TEST_REDIS_PASSWORD"]);
+            const ciRun = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+            assert.match(ciRun, /npx ts-node --swc tools\/shop-stack\.ts up "\$stack"\nexport SHOP_STACK="\$stack"\n/);
+            assert.match(ciRun, /trap stop_stack EXIT/);
+            assert.match(ciRun, /npm ci --prefix apps\/services\/frontend/);
+        });
+
+        it("the pull-request workflow's npm test gets MySQL 8.4 and Redis as service containers, at the cluster's versions", () => {
+            const mysql = /^mysql:(\d+\.\d+\.\d+)$/.exec(job.services.mysql.image)?.[1];
+            const redis = /^redis:(\d+\.\d+\.\d+-alpine)$/.exec(job.services.redis.image)?.[1];
+            assert.ok(mysql?.startsWith("8.4."), job.services.mysql.image);
+            // The versions the workloads pin (tags, or a tag with its digest).
+            assert.ok(String(overlayTag("mysql")).startsWith(mysql!), `mysql ${mysql} vs the workload's ${overlayTag("mysql")}`);
+            assert.ok(String(overlayTag("redis")).startsWith(redis!), `redis ${redis} vs the workload's ${overlayTag("redis")}`);
+            for (const service of ["mysql", "redis"]) {
+                assert.ok(job.services[service].ports.every((p: string) => p.startsWith("127.0.0.1:")), `${service}: loopback only`);
+                assert.match(job.services[service].options, /--health-cmd/, `${service}: the job waits until it answers`);
+            }
+            for (const name of Object.keys(job.env).filter((k) => k.startsWith("SHOP_TEST_"))) assert.ok(handOver.includes(name), name);
+            for (const name of ["SHOP_TEST_DB_HOST", "SHOP_TEST_DB_PORT", "SHOP_TEST_DB_ADMIN_USER", "SHOP_TEST_REDIS_HOST", "SHOP_TEST_REDIS_PORT"]) assert.ok(job.env[name], name);
+            const runs: string[] = job.steps.map((st: { run?: string }) => st.run ?? "");
+            assert.ok(runs.includes("npm ci --prefix apps/services/frontend --no-audit --no-fund"));
+            assert.ok(runs.some((r) => r.includes("requirements.txt -r apps/services/python-kit/requirements-dev.txt") && r.includes("SHOP_PYTHON=")));
+            assert.strictEqual(runs.at(-1), "npm test");
+        });
+    });
+
     describe("the frontend", () => {
         const template = read("frontend", "default.conf.template");
         const dockerfile = read("frontend", "Dockerfile");
@@ -316,6 +384,38 @@ describe("service sources", () => {
                 assert.strictEqual(env[variable], expected, `the Deployment's ${variable}`);
                 assert.ok(dockerfile.includes(`${variable}=${expected}`), `the image's default ${variable}`);
                 assert.ok(dockerfile.includes(variable) && new RegExp(`NGINX_ENVSUBST_FILTER=.*${variable}`).test(dockerfile), `${variable} is substituted`);
+            }
+        });
+
+        it("is a React + TypeScript app built by Vite in the image's build stage, with exactly the locked packages and CI's Node.js", () => {
+            const pkg = JSON.parse(read("frontend", "package.json"));
+            const lock = JSON.parse(read("frontend", "package-lock.json"));
+            for (const name of ["react", "react-dom"]) assert.ok(pkg.dependencies[name], name);
+            for (const name of ["vite", "typescript", "@vitejs/plugin-react"]) assert.ok(pkg.devDependencies[name], name);
+            for (const [name, version] of Object.entries<string>({ ...pkg.dependencies, ...pkg.devDependencies })) {
+                assert.match(version, /^\d+\.\d+\.\d+$/, `${name}: an exact version`);
+                assert.strictEqual(lock.packages[`node_modules/${name}`]?.version, version, `${name} is locked at ${version}`);
+            }
+            assert.strictEqual(Number(pkg.devDependencies.typescript.split(".")[0]), 5, "TypeScript 5.x");
+            assert.strictEqual(pkg.scripts.build, "tsc -p . && vite build", "the build type-checks first");
+            const build = parseDockerfile(dockerfile).find((st) => st.name === "build")!;
+            const node = /^node:(\d+\.\d+\.\d+)-alpine$/.exec(build.from)?.[1];
+            assert.strictEqual(node, /^NODE_PACKAGE_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8"))![1], "the Node.js .ci/run uses");
+            const runs = build.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
+            assert.deepStrictEqual(runs, ["npm ci --no-audit --no-fund", "npm run build"]);
+            // nginx serves what the build stage made, nothing from the context (no node_modules, no sources).
+            assert.deepStrictEqual(Object.fromEntries(imageFiles("frontend", "runtime").fromStages), { "/usr/share/nginx/html": "build:/src/dist/" });
+            const ignored = read(".dockerignore");
+            assert.match(ignored, /^\*\*\/node_modules$/m);
+            assert.match(ignored, /^frontend\/dist$/m);
+        });
+
+        it("answers its own errors in JSON like the services, and refuses bodies over the services' 64 KiB before reading them", () => {
+            assert.match(template, /client_max_body_size 64k;/);
+            assert.strictEqual(64 * 1024, Number(/^MAX_BODY_BYTES = (\d+) \* 1024$/m.exec(read(PYTHON_KIT, "service_kit.py"))![1]) * 1024);
+            for (const [codes, target] of [["413", "@too_large"], ["502 503", "@unavailable"], ["504", "@timeout"]]) {
+                assert.match(template, new RegExp(`error_page ${codes} ${target};`));
+                assert.match(template, new RegExp(`location ${target} \\{\\s*default_type application/json;\\s*return \\d{3} '\\{"error": "[^"]+"\\}';`));
             }
         });
 

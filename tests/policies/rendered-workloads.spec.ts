@@ -117,7 +117,7 @@ describe("npm run plan on a manifest that breaks a rule", function () {
         assert.match(section, /^\[mandatory\] workload-pod-security$/m);
         assert.match(
             section,
-            /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*container "app": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
+            /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*(?:init )?container "(?:app|migrate)": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
         );
         assert.match(stdout, /Result: a mandatory policy is violated \(exit 1\)\./);
         // What passes on purpose is said, with its reason, not silently passed.

@@ -1,30 +1,62 @@
-"""user-service: the shop's customers.
+"""user-service: the shop's accounts and sign-in.
 
-  GET  /api/users          the users (newest 1000), cached in Redis for 30 s
-  GET  /api/users/<id>     one user, 404 when unknown
-  POST /api/users          {"name": "...", "email": "..."} -> 201 with the user; 409 when the email is taken
+  POST /api/users            {"name", "email", "password"} -> 201 the account; 409 when the e-mail is taken
+  POST /api/users/sessions   {"email", "password"} -> 201 {"token", "expires_in", "user"}; 401 for wrong credentials,
+                             429 after too many failed attempts for one address
+  GET  /api/users/me         the signed-in account
+  GET  /api/users/<id>       one account: your own, or any for an administrator (404 otherwise)
+  GET  /api/users            administrators: the accounts, paged (?limit=&after=)
 
-Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with fakes through build_app().
+E-mail addresses are checked strictly (one address, ASCII, nothing around it) and stored in one canonical form
+(lower case), so one mailbox is one account. Passwords are hashed with argon2id; the token is signed with the
+shared SESSION_KEY (sessions.py). Administrators are made with `python app.py grant-admin <email>` (kubectl exec).
+Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with create(settings).
 """
 import re
+import sys
 
+import argon2
 import pymysql
 from flask import Flask, jsonify
 
+import migrate
 import service_kit as kit
+from sessions import Sessions
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS users (
-        id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
-        name VARCHAR(100) NOT NULL,
-        email VARCHAR(254) NOT NULL,
-        created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-        UNIQUE KEY users_email (email)
-    )"""
-]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LIST_KEY = "user-service:users"
-CACHE_SECONDS = 30
+SERVICE = "user-service"
+TABLES = ("users",)
+PUBLIC = "id, name, email, role"
+# dot-atom local part (RFC 5322, ASCII) @ a DNS name of at least two labels, letters in the last. fullmatch with \Z
+# semantics: `$` would also match before a final newline ("alice@example.com\n").
+LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL = re.compile(rf"(?P<local>{LOCAL})@(?P<domain>(?:{LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9]))")
+MIN_PASSWORD, MAX_PASSWORD = 10, 128
+# argon2id with OWASP's minimum (19 MiB, 2 passes, 1 lane): four gunicorn threads hashing at once stay within the
+# pod's memory limit, and one hash costs tens of milliseconds.
+HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified when the address is unknown, so that an unknown address costs the same time as a wrong password.
+DUMMY_HASH = HASHER.hash("not a password of anyone")
+# Failed sign-ins per address before it is refused for the rest of the window (counted in Redis; without Redis
+# there is no limit, the service keeps working).
+MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 900
+
+
+def canonical_email(value) -> str:
+    """The one stored form of an e-mail address; 400 for anything that is not exactly one address."""
+    if not isinstance(value, str) or len(value) > 254 or not value.isascii():
+        raise kit.ApiError(400, "email: an e-mail address such as alice@example.com")
+    match = EMAIL.fullmatch(value)
+    if match is None or len(match["local"]) > 64:
+        raise kit.ApiError(400, "email: an e-mail address such as alice@example.com")
+    return value.lower()
+
+
+def password_of(body: dict) -> str:
+    password = body.get("password")
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise kit.ApiError(400, f"password: {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return password
 
 
 class Users:
@@ -33,63 +65,135 @@ class Users:
     def __init__(self, db: kit.Database):
         self._db = db
 
-    def list(self) -> list:
-        return self._db.all("SELECT id, name, email FROM users ORDER BY id DESC LIMIT 1000")
-
     def get(self, user_id: int):
-        return self._db.one("SELECT id, name, email FROM users WHERE id = %s", (user_id,))
+        return self._db.one(f"SELECT {PUBLIC} FROM users WHERE id = %s", (user_id,))
 
-    def create(self, name: str, email: str):
-        """The new user, or None when the email is taken."""
+    def page(self, page: kit.Page) -> list:
+        return self._db.all(f"SELECT {PUBLIC} FROM users WHERE id > %s ORDER BY id LIMIT %s", (page.after or 0, page.limit + 1))
+
+    def with_password(self, email: str):
+        return self._db.one(f"SELECT {PUBLIC}, password_hash FROM users WHERE email = %s", (email,))
+
+    def create(self, name: str, email: str, password_hash: str):
+        """The new account, or None when the e-mail is taken."""
         conn = self._db.connection()
         try:
             with conn.cursor() as cur:
-                cur.execute("INSERT INTO users (name, email) VALUES (%s, %s)", (name, email))
+                cur.execute("INSERT INTO users (name, email, password_hash) VALUES (%s, %s, %s)", (name, email, password_hash))
                 user_id = cur.lastrowid
             conn.commit()
-        except pymysql.err.IntegrityError:
+        except pymysql.err.IntegrityError as error:
             conn.rollback()
-            return None
-        return {"id": user_id, "name": name, "email": email}
+            if error.args[0] == kit.ER_DUP_ENTRY:
+                return None
+            raise
+        return {"id": user_id, "name": name, "email": email, "role": "customer"}
+
+    def rehash(self, user_id: int, password_hash: str) -> None:
+        conn = self._db.connection()
+        with conn.cursor() as cur:
+            cur.execute("UPDATE users SET password_hash = %s WHERE id = %s", (password_hash, user_id))
+        conn.commit()
 
 
-def validate(body: dict) -> tuple:
-    name = body.get("name")
-    email = body.get("email")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
-        raise kit.ApiError(400, "name: a string of 1 to 100 characters")
-    if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email):
-        raise kit.ApiError(400, "email: an email address")
-    return name.strip(), email.lower()
-
-
-def build_app(users, cache, checks) -> Flask:
+def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Flask:
     def register(app: Flask) -> None:
-        @app.get("/api/users")
-        def list_users():
-            return jsonify(kit.cached(cache, LIST_KEY, CACHE_SECONDS, users.list))
+        @app.post("/api/users")
+        def create_user():
+            body = kit.json_body()
+            name = kit.text(body, "name", 100)
+            email = canonical_email(body.get("email"))
+            user = users.create(name, email, HASHER.hash(password_of(body)))
+            if user is None:
+                raise kit.ApiError(409, "an account with this e-mail address exists: sign in instead")
+            return jsonify(user), 201, {"Location": f"/api/users/{user['id']}"}
+
+        @app.post("/api/users/sessions")
+        def sign_in():
+            body = kit.json_body()
+            email = canonical_email(body.get("email"))
+            password = body.get("password")
+            if not isinstance(password, str) or len(password) > MAX_PASSWORD:
+                raise kit.ApiError(400, f"password: up to {MAX_PASSWORD} characters")
+            failures_key = f"user-service:sign-in-failures:{email}"
+            if int(cache.value(failures_key) or 0) >= MAX_FAILURES:
+                raise kit.ApiError(429, "too many failed sign-ins for this address: try again later",
+                                   {"Retry-After": str(FAILURE_WINDOW_SECONDS)})
+            account = users.with_password(email)
+            stored = account["password_hash"] if account else None
+            try:
+                # The dummy hash for an unknown address (or one without a password): the same work, then refused.
+                signed_in = HASHER.verify(stored or DUMMY_HASH, password) and stored is not None
+            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+                signed_in = False
+            if not signed_in:
+                cache.incr_window(failures_key, FAILURE_WINDOW_SECONDS)
+                raise kit.ApiError(401, "wrong e-mail address or password")
+            if HASHER.check_needs_rehash(account["password_hash"]):
+                users.rehash(account["id"], HASHER.hash(password))
+            cache.delete(failures_key)
+            user = {k: account[k] for k in ("id", "name", "email", "role")}
+            token = sessions.issue(user["id"], user["role"])
+            return jsonify(token=token, expires_in=sessions.max_age, user=user), 201
+
+        @app.get("/api/users/me")
+        def me():
+            caller = sessions.caller()
+            user = users.get(caller.user_id)
+            if user is None:
+                raise kit.ApiError(401, "your account no longer exists", {"WWW-Authenticate": "Bearer"})
+            return jsonify(user)
 
         @app.get("/api/users/<int:user_id>")
         def get_user(user_id: int):
-            user = users.get(user_id)
+            caller = sessions.caller()
+            user = users.get(user_id) if caller.is_admin or caller.user_id == user_id else None
             if user is None:
                 raise kit.ApiError(404, f"no user {user_id}")
             return jsonify(user)
 
-        @app.post("/api/users")
-        def create_user():
-            name, email = validate(kit.json_body())
-            user = users.create(name, email)
-            if user is None:
-                raise kit.ApiError(409, f"a user with email {email} exists")
-            kit.invalidate(cache, LIST_KEY)
-            return jsonify(user), 201, {"Location": f"/api/users/{user['id']}"}
+        @app.get("/api/users")
+        def list_users():
+            sessions.admin()
+            page = kit.page_args()
+            return jsonify(kit.paged(users.page(page), page))
 
-    return kit.create_app("user-service", register, checks)
+    return kit.create_app(SERVICE, register, checks)
+
+
+def create(settings: kit.Settings) -> Flask:
+    db = kit.Database(settings)
+    cache = kit.Cache(kit.redis_client(settings), SERVICE)
+    # Readiness is MySQL only (reachable, schema migrated): without Redis the service still works.
+    return build_app(Users(db), Sessions(settings.session_key), cache, {"mysql": lambda: migrate.check(db, TABLES)})
 
 
 def from_env() -> Flask:
-    settings = kit.Settings.from_env()
-    db = kit.Database(settings, SCHEMA)
-    cache = kit.redis_client(settings)
-    return build_app(Users(db), cache, {"mysql": db.ping, "redis": cache.ping})
+    return create(kit.Settings.from_env())
+
+
+def grant_admin(settings: kit.Settings, email: str):
+    """Makes an account an administrator; its role before, or None when there is no such account."""
+    conn = kit.Database(settings).connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT role FROM users WHERE email = %s FOR UPDATE", (canonical_email(email),))
+            row = cur.fetchone()
+            if row is not None:
+                cur.execute("UPDATE users SET role = 'admin' WHERE email = %s", (canonical_email(email),))
+        conn.commit()
+        return None if row is None else row["role"]
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "grant-admin":
+        sys.exit("usage: python app.py grant-admin <email>")
+    try:
+        before = grant_admin(kit.Settings.from_env(), sys.argv[2])
+    except kit.ApiError as error:
+        sys.exit(error.message)
+    if before is None:
+        sys.exit(f"no account with the e-mail address {sys.argv[2]}")
+    print(f"{sys.argv[2]} is an administrator" + (" (it was already)" if before == "admin" else ""))

@@ -1,116 +1,199 @@
+"""order-service against a real database: stock taken in the order's transaction (never negative, all or nothing,
+exactly one winner for the last unit among 50 parallel orders), retries made safe by the Idempotency-Key, one
+deadline for the whole request, and every user seeing only their own orders."""
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import redis
 
 import app as service
-from fakes import FakeCache, failing, passing
+import service_kit as kit
+from conftest import add_product, add_user, connect
 
 
-class FakeOrders:
-    def __init__(self):
-        self.rows = []
-
-    def list(self):
-        return [{k: o[k] for k in ("id", "user_id", "total_cents")} for o in reversed(self.rows)]
-
-    def get(self, order_id):
-        return next((o for o in self.rows if o["id"] == order_id), None)
-
-    def create(self, user_id, items):
-        order = {"id": len(self.rows) + 1, "user_id": user_id, "total_cents": sum(i["quantity"] * i["unit_price_cents"] for i in items), "items": items}
-        self.rows.append(order)
-        return order
+def order(client, user, items, key=None):
+    headers = {**user["headers"], "Idempotency-Key": key or uuid.uuid4().hex}
+    return client.post("/api/orders", json={"items": items}, headers=headers)
 
 
-class FakeCatalogue:
-    def __init__(self, users=(), products=None, down=False):
-        self.users = set(users)
-        self.products = products or {}
-        self.down = down
-
-    def user(self, user_id):
-        if self.down:
-            raise service.Unavailable("user-service: connection refused")
-        return {"id": user_id} if user_id in self.users else None
-
-    def product(self, product_id):
-        if self.down:
-            raise service.Unavailable("product-service: connection refused")
-        price = self.products.get(product_id)
-        return None if price is None else {"id": product_id, "price_cents": price}
+def stock(db, product_id):
+    with db.cursor() as cur:
+        cur.execute("SELECT stock FROM products WHERE id = %s", (product_id,))
+        return cur.fetchone()["stock"]
 
 
-def make_client(catalogue, orders=None, checks=None):
-    checks = checks or {"mysql": passing, "redis": passing}
-    return service.build_app(orders or FakeOrders(), catalogue, FakeCache(), checks).test_client()
+def count_orders(db):
+    with db.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM orders")
+        return cur.fetchone()["n"]
 
 
 @pytest.fixture
-def client():
-    return make_client(FakeCatalogue(users=[1], products={10: 250, 11: 1000}))
+def products(db):
+    return {"lamp": add_product(db, "Desk lamp", 2499, 5), "mug": add_product(db, "Mug", 900, 2)}
 
 
-def test_an_order_records_current_prices_and_its_total(client):
-    response = client.post(
-        "/api/orders",
-        json={"user_id": 1, "items": [{"product_id": 11, "quantity": 1}, {"product_id": 10, "quantity": 2}, {"product_id": 10, "quantity": 1}]},
-    )
+def test_an_order_takes_the_stock_and_records_prices_names_and_total(client, customer, products, db):
+    response = order(client, customer, [{"product_id": products["mug"], "quantity": 1}, {"product_id": products["lamp"], "quantity": 2},
+                                        {"product_id": products["mug"], "quantity": 1}])
     assert response.status_code == 201
-    order = response.get_json()
-    assert order["total_cents"] == 3 * 250 + 1000
-    assert order["items"] == [
-        {"product_id": 10, "quantity": 3, "unit_price_cents": 250},
-        {"product_id": 11, "quantity": 1, "unit_price_cents": 1000},
+    placed = response.get_json()
+    assert placed["total_cents"] == 2 * 2499 + 2 * 900
+    assert placed["items"] == [
+        {"product_id": products["lamp"], "product_name": "Desk lamp", "quantity": 2, "unit_price_cents": 2499},
+        {"product_id": products["mug"], "product_name": "Mug", "quantity": 2, "unit_price_cents": 900},
     ]
-    assert response.headers["Location"] == "/api/orders/1"
-    assert client.get("/api/orders/1").get_json()["total_cents"] == 1750
-    assert client.get("/api/orders").get_json() == [{"id": 1, "user_id": 1, "total_cents": 1750}]
+    assert placed["created_at"].endswith("Z")
+    assert (stock(db, products["lamp"]), stock(db, products["mug"])) == (3, 0)
+    assert client.get(f"/api/orders/{placed['id']}", headers=customer["headers"]).get_json() == placed
 
 
-def test_unknown_user_or_product_is_422(client):
-    assert client.post("/api/orders", json={"user_id": 2, "items": [{"product_id": 10, "quantity": 1}]}).status_code == 422
-    response = client.post("/api/orders", json={"user_id": 1, "items": [{"product_id": 99, "quantity": 1}]})
-    assert response.status_code == 422
-    assert response.get_json() == {"error": "no product 99"}
+def test_an_order_is_placed_whole_or_not_at_all(client, customer, products, db):
+    response = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}, {"product_id": products["mug"], "quantity": 3}])
+    assert response.status_code == 409
+    assert response.get_json()["unavailable"] == [{"product_id": products["mug"], "requested": 3, "available": 2}]
+    assert (stock(db, products["lamp"]), stock(db, products["mug"])) == (5, 2), "the lamp was not taken either"
+    assert count_orders(db) == 0
+    unknown = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}, {"product_id": 987654, "quantity": 1}])
+    assert unknown.status_code == 422 and unknown.get_json()["unknown"] == [987654]
+    assert stock(db, products["lamp"]) == 5 and count_orders(db) == 0
 
 
-def test_another_service_down_is_503_and_nothing_is_stored():
-    orders = FakeOrders()
-    client = make_client(FakeCatalogue(down=True), orders)
-    assert client.post("/api/orders", json={"user_id": 1, "items": [{"product_id": 10, "quantity": 1}]}).status_code == 503
-    assert orders.rows == []
+def test_fifty_parallel_orders_for_the_last_unit_exactly_one_succeeds(settings, db, sessions):
+    last = add_product(db, "Last one", 1000, 1)
+    buyers = [add_user(db, f"buyer{i}@example.com") for i in range(50)]
+    app = service.create(settings)
+    start = threading.Barrier(50)
+
+    def buy(user_id):
+        client = app.test_client()
+        start.wait(10)
+        return order(client, {"headers": {"Authorization": f"Bearer {sessions.issue(user_id, 'customer')}"}}, [{"product_id": last, "quantity": 1}]).status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(buy, buyers, timeout=60))
+    assert sorted(statuses) == [201] + [409] * 49
+    assert stock(db, last) == 0 and count_orders(db) == 1
 
 
-@pytest.mark.parametrize(
-    "body, field",
-    [
-        ({"items": [{"product_id": 10, "quantity": 1}]}, "user_id"),
-        ({"user_id": 0, "items": [{"product_id": 10, "quantity": 1}]}, "user_id"),
-        ({"user_id": 1}, "items"),
-        ({"user_id": 1, "items": []}, "items"),
-        ({"user_id": 1, "items": ["x"]}, "items"),
-        ({"user_id": 1, "items": [{"product_id": 10}]}, "items[].quantity"),
-        ({"user_id": 1, "items": [{"product_id": 10, "quantity": 1001}]}, "items[].quantity"),
-        ({"user_id": 1, "items": [{"product_id": "10", "quantity": 1}]}, "items[].product_id"),
-    ],
-)
-def test_rejects_bad_input_naming_the_field(client, body, field):
-    response = client.post("/api/orders", json=body)
-    assert response.status_code == 400
-    assert response.get_json()["error"].startswith(field)
+def test_concurrent_multi_item_orders_never_oversell_or_deadlock(settings, db, sessions, customer):
+    a, b = add_product(db, "A", 100, 10), add_product(db, "B", 100, 10)
+    app = service.create(settings)
+
+    def buy(i):
+        # Half list A first, half B first: the row locks are still taken in id order.
+        items = [{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 1}]
+        return order(app.test_client(), customer, items if i % 2 else items[::-1]).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(buy, range(16), timeout=60))
+    assert sorted(statuses) == [201] * 10 + [409] * 6
+    assert (stock(db, a), stock(db, b)) == (0, 0)
 
 
-def test_unknown_order_is_404(client):
-    assert client.get("/api/orders/5").status_code == 404
+def test_a_retry_with_the_same_key_returns_the_first_order(client, customer, products, db):
+    key = uuid.uuid4().hex
+    items = [{"product_id": products["lamp"], "quantity": 2}]
+    first = order(client, customer, items, key)
+    again = order(client, customer, items, key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.get_json() == first.get_json()
+    assert stock(db, products["lamp"]) == 3 and count_orders(db) == 1
+    reused = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}], key)
+    assert reused.status_code == 422 and "Idempotency-Key" in reused.get_json()["error"]
 
 
-def test_readiness_reports_each_failed_dependency():
-    client = make_client(FakeCatalogue(), checks={"mysql": failing, "redis": failing})
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert sorted(response.get_json()["failed"]) == ["mysql", "redis"]
-    assert client.get("/healthz").status_code == 200
+def test_simultaneous_retries_place_one_order(settings, customer, products, db):
+    app = service.create(settings)
+    key = uuid.uuid4().hex
+    start = threading.Barrier(4)
+
+    def send(_):
+        client = app.test_client()
+        start.wait(10)
+        response = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}], key)
+        return response.status_code, response.get_json()["id"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, range(4), timeout=60))
+    assert {status for status, _ in results} == {201} and len({order_id for _, order_id in results}) == 1
+    assert stock(db, products["lamp"]) == 4 and count_orders(db) == 1
 
 
-def test_catalogue_maps_http_answers():
-    catalogue = service.Catalogue("http://127.0.0.1:9", "http://127.0.0.1:9", timeout=0.5)
-    with pytest.raises(service.Unavailable):
-        catalogue.user(1)
+def test_keys_are_per_user(client, customer, products, db, sessions):
+    other = {"headers": {"Authorization": f"Bearer {sessions.issue(add_user(db, 'other@example.com'), 'customer')}"}}
+    key = uuid.uuid4().hex
+    assert order(client, customer, [{"product_id": products["lamp"], "quantity": 1}], key).status_code == 201
+    assert order(client, other, [{"product_id": products["lamp"], "quantity": 1}], key).status_code == 201
+    assert count_orders(db) == 2
+
+
+def test_an_order_that_cannot_finish_before_the_deadline_is_not_placed(settings, customer, products, db):
+    client = service.create(settings, deadline_seconds=1.0).test_client()
+    # Another transaction holds the lamp's row, longer than the order may wait.
+    holder = connect(settings)
+    with holder.cursor() as cur:
+        cur.execute("SELECT stock FROM products WHERE id = %s FOR UPDATE", (products["lamp"],))
+    # Without the deadline the order would wait for the lock (50 s by default) and then fail with a 503.
+    response = order(client, customer, [{"product_id": products["lamp"], "quantity": 1}])
+    holder.rollback()
+    holder.close()
+    assert response.status_code == 504 and "same Idempotency-Key" in response.get_json()["error"]
+    assert count_orders(db) == 0 and stock(db, products["lamp"]) == 5
+
+
+@pytest.mark.parametrize("items, message", [
+    ([], "a list of 1 to 50"),
+    ([{"product_id": 1, "quantity": 1}] * 51, "a list of 1 to 50"),
+    ([{"product_id": 1, "quantity": 0}], "items[].quantity"),
+    ([{"product_id": 1, "quantity": 101}], "items[].quantity"),
+    ([{"product_id": 1, "quantity": 60}, {"product_id": 1, "quantity": 41}], "repeated items count together"),
+    ([{"product_id": 1, "quantity": True}], "items[].quantity"),
+    ([{"product_id": "1", "quantity": 1}], "items[].product_id"),
+    (["1"], "{product_id, quantity} object"),
+], ids=["empty", "too many lines", "zero", "over the cap", "repeated over the cap", "a boolean", "a string id", "not an object"])
+def test_bad_orders_are_refused_before_anything_is_taken(client, customer, items, message, db):
+    response = order(client, customer, items)
+    assert response.status_code == 400 and message in response.get_json()["error"]
+    assert count_orders(db) == 0
+
+
+def test_an_order_needs_a_signed_in_user_and_an_idempotency_key(client, customer, products):
+    items = {"items": [{"product_id": products["lamp"], "quantity": 1}]}
+    assert client.post("/api/orders", json=items, headers={"Idempotency-Key": uuid.uuid4().hex}).status_code == 401
+    for key in (None, "short", "x" * 65, "has space inside"):
+        headers = {**customer["headers"], **({"Idempotency-Key": key} if key else {})}
+        response = client.post("/api/orders", json=items, headers=headers)
+        assert response.status_code == 400 and "Idempotency-Key" in response.get_json()["error"]
+    spoofed = client.post("/api/orders", json={**items, "user_id": 1}, headers={**customer["headers"], "Idempotency-Key": uuid.uuid4().hex})
+    assert spoofed.status_code == 400 and "signed-in user" in spoofed.get_json()["error"]
+
+
+def test_users_see_only_their_own_orders_newest_first_in_pages(client, customer, products, db, sessions):
+    other = {"headers": {"Authorization": f"Bearer {sessions.issue(add_user(db, 'other@example.com'), 'customer')}"}}
+    mine = [order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).get_json()["id"] for _ in range(3)]
+    theirs = order(client, other, [{"product_id": products["mug"], "quantity": 1}]).get_json()["id"]
+    first = client.get("/api/orders?limit=2", headers=customer["headers"]).get_json()
+    assert [o["id"] for o in first["items"]] == [mine[2], mine[1]] and first["next"] == mine[1]
+    rest = client.get(f"/api/orders?limit=2&after={first['next']}", headers=customer["headers"]).get_json()
+    assert [o["id"] for o in rest["items"]] == [mine[0]] and rest["next"] is None
+    assert rest["items"][0]["items"][0]["product_name"] == "Desk lamp"
+    assert client.get(f"/api/orders/{theirs}", headers=customer["headers"]).status_code == 404
+    assert client.get("/api/orders").status_code == 401
+
+
+def test_an_order_bumps_the_product_pages_cache(client, customer, products, settings):
+    cache = redis.Redis(host=settings.redis_host, port=settings.redis_port, password=settings.redis_password, db=settings.redis_db)
+    before = int(cache.get(kit.PRODUCTS_GENERATION) or 0)
+    order(client, customer, [{"product_id": products["lamp"], "quantity": 1}])
+    assert int(cache.get(kit.PRODUCTS_GENERATION)) == before + 1
+    cache.close()
+
+
+def test_order_outcomes_are_counted(client, customer, products):
+    order(client, customer, [{"product_id": products["mug"], "quantity": 99}])
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'shop_orders_total{outcome="out_of_stock"}' in metrics and 'shop_orders_total{outcome="placed"}' in metrics

@@ -1,86 +1,81 @@
+"""product-service against a real database and Redis: the catalogue in pages, cached without showing stale stock for
+long, and changed by administrators only."""
+from dataclasses import replace
+
 import pytest
 
 import app as service
-from fakes import FakeCache, failing, passing
+from conftest import add_product, closed_port
+
+LAMP = {"name": "Desk lamp", "price_cents": 2499, "stock": 7}
 
 
-class FakeProducts:
-    def __init__(self):
-        self.rows = []
-
-    def list(self):
-        return list(self.rows)
-
-    def get(self, product_id):
-        return next((p for p in self.rows if p["id"] == product_id), None)
-
-    def create(self, name, price_cents, stock):
-        product = {"id": len(self.rows) + 1, "name": name, "price_cents": price_cents, "stock": stock}
-        self.rows.append(product)
-        return product
-
-
-@pytest.fixture
-def products():
-    return FakeProducts()
-
-
-@pytest.fixture
-def client(products):
-    return service.build_app(products, FakeCache(), {"mysql": passing, "redis": passing}).test_client()
-
-
-def test_creates_and_reads_a_product(client):
-    created = client.post("/api/products", json={"name": "Tea", "price_cents": 450, "stock": 3})
+def test_an_admin_adds_a_product_and_everybody_sees_it(client, admin):
+    created = client.post("/api/products", json=LAMP, headers=admin["headers"])
     assert created.status_code == 201
-    assert created.get_json() == {"id": 1, "name": "Tea", "price_cents": 450, "stock": 3}
-    assert created.headers["Location"] == "/api/products/1"
-    assert client.get("/api/products/1").get_json()["price_cents"] == 450
-    assert [p["name"] for p in client.get("/api/products").get_json()] == ["Tea"]
+    product = created.get_json()
+    assert product == {"id": product["id"], **LAMP}
+    assert client.get(f"/api/products/{product['id']}").get_json() == product
+    assert client.get("/api/products").get_json() == {"items": [product], "next": None}
 
 
-def test_stock_defaults_to_zero(client):
-    assert client.post("/api/products", json={"name": "Tea", "price_cents": 450}).get_json()["stock"] == 0
+def test_only_admins_change_the_catalogue(client, customer, db):
+    product_id = add_product(db, "Mug", 900, 3)
+    for method, path in [("post", "/api/products"), ("patch", f"/api/products/{product_id}")]:
+        assert getattr(client, method)(path, json=LAMP).status_code == 401
+        forbidden = getattr(client, method)(path, json=LAMP, headers=customer["headers"])
+        assert forbidden.status_code == 403 and "administrator" in forbidden.get_json()["error"]
+    assert client.get(f"/api/products/{product_id}").get_json()["price_cents"] == 900
 
 
-def test_unknown_product_is_404(client):
-    assert client.get("/api/products/9").status_code == 404
+@pytest.mark.parametrize("fields, what", [
+    ({"name": ""}, "name"), ({"name": "x" * 201}, "name"), ({"price_cents": -1}, "price_cents"), ({"price_cents": 19.99}, "price_cents"),
+    ({"price_cents": "1999"}, "price_cents"), ({"price_cents": True}, "price_cents"), ({"stock": -5}, "stock"),
+    ({"stock": service.MAX_STOCK + 1}, "stock"), ({"colour": "red"}, "unknown fields"),
+])
+def test_a_product_is_checked(client, admin, fields, what):
+    response = client.post("/api/products", json={**LAMP, **fields}, headers=admin["headers"])
+    assert response.status_code == 400 and what in response.get_json()["error"]
 
 
-@pytest.mark.parametrize(
-    "body, field",
-    [
-        ({"price_cents": 1}, "name"),
-        ({"name": "Tea"}, "price_cents"),
-        ({"name": "Tea", "price_cents": -1}, "price_cents"),
-        ({"name": "Tea", "price_cents": 4.5}, "price_cents"),
-        ({"name": "Tea", "price_cents": True}, "price_cents"),
-        ({"name": "Tea", "price_cents": 100_000_001}, "price_cents"),
-        ({"name": "Tea", "price_cents": 1, "stock": "3"}, "stock"),
-    ],
-)
-def test_rejects_bad_input_naming_the_field(client, body, field):
-    response = client.post("/api/products", json=body)
-    assert response.status_code == 400
-    assert response.get_json()["error"].startswith(field)
+def test_an_admin_changes_price_and_stock(client, admin, db):
+    product_id = add_product(db, "Mug", 900, 3)
+    changed = client.patch(f"/api/products/{product_id}", json={"stock": 40, "price_cents": 850}, headers=admin["headers"])
+    assert changed.get_json() == {"id": product_id, "name": "Mug", "price_cents": 850, "stock": 40}
+    assert client.patch(f"/api/products/{product_id}", json={}, headers=admin["headers"]).status_code == 400
+    assert client.patch("/api/products/999999", json={"stock": 1}, headers=admin["headers"]).status_code == 404
 
 
-def test_a_new_product_invalidates_the_cached_list(client, products):
-    client.get("/api/products")
-    products.rows.append({"id": 1, "name": "Hidden", "price_cents": 1, "stock": 0})
-    assert client.get("/api/products").get_json() == []
-    client.post("/api/products", json={"name": "Tea", "price_cents": 450})
-    assert len(client.get("/api/products").get_json()) == 2
+def test_the_catalogue_comes_in_pages(client, db):
+    ids = [add_product(db, f"Item {i}", 100 + i, i) for i in range(5)]
+    first = client.get("/api/products?limit=2").get_json()
+    assert [p["id"] for p in first["items"]] == ids[:2] and first["next"] == ids[1]
+    second = client.get(f"/api/products?limit=2&after={first['next']}").get_json()
+    assert [p["id"] for p in second["items"]] == ids[2:4]
+    last = client.get(f"/api/products?limit=2&after={second['next']}").get_json()
+    assert [p["id"] for p in last["items"]] == ids[4:] and last["next"] is None
+    assert len(client.get("/api/products").get_json()["items"]) == 5
+    assert client.get("/api/products?limit=1000").status_code == 400
 
 
-def test_readiness_fails_when_mysql_is_down(products):
-    client = service.build_app(products, FakeCache(), {"mysql": failing, "redis": passing}).test_client()
-    assert client.get("/healthz").status_code == 200
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert "mysql" in response.get_json()["failed"]
+def test_pages_are_cached_and_a_change_shows_at_once(client, admin, db):
+    product_id = add_product(db, "Mug", 900, 3)
+    assert client.get("/api/products").get_json()["items"][0]["stock"] == 3
+    with db.cursor() as cur:
+        cur.execute("UPDATE products SET stock = 0 WHERE id = %s", (product_id,))
+    assert client.get("/api/products").get_json()["items"][0]["stock"] == 3, "served from the cache"
+    assert client.get(f"/api/products/{product_id}").get_json()["stock"] == 0, "one product is never cached"
+    client.patch(f"/api/products/{product_id}", json={"stock": 9}, headers=admin["headers"])
+    assert client.get("/api/products").get_json()["items"][0]["stock"] == 9, "a change bumps the cache generation"
 
 
-def test_metrics_name_the_service(client):
-    client.get("/api/products")
-    assert 'service="product-service"' in client.get("/metrics").get_data(as_text=True)
+def test_the_catalogue_is_served_without_redis(settings, db):
+    product_id = add_product(db, "Mug", 900, 3)
+    client = service.create(replace(settings, redis_port=closed_port())).test_client()
+    assert client.get("/api/products").get_json()["items"][0]["id"] == product_id
+    assert client.get("/readyz").status_code == 200
+
+
+def test_unknown_products_are_404(client):
+    response = client.get("/api/products/123456")
+    assert (response.status_code, response.get_json()) == (404, {"error": "no product 123456"})

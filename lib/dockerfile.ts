@@ -1,10 +1,12 @@
 /**
  * Reading a Dockerfile without Docker: its stages, and the files each stage's COPY instructions put into the image
- * from a build context. Enough of the Dockerfile reference for this repository's images, strictly: an ARG is visible
- * only in the stage that declares it (the classic builder's rule: BuildKit also inherits a parent stage's ARGs, so
- * a Dockerfile that passes here builds with both), COPY sources must exist in the context and not be ignored by its
- * .dockerignore, and anything this reader does not understand (COPY --from, globs, ADD, an undeclared variable)
- * throws instead of guessing.
+ * from a build context (the tests check the images' layouts with it, and the shop's local runs lay the same files
+ * out: tools/shop-stack.ts, tests/shop). Enough of the Dockerfile reference for this repository's images, strictly:
+ * an ARG is visible only in the stage that declares it (the classic builder's rule: BuildKit also inherits a parent
+ * stage's ARGs, so a Dockerfile that passes here builds with both), COPY sources must exist in the context and not
+ * be ignored by its .dockerignore, `COPY --from=<stage>` must name an earlier stage (what it copies is that stage's
+ * output, recorded as such), and anything this reader does not understand (COPY --from an image, globs, ADD, an
+ * undeclared variable) throws instead of guessing.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -79,6 +81,8 @@ export interface StageFiles {
     overwritten: string[];
     /** The WORKDIR at the end of the stage. */
     workdir: string;
+    /** What `COPY --from=<stage>` put where: image path -> `<stage>:<path in that stage>` (built, not in the context). */
+    fromStages: Map<string, string>;
 }
 
 /**
@@ -94,6 +98,7 @@ export function stageFiles(dockerfile: string, target: string, context: string, 
         if (seen.includes(name)) throw new Error(`stage cycle ${[...seen, name].join(" -> ")}`);
         const parent = stages.some((s) => s.name === stage.from) ? build(stage.from, [...seen, name]) : undefined;
         const files = new Map(parent?.files ?? []);
+        const fromStages = new Map(parent?.fromStages ?? []);
         const overwritten = [...(parent?.overwritten ?? [])];
         let workdir = parent?.workdir ?? "/";
         const args: Record<string, string> = {};
@@ -119,11 +124,20 @@ export function stageFiles(dockerfile: string, target: string, context: string, 
             } else if (keyword === "COPY") {
                 const words = text.startsWith("[") ? (JSON.parse(text) as string[]) : text.split(/\s+/);
                 const flags = words.filter((w) => w.startsWith("--"));
-                if (flags.some((f) => f.startsWith("--from"))) throw new Error(`line ${line}: COPY --from is not supported here`);
                 const operands = words.filter((w) => !w.startsWith("--")).map((w) => expand(w, line));
                 if (operands.length < 2) throw new Error(`line ${line}: COPY needs a source and a destination`);
                 const destination = operands[operands.length - 1];
                 const dest = path.posix.resolve(workdir, destination);
+                const from = flags.find((f) => f.startsWith("--from"));
+                if (from) {
+                    const source = /^--from=([\w.-]+)$/.exec(from)?.[1];
+                    const earlier = stages.slice(0, stages.indexOf(stage)).some((s) => s.name === source);
+                    if (!source || !earlier) throw new Error(`line ${line}: ${from}: only an earlier stage of this Dockerfile is supported here`);
+                    if (operands.length !== 2) throw new Error(`line ${line}: COPY ${from} takes one source here`);
+                    if (fromStages.has(dest) || files.has(dest)) overwritten.push(dest);
+                    fromStages.set(dest, `${source}:${operands[0]}`);
+                    continue;
+                }
                 // Several sources, or a destination ending in "/" (or ".", the WORKDIR): a folder.
                 const intoFolder = operands.length > 2 || /(^|\/)\.?$/.test(destination);
                 for (const source of operands.slice(0, -1)) {
@@ -149,7 +163,7 @@ export function stageFiles(dockerfile: string, target: string, context: string, 
                 }
             }
         }
-        return { files, overwritten, workdir };
+        return { files, overwritten, workdir, fromStages };
     };
     return build(target, []);
 }
