@@ -24,11 +24,17 @@ export const INSTANCE_TYPES: Record<string, InstanceTypeSpec> = {
     "t4g.micro": { vcpu: 2, memoryMiB: 1024, architecture: "arm64", maxEnis: 2, ipv4PerEni: 2 },
     "t4g.small": { vcpu: 2, memoryMiB: 2048, architecture: "arm64", maxEnis: 3, ipv4PerEni: 4 },
     "t4g.medium": { vcpu: 2, memoryMiB: 4096, architecture: "arm64", maxEnis: 3, ipv4PerEni: 6 },
+    // Intel burstable, free-tier eligible like t3.micro/t3.small, with the same network limits.
+    "t8i.micro": { vcpu: 2, memoryMiB: 1024, architecture: "x86_64", maxEnis: 2, ipv4PerEni: 2 },
+    "t8i.small": { vcpu: 2, memoryMiB: 2048, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 4 },
     "c7i-flex.large": { vcpu: 2, memoryMiB: 4096, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 10 },
     "m7i-flex.large": { vcpu: 2, memoryMiB: 8192, architecture: "x86_64", maxEnis: 3, ipv4PerEni: 10 },
 };
 
-/** Pods per node the VPC CNI allows: secondary IPs without prefix delegation, /28 prefixes with it (cap 110). */
+/**
+ * Pods per node the VPC CNI allows: secondary IPs without prefix delegation (t3.micro 4, t3.small 11), /28 prefixes
+ * with it (16 per IP slot, cap 110: t3.micro and t4g.micro 34, t3.small and larger 110).
+ */
 export function cniMaxPods(spec: InstanceTypeSpec, prefixDelegation: boolean): number {
     const perEni = prefixDelegation ? (spec.ipv4PerEni - 1) * 16 : spec.ipv4PerEni - 1;
     return Math.min(110, spec.maxEnis * perEni + 2);
