@@ -101,7 +101,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
         flowLogRetentionDays: 14,
         clusterLogRetentionDays: 14,
         // Standard credits: a free-tier staging never bills CPU bursts; production bursts rather than throttles.
-        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 20, capacityType: "ON_DEMAND", cpuCredits: "standard" },
+        // Three t3.small in the one node AZ: what every pod requests fits with 15 % to spare (tools/capacity.ts).
+        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 3, maxSize: 4, diskSizeGiB: 20, capacityType: "ON_DEMAND", cpuCredits: "standard" },
         allowedInstanceTypes: FREE_TIER_INSTANCE_TYPES,
     },
     production: {

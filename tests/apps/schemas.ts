@@ -11,12 +11,9 @@ import * as path from "path";
 import * as ts from "typescript";
 import { REPO_ROOT } from "../../lib/environment";
 
-export interface KubeObject {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    [key: string]: any;
-}
+import { KubeObject } from "../../lib/offline/render";
+
+export type { KubeObject };
 
 // A real `import()` (TypeScript would compile `import()` to `require()`, which these packages do not support).
 const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<any>;

@@ -6,7 +6,7 @@ import { evaluate } from "./iam-simulator";
 
 const EXPECT = {
     // Staging's nodes run in one AZ of its two (cost); production's in every AZ.
-    staging: { azs: 2, nodeAzs: 1, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 2, max: 3, creditDefault: "standard" },
+    staging: { azs: 2, nodeAzs: 1, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 3, max: 4, creditDefault: "standard" },
     production: { azs: 3, nodeAzs: 3, nat: "OnePerAz", instanceTypes: ["t3.medium"], protect: true, minSize: 1, desired: 2, max: 4, creditDefault: undefined },
 } as const;
 
