@@ -13,7 +13,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RolePlacement } from "../lib/iam-role";
-import { INSTANCE_TYPES } from "../lib/instance-types";
+import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES, isBurstable } from "../lib/instance-types";
 import { CpuCredits, NodeGroupSettings } from "./settings";
 
 export const NODE_ROLE_POLICIES = [
@@ -134,13 +134,6 @@ export class NodeGroups extends pulumi.ComponentResource {
     }
 }
 
-/** t2/t3/t3a/t4g/t8i: the families with CPU credits. */
-export function isBurstable(instanceType: string): boolean {
-    return /^t\d[a-z]*\./.test(instanceType);
-}
-
-/** The CPU-credit mode instances of a family start in when nobody set the account's default (EC2 user guide). */
-export const AWS_DEFAULT_CPU_CREDITS: Record<string, CpuCredits> = { t2: "standard", t3: "unlimited", t3a: "unlimited", t4g: "unlimited", t8i: "unlimited" };
 /** The families whose account default the provider can set (aws.ec2.DefaultCreditSpecification's instanceFamily). */
 export const SETTABLE_CREDIT_FAMILIES = ["t2", "t3", "t3a", "t4g"];
 

