@@ -47,6 +47,11 @@ export function planMarkdown(r: PlanResult): string {
     return text.length + trees.length + 1 < COMMENT_LIMIT ? [...out, trees, footer].join("\n") + "\n" : text + "\n";
 }
 
+/** The comment when the plan cannot run (a user error, exit 2): the same marker, so it replaces the last plan. */
+export function errorMarkdown(env: string, message: string, exitCode: number): string {
+    return [commentMarker(env), `## ❌ Offline plan of \`${env}\`: it cannot run (exit ${exitCode})`, "", "```", message.trimEnd(), "```", ""].join("\n");
+}
+
 function treeLines(nodes: PlanNode[], indent = ""): string[] {
     return nodes.flatMap((n, i) => {
         const last = i === nodes.length - 1;

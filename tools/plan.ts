@@ -22,7 +22,7 @@ import { forkChecklist } from "./fork-checklist";
 import { checkoutBase, resolveCommit } from "./plan-base";
 import { costDelta, diffResources } from "./plan-diff";
 import { evaluateSide, planSide, SideRun } from "./plan-environment";
-import { planMarkdown } from "./plan-markdown";
+import { errorMarkdown, planMarkdown } from "./plan-markdown";
 import { PlanResult } from "./plan-result";
 import { formatPlan } from "./plan-text";
 
@@ -226,24 +226,23 @@ export async function main(
         writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
+    const output = (text: string, exitCode: number) => {
+        if (options.out === undefined) return write(text);
+        fs.writeFileSync(options.out, text);
+        writeError(`plan of ${options.env} written to ${options.out} (exit ${exitCode})\n`);
+    };
     let result: PlanResult;
     try {
         result = await plan(options);
     } catch (error) {
         const e = error as Error;
-        if (USER_ERRORS.includes(e.name)) {
-            writeError(`${userMessage(e)}\n`);
-            return 2;
-        }
-        throw e;
+        if (!USER_ERRORS.includes(e.name)) throw e;
+        writeError(`${userMessage(e)}\n`);
+        // A pull-request comment says why there is no plan, in place of the last one.
+        if (options.format === "markdown") output(errorMarkdown(options.env, userMessage(e), 2), 2);
+        return 2;
     }
-    const text = render(result, options.format);
-    if (options.out !== undefined) {
-        fs.writeFileSync(options.out, text);
-        writeError(`plan of ${result.environment} written to ${options.out} (exit ${result.exitCode})\n`);
-    } else {
-        write(text);
-    }
+    output(render(result, options.format), result.exitCode);
     return result.exitCode;
 }
 

@@ -6,6 +6,7 @@
  * The plan and the tests render through here, so both see the objects ArgoCD would apply.
  */
 import { execFile } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -119,11 +120,69 @@ export interface ApplicationSource {
     kustomize?: KustomizeOverrides;
 }
 
+/** Where the tools keep what they computed once (GITOPS_CACHE_DIR moves it: npm run bench times empty caches). */
+export function cacheDir(): string {
+    return process.env.GITOPS_CACHE_DIR || path.join(REPO_ROOT, "node_modules", ".cache", "eks-gitops-platform");
+}
+
+/** The kubectl on the PATH, by path, size and modification time (a new kubectl renders anew). */
+function kubectlIdentity(): string | undefined {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        const file = path.join(dir, process.platform === "win32" ? "kubectl.exe" : "kubectl");
+        try {
+            const stat = fs.statSync(file);
+            if (stat.isFile()) return `${file}\0${stat.size}\0${stat.mtimeMs}`;
+        } catch {
+            // not in this directory
+        }
+    }
+    return undefined;
+}
+
+/**
+ * A key for the renders of a checkout: kubectl's identity, every file of the workloads' tree and the sources.
+ * Undefined (no caching) when a kustomization names a remote resource, whose content is not in the tree.
+ */
+function renderKey(root: string, sources: ApplicationSource[]): string | undefined {
+    const kubectl = kubectlIdentity();
+    if (!kubectl) return undefined;
+    const hash = crypto.createHash("sha256").update(kubectl).update(JSON.stringify(sources));
+    const walk = (dir: string): boolean => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const file = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                if (!walk(file)) return false;
+                continue;
+            }
+            const content = fs.readFileSync(file);
+            if (/^kustomization\.ya?ml$/.test(entry.name) && content.includes("://")) return false;
+            hash.update(path.relative(root, file)).update("\0").update(content).update("\0");
+        }
+        return true;
+    };
+    return walk(path.join(root, WORKLOADS_PATH)) ? hash.digest("hex") : undefined;
+}
+
 /**
  * Renders several overlays of a checkout as ArgoCD would, each with its Application's overrides, on one copy of
- * the workloads' tree (each Application edits only its own overlay's kustomization), in parallel.
+ * the workloads' tree (each Application edits only its own overlay's kustomization), in parallel. The objects are
+ * kept by content (kubectl, the tree, the overrides): an unchanged tree is not rendered again.
  */
 export async function renderApplications(sources: ApplicationSource[], root: string = REPO_ROOT): Promise<Map<string, KubeObject[]>> {
+    const key = renderKey(root, sources);
+    const cached = key === undefined ? undefined : path.join(cacheDir(), "render", `${key}.json`);
+    if (cached && fs.existsSync(cached)) return new Map(JSON.parse(fs.readFileSync(cached, "utf8")));
+    const rendered = await renderUncached(sources, root);
+    if (cached) {
+        fs.mkdirSync(path.dirname(cached), { recursive: true });
+        const partial = `${cached}.${process.pid}.tmp`;
+        fs.writeFileSync(partial, JSON.stringify([...rendered]));
+        fs.renameSync(partial, cached);
+    }
+    return rendered;
+}
+
+async function renderUncached(sources: ApplicationSource[], root: string): Promise<Map<string, KubeObject[]>> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-render-"));
     try {
         fs.cpSync(path.join(root, WORKLOADS_PATH), path.join(tmp, WORKLOADS_PATH), { recursive: true });

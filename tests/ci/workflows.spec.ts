@@ -231,13 +231,13 @@ describe("workflows: jobs, order and permissions", () => {
         }
     });
 
-    it("write access only where needed: the release commit, the preview comment, the scheduled drift dispatch", () => {
+    it("write access only where needed: the release commit, the preview and plan comments, the scheduled drift dispatch", () => {
         const writes = allJobs().flatMap(([file, id, job]) =>
             Object.entries(job.permissions as Record<string, string>)
                 .filter(([scope, level]) => level === "write" && scope !== "id-token")
                 .map(([scope]) => `${file} ${id} ${scope}`),
         );
-        assert.deepStrictEqual(writes.sort(), ["deploy.yml release contents", "drift.yml dispatch actions", "pull-request.yml preview pull-requests"]);
+        assert.deepStrictEqual(writes.sort(), ["deploy.yml release contents", "drift.yml dispatch actions", "pull-request.yml plan-comment pull-requests", "pull-request.yml preview pull-requests"]);
     });
 
     it("only the release job keeps the git credentials after checkout, and it installs no package scripts", () => {
