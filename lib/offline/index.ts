@@ -121,6 +121,7 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         warnings.push(message);
         return Promise.resolve();
     };
+    const restoreStacks = withoutStackTraces();
     const started = process.hrtime.bigint();
     try {
         let exported: Record<string, unknown>;
@@ -144,9 +145,32 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         return { run: makeRun(layer, options.env, ctx, outputs, secretOutputs, warnings, durationMs) };
     } finally {
+        restoreStacks();
         process.off("unhandledRejection", onRejection);
         log.warn = originalWarn;
     }
+}
+
+/** Set to 1 to keep stack traces in the programs' evaluation (to debug a program that throws). */
+export const STACKS_VARIABLE = "GITOPS_OFFLINE_STACKS";
+
+/**
+ * The SDK captures a stack trace for every resource (its source position, sent to the engine) and for every
+ * promise of its RPCs (leak reports): under mocks nobody reads them, and formatting them (with ts-node's source
+ * maps above all) is most of an evaluation's time. Errors the programs throw keep their message; set
+ * GITOPS_OFFLINE_STACKS=1 to keep their stacks too. Returns the function that restores both.
+ */
+function withoutStackTraces(): () => void {
+    if (process.env[STACKS_VARIABLE] === "1") return () => undefined;
+    const resource = pulumi.Resource as unknown as { callsites: () => unknown[] };
+    const callsites = resource.callsites;
+    const limit = Error.stackTraceLimit;
+    resource.callsites = () => [];
+    Error.stackTraceLimit = 0;
+    return () => {
+        resource.callsites = callsites;
+        Error.stackTraceLimit = limit;
+    };
 }
 
 /**
