@@ -60,6 +60,20 @@ export function readSettingsFile(env: string, file: string = settingsFilePath(en
     return values;
 }
 
+/** The line of each top-level key of a settings file's `config:` (for messages that point at a setting). */
+export function settingLines(file: string): Map<string, number> {
+    if (!fs.existsSync(file)) return new Map();
+    const text = fs.readFileSync(file, "utf8");
+    const config = parseDocument(text).get("config", true);
+    if (!isMap(config)) return new Map();
+    const lines = new Map<string, number>();
+    for (const pair of config.items) {
+        const start = (pair.key as { range?: number[] } | null)?.range?.[0];
+        if (start !== undefined) lines.set(String((pair.key as { value?: unknown }).value), text.slice(0, start).split("\n").length);
+    }
+    return lines;
+}
+
 /** A settings source over an environment's settings file in a checkout (`root`), with overrides (undefined removes a key). */
 export function settingsFileSource(env: string, root: string = REPO_ROOT, overrides: Record<string, unknown> = {}): SettingsSource {
     const config = readSettingsFile(env, settingsFilePath(env, root));

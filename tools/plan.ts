@@ -11,11 +11,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ENVIRONMENTS, Environment, isEnvironment, REPO_ROOT } from "../lib/environment";
+import { ENVIRONMENTS, Environment, isEnvironment, REPO_ROOT, settingsFilePath } from "../lib/environment";
 import { parseOptions, UsageError } from "../lib/cli-support";
 import { Layer, LAYERS, RecordedResource } from "../lib/offline";
 import { KubeObject } from "../lib/offline/render";
-import { settingsFileSource } from "../lib/settings-file";
+import { settingLines, settingsFileSource } from "../lib/settings-file";
 import { isIsoDate, today, TODAY_VARIABLE } from "../lib/today";
 import { loadPackConfig, PackConfig, PolicyReport, runPack } from "../policies/offline";
 import { forkChecklist } from "./fork-checklist";
@@ -116,6 +116,23 @@ const USER_ERRORS = ["SettingsError", "SettingsFileError", "PackConfigError", "L
 /** The message of a user error, without the SDK's "error serializing property" chain around errors thrown in an apply. */
 export function userMessage(error: Error): string {
     return error.message.replace(/^(error serializing property "[^"]*": )+/, "");
+}
+
+/**
+ * A settings error with where each rejected key is: its line in the settings file, or --config. Keys the file
+ * does not set (a default that no longer validates) stay as they are.
+ */
+export function locateSettings(message: string, problems: { key: string }[], file: string, overridden: string[]): string {
+    const lines = settingLines(file);
+    const name = path.basename(file);
+    let located = message;
+    for (const key of new Set(problems.map((p) => p.key))) {
+        // infra:nodeGroup.minSize is set by the file's infra:nodeGroup.
+        const top = key.split(".")[0];
+        const where = overridden.includes(top) ? "--config" : lines.has(top) ? `${name}:${lines.get(top)}` : undefined;
+        if (where) located = located.split(`${key} = `).join(`${key} (${where}) = `);
+    }
+    return located;
 }
 
 /** The base side could not be planned: there is nothing to compare with. */
@@ -237,9 +254,13 @@ export async function main(
     } catch (error) {
         const e = error as Error;
         if (!USER_ERRORS.includes(e.name)) throw e;
-        writeError(`${userMessage(e)}\n`);
+        const problems = (e as { problems?: { key: string }[] }).problems;
+        const message = e.name === "SettingsError" && problems
+            ? locateSettings(userMessage(e), problems, settingsFilePath(options.env, options.root ?? REPO_ROOT), Object.keys(options.config ?? {}))
+            : userMessage(e);
+        writeError(`${message}\n`);
         // A pull-request comment says why there is no plan, in place of the last one.
-        if (options.format === "markdown") output(errorMarkdown(options.env, userMessage(e), 2), 2);
+        if (options.format === "markdown") output(errorMarkdown(options.env, message, 2), 2);
         return 2;
     }
     output(render(result, options.format), result.exitCode);

@@ -92,6 +92,15 @@ describe("settings files the user broke", () => {
             assert.match(comment[4], /^Pulumi\.staging\.yaml:\d+: not valid YAML/);
         });
 
+        it("a setting that fails validation: the key, its line in the file, the value and what is allowed", async () => {
+            const text = repo.git("show", "HEAD:Pulumi.staging.yaml");
+            const { code, stderr } = await planOf(text.replace("    minSize: 1\n", "    minSize: 5\n"));
+            assert.strictEqual(code, 2);
+            const line = text.split("\n").findIndex((l) => l.startsWith("  infra:nodeGroup:")) + 1;
+            assert.match(stderr, new RegExp(`^Invalid setting infra:nodeGroup \\(Pulumi\\.staging\\.yaml:${line}\\) = \\{"minSize":5,"desiredSize":3,"maxSize":4\\}: allowed sizes with minSize <= desiredSize <= maxSize`));
+            assert.doesNotMatch(stderr, /\n\s+at /);
+        });
+
         it("no config: section", async () => {
             const { code, stderr } = await planOf("aws:region: us-east-1\n");
             assert.strictEqual(code, 2);

@@ -167,7 +167,7 @@ describe("offline plan", () => {
             const { code, stdout, stderr } = await run(["staging", "--json", "--config", "infra:availabilityZoneCount=9"]);
             assert.strictEqual(code, 2);
             assert.strictEqual(stdout, "");
-            assert.match(stderr, /infra:availabilityZoneCount = 9: allowed a whole number from 2 to 6/);
+            assert.match(stderr, /^Invalid setting infra:availabilityZoneCount \(--config\) = 9: allowed a whole number from 2 to 6/);
             assert.doesNotMatch(stderr, /\n\s+at /);
         });
 
