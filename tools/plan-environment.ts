@@ -89,20 +89,21 @@ export async function planSide(run: SideRun): Promise<SidePlan> {
     );
     let capacity: CapacityReport | undefined;
     let capacityNote: string | undefined;
-    if (!graph.apps) capacityNote = "capacity is checked on whole plans (the workloads come with apps): run without --layer, or with --layer apps";
-    else if (rendered.error) capacityNote = `capacity not checked: the workloads could not be rendered (${rendered.error})`;
-    else {
+    const warnings = shown.flatMap((layer) => graph[layer]!.warnings.map((w) => (w.startsWith(`${layer}:`) ? w : `${layer}: ${w}`)));
+    warnings.push(...cost.warnings.map((w) => `cost: ${w}`));
+    if (!graph.apps) {
+        capacityNote = "capacity is checked on whole plans (the workloads come with apps): run without --layer, or with --layer apps";
+    } else if (rendered.error) {
+        capacityNote = "not checked: the workloads could not be rendered";
+        warnings.push(`workloads: not rendered, so neither their pods (the capacity) nor their volumes (the cost) are counted: ${rendered.error}`);
+    } else {
         capacity = environmentCapacity(graph.resources, rendered.objects);
-        if (!capacity) capacityNote = "capacity not checked: no node group of an instance type lib/instance-types.ts knows";
+        if (!capacity) {
+            capacityNote = "not checked: no node group of an instance type lib/instance-types.ts knows";
+            warnings.push(`capacity: ${capacityNote}`);
+        }
+        warnings.push(...(capacity?.warnings ?? []).map((w) => `capacity: ${w}`));
     }
-    const layerWarnings = shown.flatMap((layer) => graph[layer]!.warnings.map((w) => (w.startsWith(`${layer}:`) ? w : `${layer}: ${w}`)));
-    const warnings = [
-        ...layerWarnings,
-        ...cost.warnings.map((w) => `cost: ${w}`),
-        ...(capacity?.warnings ?? []).map((w) => `capacity: ${w}`),
-        ...(capacityNote && graph.apps ? [`capacity: ${capacityNote}`] : []),
-        ...(rendered.error ? [`workloads: not rendered, their volumes and pods are not counted (${rendered.error})`] : []),
-    ];
     const layers = shown.map((layer) => {
         const tree = resourceTree(graph[layer]!.resources);
         return { layer, resourceCount: countNodes(tree), tree };
