@@ -216,7 +216,8 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
         }
         return result;
     } finally {
-        base?.remove();
+        // Also when the head failed before the base was used: the tree git wrote goes.
+        (base ?? (await checkout?.catch(() => undefined)))?.remove();
     }
 }
 

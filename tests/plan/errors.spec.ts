@@ -11,8 +11,11 @@ import { main } from "../../tools/plan";
 import { commentMarker } from "../../tools/plan-markdown";
 import { TempCheckout, tempCheckout } from "./fixture";
 
+const dirs: string[] = [];
 function fileWith(text: string): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "settings-")), "Pulumi.staging.yaml");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "settings-"));
+    dirs.push(dir);
+    const file = path.join(dir, "Pulumi.staging.yaml");
     fs.writeFileSync(file, text);
     return file;
 }
@@ -28,6 +31,8 @@ const readError = (text: string): SettingsFileError => {
 };
 
 describe("settings files the user broke", () => {
+    after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
     it("YAML that does not parse: the file, the line, the parser's reason", () => {
         const e = readError("config:\n  aws:region: us-east-1\n  infra:nodeGroup:\n    instanceTypes: [t3.small\n    minSize: 1\n");
         assert.strictEqual(e.file, "Pulumi.staging.yaml");

@@ -215,12 +215,17 @@ describe("offline plan", () => {
 
     describe("output", () => {
         it("--out writes the plan to the file and nothing to stdout", async () => {
-            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-")), "plan.json");
-            const { code, stdout, stderr } = await run(["staging", "--layer", "infra", "--json", "--out", file]);
-            assert.strictEqual(code, 0);
-            assert.strictEqual(stdout, "");
-            assert.match(stderr, /^plan of staging written to .*plan\.json \(exit 0\)\n$/);
-            assert.strictEqual(JSON.parse(fs.readFileSync(file, "utf8")).layers[0].layer, "infra");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+            const file = path.join(dir, "plan.json");
+            try {
+                const { code, stdout, stderr } = await run(["staging", "--layer", "infra", "--json", "--out", file]);
+                assert.strictEqual(code, 0);
+                assert.strictEqual(stdout, "");
+                assert.match(stderr, /^plan of staging written to .*plan\.json \(exit 0\)\n$/);
+                assert.strictEqual(JSON.parse(fs.readFileSync(file, "utf8")).layers[0].layer, "infra");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
 
         // How long it takes is npm run bench's business (budgets printed against targets), never a test's.
