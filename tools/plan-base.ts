@@ -58,7 +58,7 @@ export async function checkoutBase(ref: string, repo: string = REPO_ROOT, resolv
             tar.on("error", reject).on("close", done("tar"));
         });
         // The ref's programs load the SDKs the running engine loaded: the mocks are set on those instances.
-        fs.symlinkSync(fs.realpathSync(path.join(REPO_ROOT, "node_modules")), path.join(dir, "node_modules"), "dir");
+        fs.symlinkSync(fs.realpathSync(path.join(REPO_ROOT, "node_modules")), path.join(dir, "node_modules"), process.platform === "win32" ? "junction" : "dir");
     } catch (error) {
         remove();
         throw error;
