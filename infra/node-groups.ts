@@ -1,14 +1,20 @@
 /**
  * Managed node groups as plain `aws.eks.NodeGroup` resources with our own launch template: encrypted gp3 root
  * volume, IMDSv2 only (hop limit 1: pods use IRSA, not the node's role), no public IP. With prefix
- * delegation on the VPC CNI, EKS sets 110 pods per node; memory requests are what limit small nodes. One group per availability zone, each in that zone's private subnet, so the cluster
- * autoscaler can add a node in the zone where a pod's EBS volume lives, and every zone keeps its minimum.
+ * delegation on the VPC CNI, the pods-per-node limit follows the /28 prefixes (34 on t3.micro, 110 from t3.small);
+ * memory requests are what limit small nodes. One group per node availability zone (the first ones of the VPC),
+ * each in that zone's private subnet, so the cluster autoscaler can add a node in the zone where a pod's EBS
+ * volume lives, and every zone keeps its minimum.
+ *
+ * CPU credits: EKS managed node groups do not apply a launch template's CreditSpecification (the instances start
+ * in the family's account default), so a mode other than AWS's default is set as the account's default credit
+ * specification of the family in the region (aws.ec2.DefaultCreditSpecification), which is what new instances get.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RolePlacement } from "../lib/iam-role";
-import { INSTANCE_TYPES } from "../lib/instance-types";
-import { NodeGroupSettings } from "./settings";
+import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES, isBurstable } from "../lib/instance-types";
+import { CpuCredits, NodeGroupSettings } from "./settings";
 
 export const NODE_ROLE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -23,6 +29,7 @@ export interface NodeGroupsArgs {
     kubernetesVersion: string;
     clusterSecurityGroupId: pulumi.Input<string>;
     privateSubnetIds: pulumi.Input<string[]>;
+    /** AZs the groups run in: one group in each of the first N private subnets. */
     availabilityZoneCount: number;
     settings: NodeGroupSettings;
     /** What must run before a node joins (the CNI and kube-proxy add-ons). */
@@ -34,6 +41,8 @@ export class NodeGroups extends pulumi.ComponentResource {
     readonly role: aws.iam.Role;
     readonly launchTemplate: aws.ec2.LaunchTemplate;
     readonly groups: aws.eks.NodeGroup[];
+    /** The account's default credit specification per family, where the setting differs from AWS's default. */
+    readonly creditDefaults: aws.ec2.DefaultCreditSpecification[];
 
     constructor(name: string, args: NodeGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:NodeGroups", name, {}, opts);
@@ -82,13 +91,13 @@ export class NodeGroups extends pulumi.ComponentResource {
                     },
                 ],
                 monitoring: { enabled: false },
-                // Only burstable families take a credit specification.
-                creditSpecification: s.instanceTypes.every(isBurstable) ? { cpuCredits: s.cpuCredits } : undefined,
                 // Default tags of the provider reach the template, not what the Auto Scaling group launches.
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: nodeTags })),
             },
             { parent: this },
         );
+
+        this.creditDefaults = creditDefaults(name, s.instanceTypes, s.cpuCredits, this);
 
         const architecture = INSTANCE_TYPES[s.instanceTypes[0]]?.architecture ?? "x86_64";
         const amiType = architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
@@ -125,7 +134,24 @@ export class NodeGroups extends pulumi.ComponentResource {
     }
 }
 
-/** t2/t3/t3a/t4g: the families with CPU credits. */
-export function isBurstable(instanceType: string): boolean {
-    return /^t\d[a-z]*\./.test(instanceType);
+/** The families whose account default the provider can set (aws.ec2.DefaultCreditSpecification's instanceFamily). */
+export const SETTABLE_CREDIT_FAMILIES = ["t2", "t3", "t3a", "t4g"];
+
+/**
+ * Sets the account's default credit specification (per region) of each burstable family the nodes use, where the
+ * wanted mode differs from AWS's default; says so where the provider cannot set it. An account setting: in an
+ * account shared by both environments, it also applies to the other environment's nodes of that family.
+ */
+function creditDefaults(name: string, instanceTypes: string[], credits: CpuCredits, parent: pulumi.Resource): aws.ec2.DefaultCreditSpecification[] {
+    const families = [...new Set(instanceTypes.filter(isBurstable).map((t) => t.split(".")[0]))];
+    const specs: aws.ec2.DefaultCreditSpecification[] = [];
+    for (const family of families) {
+        if (AWS_DEFAULT_CPU_CREDITS[family] === credits) continue;
+        if (!SETTABLE_CREDIT_FAMILIES.includes(family)) {
+            void pulumi.log.warn(`infra:nodeGroup.cpuCredits: ${credits} cannot be set for ${family} nodes (managed node groups ignore a launch template's credit specification and the account default of ${family} cannot be set here): they run in AWS's default, ${AWS_DEFAULT_CPU_CREDITS[family] ?? "unknown"}`);
+            continue;
+        }
+        specs.push(new aws.ec2.DefaultCreditSpecification(`${name}-credits-${family}`, { instanceFamily: family, cpuCredits: credits }, { parent }));
+    }
+    return specs;
 }

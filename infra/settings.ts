@@ -12,7 +12,7 @@ import { today as todayInput } from "../lib/today";
 import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, minorOf, nextMinor, supportStatus, supportedKubernetesVersions } from "./versions";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
-export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large"];
+export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "t8i.micro", "t8i.small", "c7i-flex.large", "m7i-flex.large"];
 export const PRODUCTION_INSTANCE_TYPES = ["t3.small", "t3.medium"];
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -53,6 +53,8 @@ export interface InfraSettings {
     region: string;
     vpcCidr: string;
     availabilityZoneCount: number;
+    /** AZs the node groups run in (the first ones of the VPC): the cluster's subnets still span every AZ. */
+    nodeAvailabilityZoneCount: number;
     natGatewayStrategy: NatGatewayStrategy;
     publicSubnetMask: number;
     privateSubnetMask: number;
@@ -80,6 +82,8 @@ export interface InfraSettings {
 
 interface EnvironmentDefaults {
     availabilityZoneCount: number;
+    /** Undefined: every AZ of the VPC. */
+    nodeAvailabilityZoneCount?: number;
     natGatewayStrategy: NatGatewayStrategy;
     flowLogRetentionDays: number;
     clusterLogRetentionDays: number;
@@ -90,11 +94,15 @@ interface EnvironmentDefaults {
 export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     staging: {
         availabilityZoneCount: 2,
+        // Nodes in one AZ (cost; EBS volumes and the NAT gateway are there too). EKS needs subnets in two AZs for
+        // the control plane, and the ALB in two public subnets: the VPC keeps two.
+        nodeAvailabilityZoneCount: 1,
         natGatewayStrategy: "Single",
         flowLogRetentionDays: 14,
         clusterLogRetentionDays: 14,
         // Standard credits: a free-tier staging never bills CPU bursts; production bursts rather than throttles.
-        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 20, capacityType: "ON_DEMAND", cpuCredits: "standard" },
+        // Three t3.small in the one node AZ: what every pod requests fits with 15 % to spare (tools/capacity.ts).
+        nodeGroup: { instanceTypes: ["t3.small"], minSize: 1, desiredSize: 3, maxSize: 4, diskSizeGiB: 20, capacityType: "ON_DEMAND", cpuCredits: "standard" },
         allowedInstanceTypes: FREE_TIER_INSTANCE_TYPES,
     },
     production: {
@@ -149,6 +157,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         return c !== undefined && c.prefix >= 16 && c.prefix <= 24 && isPrivate(v);
     });
     const availabilityZoneCount = r.int("availabilityZoneCount", d.availabilityZoneCount, 2, 6);
+    const nodeAvailabilityZoneCount = readNodeAvailabilityZoneCount(r, environment, d, availabilityZoneCount);
     const natGatewayStrategy = r.oneOf<NatGatewayStrategy>("natGatewayStrategy", ["Single", "OnePerAz"], d.natGatewayStrategy);
     const publicSubnetMask = r.int("publicSubnetMask", 24, 16, 28);
     const privateSubnetMask = r.int("privateSubnetMask", 19, 16, 28);
@@ -196,7 +205,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         `a list of instance types this project can size (${Object.keys(INSTANCE_TYPES).join(", ")})`,
         (v) => v in INSTANCE_TYPES,
     );
-    const nodeGroup = readNodeGroup(r, environment, d.nodeGroup, allowedInstanceTypes, availabilityZoneCount);
+    const nodeGroup = readNodeGroup(r, environment, d.nodeGroup, allowedInstanceTypes, nodeAvailabilityZoneCount);
 
     const addonVersions = readAddonVersions(r, kubernetesVersion);
 
@@ -233,6 +242,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         region: region!,
         vpcCidr,
         availabilityZoneCount,
+        nodeAvailabilityZoneCount,
         natGatewayStrategy,
         publicSubnetMask,
         privateSubnetMask,
@@ -335,6 +345,16 @@ function checkSubnetLayout(r: SettingsReader, vpcText: string, serviceText: stri
             `a CIDR holding ${azs} public /${publicMask} and ${azs} private /${privateMask} subnets (${needed} addresses; /${vpc.prefix} has ${size(vpc)}): use a larger VPC or smaller subnets`,
         );
     }
+}
+
+/** Node AZs: one to all of the VPC's; production keeps at least two (a zone's outage leaves nodes running). */
+function readNodeAvailabilityZoneCount(r: SettingsReader, environment: Environment, d: EnvironmentDefaults, azs: number): number {
+    const min = environment === "production" ? 2 : 1;
+    const value = r.int("nodeAvailabilityZoneCount", Math.min(d.nodeAvailabilityZoneCount ?? azs, azs), 1, 6);
+    if (value < min || value > azs) {
+        r.fail("nodeAvailabilityZoneCount", value, `a whole number from ${min} to infra:availabilityZoneCount (${azs})${environment === "production" ? ": production runs nodes in at least two AZs" : ""}`);
+    }
+    return Math.min(Math.max(value, 1), azs);
 }
 
 const NODE_GROUP_KEYS = ["instanceTypes", "minSize", "desiredSize", "maxSize", "diskSizeGiB", "capacityType", "cpuCredits"];

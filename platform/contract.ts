@@ -16,7 +16,7 @@ export interface PlatformOutputs {
     albAccessLogsBucket: string;
     /** ACM certificate for the public hostnames, or "" when none is set. */
     certificateArn: string;
-    /** WAFv2 web ACL public Ingresses attach (alb.ingress.kubernetes.io/wafv2-acl-arn). */
+    /** WAFv2 web ACL public Ingresses attach (alb.ingress.kubernetes.io/wafv2-acl-arn); "" when no hostname is set. */
     wafAclArn: string;
     /** ClusterSecretStore (External Secrets) backed by AWS Secrets Manager. */
     secretStoreName: string;

@@ -50,12 +50,15 @@ const workloadNamespaces = settings.workloadNamespaces.map(
     (ns) => new WorkloadNamespace(`workloads-${ns}`, { namespace: ns, environment, monitoringNamespace: PLATFORM_NAMESPACES.monitoring }, opts),
 );
 
-// The public edge: one WAF ACL and one access-log bucket for the environment's shared ALB.
-const waf = new WebAcl(
-    "waf",
-    { namePrefix: prefix, rateLimit: settings.wafRateLimit, logRetentionDays: settings.wafLogRetentionDays, logsKeyArn: infra.logsAndSecretsKeyArn, accountId: infra.accountId, region: settings.region },
-    opts,
-);
+// The public edge: one WAF ACL (with its request log) and one access-log bucket for the environment's shared ALB.
+// The ACL is billed monthly, so it exists only when a hostname is set (an empty bucket costs nothing).
+const waf = settings.publicEdge
+    ? new WebAcl(
+          "waf",
+          { namePrefix: prefix, rateLimit: settings.wafRateLimit, logRetentionDays: settings.wafLogRetentionDays, logsKeyArn: infra.logsAndSecretsKeyArn, accountId: infra.accountId, region: settings.region },
+          opts,
+      )
+    : undefined;
 const accessLogs = new AlbAccessLogs(
     "alb-access-logs",
     { namePrefix: prefix, accountId: infra.accountId, region: settings.region, retentionDays: settings.albAccessLogRetentionDays, protect: settings.protect },
@@ -64,7 +67,7 @@ const accessLogs = new AlbAccessLogs(
 const exposure = (hostname: string | undefined): PublicExposure | undefined =>
     hostname === undefined
         ? undefined
-        : { hostname, alb: { groupName: prefix, certificateArn: settings.certificateArn!, wafAclArn: waf.arn, accessLogsBucket: accessLogs.bucketName } };
+        : { hostname, alb: { groupName: prefix, certificateArn: settings.certificateArn!, wafAclArn: waf!.arn, accessLogsBucket: accessLogs.bucketName } };
 
 // IRSA roles go under infra's role path with its permissions boundary: the only roles the CI deploy role may create.
 const irsa: IrsaCluster = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
@@ -166,7 +169,7 @@ const outputs: { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> 
     albGroupName: prefix,
     albAccessLogsBucket: accessLogs.bucketName,
     certificateArn: settings.certificateArn ?? "",
-    wafAclArn: waf.arn,
+    wafAclArn: waf?.arn ?? "",
     secretStoreName: eso.storeName,
     secretsPrefix,
     argocdWebhookSecretName: argocd.webhookSecretName,

@@ -48,6 +48,11 @@ export interface PlatformSettings {
     argocdAdminGroup: string;
     argocdSso?: ArgocdSso;
     grafanaHostname?: string;
+    /**
+     * Whether anything of the environment is public (a platform hostname, or apps:frontendHostname): the WAF web
+     * ACL, billed monthly, exists only then.
+     */
+    publicEdge: boolean;
     prometheusRetentionDays: number;
     /** gp3 volume of each Prometheus replica; 0 keeps the data on the node (emptyDir). */
     prometheusVolumeGiB: number;
@@ -134,6 +139,9 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
         r.fail("grafanaHostname", grafanaHostname, "a hostname different from platform:argocdHostname");
     }
 
+    // The frontend's hostname is the apps layer's setting (validated there); the same settings file feeds both.
+    const publicEdge = argocdHostname !== undefined || grafanaHostname !== undefined || (source.get("apps:frontendHostname") ?? "") !== "";
+
     const argocdAdminGroup = r.string("argocdAdminGroup", "platform-admins", "an SSO group name (no commas)", (v) => GROUP_PATTERN.test(v));
     const argocdSso = readSso(r, argocdHostname);
 
@@ -170,6 +178,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
         argocdAdminGroup,
         argocdSso,
         grafanaHostname,
+        publicEdge,
         prometheusRetentionDays,
         prometheusVolumeGiB,
         alertmanagerPagerDutySecret,

@@ -119,7 +119,12 @@ export class NotApplicableError extends Error {
 }
 
 const throwNotApplicable = (reason?: string): never => {
-    throw new NotApplicableError(reason);
+    // Thrown for most (policy, resource) pairs and never shown: no stack trace to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    const error = new NotApplicableError(reason);
+    Error.stackTraceLimit = limit;
+    throw error;
 };
 
 /** The engine's marker for a value unknown during preview (unknownCheckingProxy treats it as unknown). */
@@ -146,9 +151,17 @@ export function toPolicyValue(value: unknown): any {
     return out;
 }
 
+/** Each recorded value tree converted once: every policy of the pack reads the same resources. */
+const converted = new WeakMap<object, any>();
+
 /** Values as a policy sees them: converted by {@link toPolicyValue}, behind unknownCheckingProxy. */
 export function policyProps(values: Record<string, unknown>): Record<string, any> {
-    return unknownCheckingProxy(toPolicyValue(values));
+    let value = converted.get(values);
+    if (value === undefined) {
+        value = toPolicyValue(values);
+        converted.set(values, value);
+    }
+    return unknownCheckingProxy(value);
 }
 
 function urnOf(r: OfflineResource, options: RunPackOptions): string {

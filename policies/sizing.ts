@@ -8,7 +8,7 @@
 import { PolicyConfigSchema, PolicyResource, ResourceValidationPolicy, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { Checks, checking, describeResource, ENVIRONMENT_SETTING, Environment, asList, isNonEmptyString, listText, Props, stringListSetting, validateTypes } from "./common";
 
-export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large"];
+export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "t8i.micro", "t8i.small", "c7i-flex.large", "m7i-flex.large"];
 export const PRODUCTION_INSTANCE_TYPES = ["t3.small", "t3.medium"];
 
 /** What @pulumi/eks node groups and EKS managed node groups launch when no type is given. */

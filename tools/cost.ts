@@ -3,7 +3,8 @@
  * kit records them) and the price table in prices.ts. Every line says what it counted, so a reader can check
  * the arithmetic. What the program cannot see (traffic, log volume) comes from the table's stated assumptions.
  */
-import { PriceTable } from "./prices";
+import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES, isBurstable } from "../lib/instance-types";
+import { PRICE_TABLES, PriceTable } from "./prices";
 
 /** The shape of a recorded resource the model reads (the mock kit's RecordedResource). */
 export interface CostedResource {
@@ -27,7 +28,6 @@ export const NOT_ESTIMATED = [
     "CloudWatch metrics and API requests beyond the free tier",
     "Secrets Manager and KMS API calls",
     "EBS snapshots",
-    "CPU credits of burstable nodes in unlimited mode (production's t3 nodes: $0.05 per vCPU-hour above the baseline)",
 ];
 
 export interface CostEstimate {
@@ -38,6 +38,8 @@ export interface CostEstimate {
     lines: CostLine[];
     totalUsd: number;
     notEstimated: string[];
+    /** What a person should know about the figures (another region's prices, an instance type without a price). */
+    warnings: string[];
 }
 
 /** Kubernetes objects rendered from Git (the workloads ArgoCD syncs), for their persistent volumes. */
@@ -49,7 +51,7 @@ export interface CostInputs {
     loadBalancers: number;
     /** Availability zones of the environment (an ALB has a public IPv4 address in each). */
     availabilityZones: number;
-    /** The environment's region, when known: a note says so when the price table is another region's. */
+    /** The environment's region, when known: a warning says so when the price table is another region's. */
     region?: string;
     manifests?: ManifestObject[];
 }
@@ -67,12 +69,19 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
     const clusters = of("eks:index:Cluster").length + of("aws:eks/cluster:Cluster").length;
     add("EKS control plane", `${clusters} cluster x ${h} h x $${prices.hourly.eksControlPlane}`, clusters * h * prices.hourly.eksControlPlane);
 
+    const warnings: string[] = [];
+    if (input.region !== undefined && input.region !== prices.region) {
+        warnings.push(`no price table for ${input.region} in tools/prices.ts (it holds ${Object.keys(PRICE_TABLES).join(", ")}): the estimate uses ${prices.region}'s prices`);
+    }
     const nodes = nodeCounts(of("aws:eks/nodeGroup:NodeGroup"));
     let nodeTotal = 0;
     for (const [type, count] of Object.entries(nodes)) {
-        const hourly = prices.ec2Hourly[type];
-        if (hourly === undefined) throw new Error(`no price for instance type ${type} in tools/prices.ts`);
         nodeTotal += count;
+        const hourly = prices.ec2Hourly[type];
+        if (hourly === undefined) {
+            warnings.push(`no ${prices.region} price for ${type} in tools/prices.ts: its ${count} node(s) are left out of the total`);
+            continue;
+        }
         add(`EC2 nodes (${type})`, `${count} x ${h} h x $${hourly}`, count * h * hourly);
     }
 
@@ -130,6 +139,7 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
         add("S3, ALB access logs", `${gib} GiB (assumed) x $${prices.monthly.s3StandardPerGiB}`, gib * prices.monthly.s3StandardPerGiB);
     }
 
+    const surplus = creditSurplusCeiling(nodes, of("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification"), prices);
     return {
         region: prices.region,
         currency: prices.currency,
@@ -137,8 +147,29 @@ export function estimateCost(input: CostInputs, prices: PriceTable): CostEstimat
         priceChecked: prices.checked,
         lines,
         totalUsd: round2(lines.reduce((n, l) => n + l.monthlyUsd, 0)),
-        notEstimated: input.region && input.region !== prices.region ? [...NOT_ESTIMATED, `prices of ${input.region} (the table holds ${prices.region}'s)`] : NOT_ESTIMATED,
+        notEstimated: surplus ? [...NOT_ESTIMATED, surplus] : NOT_ESTIMATED,
+        warnings,
     };
+}
+
+/**
+ * Burstable nodes in unlimited mode (the family's account default, unless the program sets it to standard) bill
+ * the CPU they use above their baseline: not estimated, but its ceiling is said (every node busy all month).
+ */
+function creditSurplusCeiling(nodes: Record<string, number>, creditDefaults: CostedResource[], prices: PriceTable): string | undefined {
+    const mode = (family: string) => creditDefaults.find((d) => d.inputs.instanceFamily === family)?.inputs.cpuCredits ?? AWS_DEFAULT_CPU_CREDITS[family];
+    const parts: string[] = [];
+    let ceiling = 0;
+    for (const [type, count] of Object.entries(nodes)) {
+        if (!isBurstable(type) || mode(type.split(".")[0]) !== "unlimited") continue;
+        const spec = INSTANCE_TYPES[type];
+        const vcpus = spec ? spec.vcpu * (1 - (spec.baselinePercent ?? 0) / 100) : 2;
+        const perNode = vcpus * prices.hoursPerMonth * prices.hourly.burstableSurplusVcpu;
+        ceiling += count * perNode;
+        parts.push(`${count} x ${type}, up to $${perNode.toFixed(2)} each`);
+    }
+    if (parts.length === 0) return undefined;
+    return `CPU credits of burstable nodes in unlimited mode ($${prices.hourly.burstableSurplusVcpu} per vCPU-hour above the baseline: ${parts.join(", ")}; at most $${ceiling.toFixed(2)} a month if every node is busy all month)`;
 }
 
 /** Running nodes per instance type: each group's desired size of its first (preferred) type (EKS's default is t3.medium). */

@@ -7,6 +7,8 @@ import { RecordedResource } from "../lib/offline";
 export interface PlanNode {
     type: string;
     name: string;
+    /** The resource's URN (what the --base comparison matches on). */
+    urn: string;
     /** The settings that matter, in words; "" when there is nothing to say. */
     summary: string;
     /** A remote component: what it creates inside appears only in a real preview. */
@@ -17,7 +19,7 @@ export interface PlanNode {
 /** Builds the tree from the recorded parent URNs (resources keep their registration order). */
 export function resourceTree(resources: RecordedResource[]): PlanNode[] {
     const nodes = new Map<string, PlanNode>();
-    for (const r of resources) nodes.set(r.urn, { type: r.type, name: r.name, summary: summarize(r), remote: r.remote, children: [] });
+    for (const r of resources) nodes.set(r.urn, { type: r.type, name: r.name, urn: r.urn, summary: summarize(r), remote: r.remote, children: [] });
     const roots: PlanNode[] = [];
     for (const r of resources) {
         const node = nodes.get(r.urn)!;
@@ -80,6 +82,8 @@ const SUMMARIES: Record<string, Summarizer> = {
     "kubernetes:argoproj.io/v1alpha1:AppProject": (i) => `${i.metadata?.name}: ${(i.spec?.destinations ?? []).map((d: any) => d.namespace).join(", ")}`,
     "aws:wafv2/webAcl:WebAcl": (i) => `${i.scope}, ${(i.rules ?? []).map((r: any) => r.name).join(", ")}`,
     "aws:cloudwatch/metricAlarm:MetricAlarm": (i) => `${i.metricName} ${i.comparisonOperator} ${i.threshold}`,
+    "aws:ec2/defaultCreditSpecification:DefaultCreditSpecification": (i) => `account default for ${i.instanceFamily} in the region: ${i.cpuCredits} CPU credits`,
+    "aws:sns/topicSubscription:TopicSubscription": (i) => `${i.protocol}`,
     "aws:secretsmanager/secret:Secret": (i) => String(i.name ?? ""),
 };
 

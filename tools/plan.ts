@@ -1,53 +1,84 @@
 /**
- * The offline plan: `npm run plan -- <env> [--json] [--layer infra|platform|apps]`.
+ * The offline plan: `npm run plan -- <env> [--base <git-ref>] [--json | --markdown] [--out <file>] [--layer ...]`.
  *
- * Runs infra, platform and apps of an environment under Pulumi mocks (the mock kit), with the real settings
- * file, feeding each layer's outputs to the next as StackReference outputs; then prints what each layer would
- * create, what the policy pack says (with the environment's policy config) and what it costs per month.
- * No cloud account, no Pulumi CLI. Exit codes: 0 fine, 1 a mandatory policy violation, 2 a user error
- * (unknown environment or flag, invalid settings).
+ * Runs infra, platform and apps of an environment under Pulumi mocks (the offline engine), with the real settings
+ * file, feeding each layer's outputs to the next as StackReference outputs; renders the workloads as ArgoCD would;
+ * then answers what a reviewer asks: does it pass the policy pack, do the pods fit the nodes, what does it cost a
+ * month, what should a person act on (warnings, the fork checklist), and with --base what the change adds,
+ * removes and changes and what it costs more or less. No cloud account, no Pulumi CLI.
+ * Exit codes: 0 fine; 1 a mandatory policy violation or pods that do not fit at the minimum; 2 a user error
+ * (arguments, settings, a settings file that is not valid YAML), with a message and no stack trace.
  */
-import { ENVIRONMENTS, isEnvironment } from "../lib/environment";
-import { applicationSources, renderWorkloads } from "../lib/workloads";
-import { loadPackConfig, manifestResources, PackConfig, PolicyReport, runPack } from "../policies/offline";
-import { EnvironmentRun, Layer, LAYERS, runEnvironment } from "../lib/offline";
+import * as fs from "fs";
+import * as path from "path";
+import { ENVIRONMENTS, Environment, isEnvironment, REPO_ROOT, settingsFilePath } from "../lib/environment";
 import { parseOptions, UsageError } from "../lib/cli-support";
+import { Layer, LAYERS, RecordedResource } from "../lib/offline";
+import { WorkloadRenderError } from "../lib/workloads";
+import { settingLines, settingsFileSource } from "../lib/settings-file";
 import { isIsoDate, today, TODAY_VARIABLE } from "../lib/today";
-import { CostEstimate, estimateCost } from "./cost";
-import { countNodes, PlanNode, renderTree, resourceTree } from "./plan-tree";
-import { PRICES } from "./prices";
+import { loadPackConfig, manifestResources, PackConfig, PolicyReport, runPack } from "../policies/offline";
+import { forkChecklist } from "./fork-checklist";
+import { checkoutBase, resolveCommit } from "./plan-base";
+import { costDelta, diffResources } from "./plan-diff";
+import { evaluateSide, planSide, RenderedWorkloads, SideRun } from "./plan-environment";
+import { errorMarkdown, planMarkdown } from "./plan-markdown";
+import { PlanResult } from "./plan-result";
+import { formatPlan } from "./plan-text";
 
-export const USAGE = `usage: npm run plan -- <environment> [--json] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]... [--today <YYYY-MM-DD>]
+export { formatPlan, planMarkdown };
+export type { PlanResult };
+
+export const USAGE = `usage: npm run -s plan -- <environment> [--base <git-ref>] [--json | --markdown] [--out <file>] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]... [--today <YYYY-MM-DD>]
   environments: ${ENVIRONMENTS.join(", ")}
-  --today plans as on that day (the Kubernetes support window); default: ${TODAY_VARIABLE} or the UTC date
-  --config overrides one setting of the environment's settings file for this plan (JSON values are parsed),
-  e.g. --config infra:availabilityZoneCount=3`;
+  --base      compares with the environment at that git ref (its code and settings): what is added, removed and
+              changed, and the cost per line and in total
+  --json      the plan as one JSON document; --markdown as a pull-request comment (summary, changes, policies,
+              cost, a Mermaid diagram); npm prints its own banner on stdout unless run with -s (npm run -s plan)
+  --out       writes the plan to that file instead of stdout
+  --layer     only that layer (the layers before it still run, to feed it)
+  --config    overrides one setting of the environment's settings file for this plan (JSON values are parsed),
+              e.g. --config infra:availabilityZoneCount=3
+  --today     plans as on that day (the Kubernetes support window); default: ${TODAY_VARIABLE} or the UTC date`;
 
 export const REMOTE_NOTE =
     "Remote components (awsx:ec2:Vpc, eks:index:Cluster) are shown with their inputs only: their children (subnets, " +
     "route tables, NAT gateways, the EKS cluster resource, its security groups and OIDC provider) are created by their " +
     "providers and appear only in a real `pulumi preview`.";
 
+export type OutputFormat = "text" | "json" | "markdown";
+
 export interface PlanOptions {
     env: string;
-    json: boolean;
+    /** How main prints the plan (default text). */
+    format?: OutputFormat;
+    /** Compare with the environment at this git ref. */
+    base?: string;
+    /** Write the output to this file instead of stdout. */
+    out?: string;
     layer?: Layer;
-    /** Settings overriding the environment's settings file, to try a change before committing it. */
+    /** Settings overriding the environment's settings file, to try a change before committing it (head side only). */
     config?: Record<string, unknown>;
     /** Replaces policies/config/<env>.json (tests use it to provoke a violation). */
     packConfig?: PackConfig;
     /** Plan as on this day (ISO date): sets GITOPS_TODAY, the one input of date-dependent checks. */
     today?: string;
+    /** The checkout to plan (default: this repository); --base refs are resolved in it. */
+    root?: string;
 }
 
+/** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
+const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
+
 export function parseArgs(argv: string[]): PlanOptions {
-    const { options, lists, flags, positional } = parseOptions(argv, { values: ["layer", "today"], lists: ["config"], flags: ["json"] });
+    const { options, lists, flags, positional } = parseOptions(argv, { values: ["layer", "today", "base", "out"], lists: ["config"], flags: ["json", "markdown"] });
     if (positional.length === 0) throw new UsageError("which environment?");
     if (positional.length > 1) throw new UsageError(`unexpected argument ${positional[1]}`);
     const env = positional[0];
     if (!isEnvironment(env)) throw new UsageError(`unknown environment ${env}`);
     const layer = options.layer;
     if (layer !== undefined && !(LAYERS as readonly string[]).includes(layer)) throw new UsageError(`--layer takes one of ${LAYERS.join(", ")}, not ${layer}`);
+    if (flags.has("json") && flags.has("markdown")) throw new UsageError("--json and --markdown are two forms of the same plan: choose one");
     const config: Record<string, unknown> = {};
     for (const setting of lists.config) {
         const eq = setting.indexOf("=");
@@ -58,18 +89,17 @@ export function parseArgs(argv: string[]): PlanOptions {
         config[setting.slice(0, eq)] = parseValue(setting.slice(eq + 1));
     }
     if (options.today !== undefined && !isIsoDate(options.today)) throw new UsageError(`--today takes a date written YYYY-MM-DD, not ${options.today}`);
-    return { env, json: flags.has("json"), layer: layer as Layer | undefined, config, ...(options.today ? { today: options.today } : {}) };
-}
-
-/** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
-const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
-
-/** Errors a user fixes in a settings file or on the command line: a message, not a stack trace. */
-const USER_ERRORS = ["SettingsError", "PackConfigError", "LayerContractError", "WorkloadRenderError"];
-
-/** The message of a user error, without the SDK's "error serializing property" chain around errors thrown in an apply. */
-export function userMessage(error: Error): string {
-    return error.message.replace(/^(error serializing property "[^"]*": )+/, "");
+    if (options.base === "") throw new UsageError("--base takes a git ref, e.g. origin/staging");
+    if (options.out === "") throw new UsageError("--out takes a file name");
+    return {
+        env,
+        format: flags.has("json") ? "json" : flags.has("markdown") ? "markdown" : "text",
+        layer: layer as Layer | undefined,
+        config,
+        ...(options.base !== undefined ? { base: options.base } : {}),
+        ...(options.out !== undefined ? { out: options.out } : {}),
+        ...(options.today ? { today: options.today } : {}),
+    };
 }
 
 function parseValue(text: string): unknown {
@@ -80,30 +110,37 @@ function parseValue(text: string): unknown {
     }
 }
 
-export interface LayerPlan {
-    layer: Layer;
-    resourceCount: number;
-    tree: PlanNode[];
+/** Errors a user fixes in a settings file or on the command line: a message, not a stack trace. */
+const USER_ERRORS = ["SettingsError", "SettingsFileError", "PackConfigError", "LayerContractError", "UsageError", "BaseError", "WorkloadRenderError"];
+
+/** The message of a user error, without the SDK's "error serializing property" chain around errors thrown in an apply. */
+export function userMessage(error: Error): string {
+    return error.message.replace(/^(error serializing property "[^"]*": )+/, "");
 }
 
-export interface PlanResult {
-    environment: string;
-    /** The day the plan was made for (lib/today). */
-    today: string;
-    layers: LayerPlan[];
-    /** What the programs warned about (settings a person should act on), prefixed with their layer. */
-    warnings: string[];
-    notes: string[];
-    policies: {
-        violations: PolicyReport["violations"];
-        mandatory: number;
-        advisory: number;
-        /** Findings documented exceptions let pass, with their reasons. */
-        excepted: PolicyReport["excepted"];
-    };
-    cost: CostEstimate;
-    /** 1 when a mandatory policy is violated. */
-    exitCode: 0 | 1;
+/**
+ * A settings error with where each rejected key is: its line in the settings file, or --config. Keys the file
+ * does not set (a default that no longer validates) stay as they are.
+ */
+export function locateSettings(message: string, problems: { key: string }[], file: string, overridden: string[]): string {
+    const lines = settingLines(file);
+    const name = path.basename(file);
+    let located = message;
+    for (const key of new Set(problems.map((p) => p.key))) {
+        // infra:nodeGroup.minSize is set by the file's infra:nodeGroup.
+        const top = key.split(".")[0];
+        const where = overridden.includes(top) ? "--config" : lines.has(top) ? `${name}:${lines.get(top)}` : undefined;
+        if (where) located = located.split(`${key} = `).join(`${key} (${where}) = `);
+    }
+    return located;
+}
+
+/** The base side could not be planned: there is nothing to compare with. */
+class BaseError extends Error {
+    constructor(ref: string, commit: string, cause: Error) {
+        super(`the base ${ref} (${commit.slice(0, 12)}) cannot be planned: ${userMessage(cause)}`);
+        this.name = "BaseError";
+    }
 }
 
 export async function plan(options: PlanOptions): Promise<PlanResult> {
@@ -119,98 +156,72 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     }
 }
 
+/**
+ * The policy findings of the head side: the pack over the recorded resources and over every workload ArgoCD would
+ * sync (the objects rendered once for the side, each naming the file it comes from). A workload that cannot be
+ * rendered is a user error: ArgoCD could not sync it either.
+ */
+async function policyFindings(resources: RecordedResource[], rendered: Promise<RenderedWorkloads>, env: string, config: PackConfig): Promise<PolicyReport> {
+    const workloads = await rendered;
+    if (workloads.error) throw new WorkloadRenderError(workloads.error);
+    return runPack([...resources, ...manifestResources(workloads.rendered, env)], config);
+}
+
 async function planToday(options: PlanOptions): Promise<PlanResult> {
     const day = today();
-    const through = options.layer ?? "apps";
-    const shown = options.layer ? [options.layer] : LAYERS.slice(0, LAYERS.indexOf(through) + 1);
-    const graph = await runEnvironment(options.env, { through, config: options.config });
-    const runs = shown.map((layer) => graph[layer]!);
-    const resources = runs.flatMap((r) => r.resources);
+    const root = options.root ?? REPO_ROOT;
+    const env = options.env as Environment;
+    // A ref that names no commit fails first; then git writes the base's tree while the head's layers evaluate.
+    const commit = options.base !== undefined ? await resolveCommit(options.base, root) : undefined;
+    const checkout = options.base !== undefined ? checkoutBase(options.base, root, commit) : undefined;
+    checkout?.catch(() => undefined);
+    let base: Awaited<NonNullable<typeof checkout>> | undefined;
+    try {
+        const head = await evaluateSide({ env, layer: options.layer, config: options.config, root });
+        let baseRun: SideRun | undefined;
+        if (checkout) {
+            base = await checkout;
+            try {
+                baseRun = await evaluateSide({ env, layer: options.layer, root: base.root });
+            } catch (error) {
+                throw new BaseError(base.ref, base.commit, error as Error);
+            }
+        }
+        // The pack runs while kubectl renders the workloads.
+        const report = await policyFindings(head.resources, head.rendered, env, options.packConfig ?? loadPackConfig(env, path.join(root, "policies", "config")));
+        const headPlan = await planSide(head);
+        const basePlan = baseRun ? await planSide(baseRun) : undefined;
+        const checklist = forkChecklist(env, settingsFileSource(env, root, options.config), day);
 
-    // What ArgoCD syncs (each Application's overlay, rendered as ArgoCD renders it) goes through the same pack.
-    const rendered = graph.apps && shown.includes("apps") ? await renderWorkloads(applicationSources(graph.apps.resources)) : [];
-    const report = await runPack([...resources, ...manifestResources(rendered, options.env)], options.packConfig ?? loadPackConfig(options.env));
-    const notes = [REMOTE_NOTE];
-    const cost = estimateCost(
-        {
-            resources,
-            loadBalancers: loadBalancers(graph, shown),
-            availabilityZones: graph.infra.outputs.privateSubnetIds.length,
-            region: graph.infra.outputs.region,
-            manifests: rendered.map((r) => r.object),
-        },
-        PRICES,
-    );
-
-    return {
-        environment: options.env,
-        today: day,
-        warnings: runs.flatMap((run) => run.warnings.map((w) => (w.startsWith(`${run.layer}:`) ? w : `${run.layer}: ${w}`))),
-        layers: runs.map((run) => {
-            const tree = resourceTree(run.resources);
-            return { layer: run.layer, resourceCount: countNodes(tree), tree };
-        }),
-        notes,
-        policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length, excepted: report.excepted },
-        cost,
-        exitCode: report.mandatory.length > 0 ? 1 : 0,
-    };
-}
-
-/** One shared ALB per environment when anything is exposed (every public Ingress joins the same group). */
-function loadBalancers(graph: EnvironmentRun, shown: Layer[]): number {
-    const exposedBy: Layer | undefined = graph.platform && (graph.platform.outputs.argocdServerUrl || graph.platform.outputs.grafanaUrl)
-        ? "platform"
-        : graph.apps?.outputs.frontendUrl
-          ? "apps"
-          : undefined;
-    return exposedBy !== undefined && shown.includes(exposedBy) ? 1 : 0;
-}
-
-const money = (n: number) => `$${n.toFixed(2)}`;
-
-export function formatPlan(result: PlanResult): string {
-    const out: string[] = [`Offline plan of ${result.environment} (no cloud account; Pulumi mocks)`, ""];
-    for (const layer of result.layers) {
-        out.push(`== ${layer.layer}: ${layer.resourceCount} resources ==`);
-        out.push(...renderTree(layer.tree));
-        out.push("");
+        const failures = [
+            ...(report.mandatory.length > 0 ? [`${report.mandatory.length} mandatory policy violation(s) (below)`] : []),
+            ...(headPlan.capacity?.failures ?? []).map((f) => `capacity: ${f}`),
+        ];
+        const result: PlanResult = {
+            environment: env,
+            today: day,
+            region: headPlan.region,
+            failures,
+            exitCode: failures.length > 0 ? 1 : 0,
+            warnings: [...headPlan.warnings, ...checklist],
+            layers: headPlan.layers,
+            notes: [REMOTE_NOTE, ...(headPlan.capacityNote && !head.graph.apps ? [headPlan.capacityNote] : [])],
+            policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length, excepted: report.excepted },
+            cost: headPlan.cost,
+            ...(headPlan.capacity ? { capacity: headPlan.capacity } : {}),
+            ...(headPlan.capacityNote ? { capacityNote: headPlan.capacityNote } : {}),
+        };
+        if (basePlan && base) {
+            const byLayer = (run: SideRun) => Object.fromEntries(run.shown.map((l) => [l, run.graph[l]!.resources]));
+            result.base = { ref: base.ref, commit: base.commit, cost: basePlan.cost, ...(basePlan.capacity ? { capacity: basePlan.capacity } : {}), layers: basePlan.layers };
+            result.changes = diffResources(byLayer(basePlan.run), byLayer(head), head.shown);
+            result.costDelta = costDelta(basePlan.cost, headPlan.cost);
+        }
+        return result;
+    } finally {
+        // Also when the head failed before the base was used: the tree git wrote goes.
+        (base ?? (await checkout?.catch(() => undefined)))?.remove();
     }
-    for (const note of result.notes) out.push(`Note: ${note}`);
-    out.push("");
-
-    if (result.warnings.length > 0) {
-        out.push(`== warnings (${result.warnings.length}) ==`);
-        for (const w of result.warnings) out.push(`  - ${w}`);
-        out.push("");
-    }
-
-    out.push(`== policies: ${result.policies.mandatory} mandatory, ${result.policies.advisory} advisory violation(s) ==`);
-    const byPolicy = new Map<string, typeof result.policies.violations>();
-    for (const v of result.policies.violations) byPolicy.set(v.policyName, [...(byPolicy.get(v.policyName) ?? []), v]);
-    if (byPolicy.size === 0) out.push("No violations.");
-    for (const [policy, violations] of byPolicy) {
-        out.push(`[${violations[0].enforcementLevel}] ${policy}`);
-        for (const v of violations) out.push(`  - ${v.resourceType ? `${v.resourceType} ${v.resourceName}: ` : ""}${v.message}`);
-    }
-    const byException = new Map<string, typeof result.policies.excepted>();
-    for (const e of result.policies.excepted) byException.set(e.exceptionId, [...(byException.get(e.exceptionId) ?? []), e]);
-    if (byException.size > 0) out.push(`Documented exceptions (${byException.size}, passing ${result.policies.excepted.length} finding(s)):`);
-    for (const [id, found] of byException) {
-        out.push(`[exception] ${id} (${found[0].policyName}, ${found[0].rule}): ${found[0].reason}`);
-        for (const e of found) out.push(`  - ${e.resourceType ? `${e.resourceType} ${e.resourceName}` : "(stack)"}: ${e.subject}`);
-    }
-    out.push("");
-
-    const c = result.cost;
-    out.push(`== monthly cost estimate (${c.currency}, ${c.region}, prices ${c.priceChecked}: ${c.priceSource}) ==`);
-    const width = Math.max(...c.lines.map((l) => l.item.length));
-    for (const l of c.lines) out.push(`${l.item.padEnd(width)}  ${money(l.monthlyUsd).padStart(10)}  ${l.basis}`);
-    out.push(`${"Total".padEnd(width)}  ${money(c.totalUsd).padStart(10)}`);
-    out.push(`Not estimated: ${c.notEstimated.join("; ")}.`);
-    out.push("");
-    out.push(result.exitCode === 1 ? "Result: a mandatory policy is violated (exit 1)." : "Result: no mandatory policy violation.");
-    return out.join("\n");
 }
 
 /** The JSON document of `--json`: the same content as the text. */
@@ -218,30 +229,45 @@ export function planJson(result: PlanResult): string {
     return JSON.stringify(result, null, 2);
 }
 
+export function render(result: PlanResult, format: OutputFormat = "text"): string {
+    return format === "json" ? `${planJson(result)}\n` : format === "markdown" ? planMarkdown(result) : `${formatPlan(result)}\n`;
+}
+
 export async function main(
     argv: string[],
     write: (s: string) => void = (s) => process.stdout.write(s),
     writeError: (s: string) => void = (s) => process.stderr.write(s),
+    /** What the command line cannot set (tests plan a temporary checkout). */
+    overrides: Pick<PlanOptions, "root" | "packConfig"> = {},
 ): Promise<number> {
     let options: PlanOptions;
     try {
-        options = parseArgs(argv);
+        options = { ...parseArgs(argv), ...overrides };
     } catch (error) {
         writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
+    const output = (text: string, exitCode: number) => {
+        if (options.out === undefined) return write(text);
+        fs.writeFileSync(options.out, text);
+        writeError(`plan of ${options.env} written to ${options.out} (exit ${exitCode})\n`);
+    };
     let result: PlanResult;
     try {
         result = await plan(options);
     } catch (error) {
         const e = error as Error;
-        if (USER_ERRORS.includes(e.name)) {
-            writeError(`${userMessage(e)}\n`);
-            return 2;
-        }
-        throw e;
+        if (!USER_ERRORS.includes(e.name)) throw e;
+        const problems = (e as { problems?: { key: string }[] }).problems;
+        const message = e.name === "SettingsError" && problems
+            ? locateSettings(userMessage(e), problems, settingsFilePath(options.env, options.root ?? REPO_ROOT), Object.keys(options.config ?? {}))
+            : userMessage(e);
+        writeError(`${message}\n`);
+        // A pull-request comment says why there is no plan, in place of the last one.
+        if (options.format === "markdown") output(errorMarkdown(options.env, message, 2), 2);
+        return 2;
     }
-    write(`${options.json ? planJson(result) : formatPlan(result)}\n`);
+    output(render(result, options.format), result.exitCode);
     return result.exitCode;
 }
 

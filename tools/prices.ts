@@ -1,10 +1,12 @@
 /**
- * The price table of the offline plan's cost estimate: one region, on-demand list prices in USD.
+ * The price tables of the offline plan's cost estimate: one per region, on-demand list prices in USD
+ * (PRICE_TABLES; the estimate uses the table of the environment's aws:region).
  * Source: the AWS public price list for us-east-1 (EC2 on-demand Linux, EKS, VPC NAT gateway and public IPv4,
  * Elastic Load Balancing, EBS, CloudWatch, KMS, Secrets Manager, ECR, WAF), as published when checked.
- * Checked: 2026-11. Other regions cost more or less: change the figures, not the model (tools/cost.ts).
- * Usage-based charges (data processed, log volume, image storage, requests) are estimated from the stated
- * assumptions below, which you should replace with your own traffic once you have it.
+ * Checked: 2026-11. Only us-east-1's figures were checked: a region without a table is estimated with
+ * us-east-1's prices and the plan warns. To add one, copy the table with that region's figures (the model,
+ * tools/cost.ts, stays as it is). Usage-based charges (data processed, log volume, image storage, requests) are
+ * estimated from the stated assumptions below, which you should replace with your own traffic once you have it.
  */
 
 export interface PriceTable {
@@ -19,8 +21,10 @@ export interface PriceTable {
         publicIpv4: number;
         applicationLoadBalancer: number;
         albLcu: number;
+        /** CPU credits a burstable node in unlimited mode spends above its baseline, per vCPU-hour. */
+        burstableSurplusVcpu: number;
     };
-    /** On-demand Linux price per hour of each instance type. */
+    /** On-demand Linux price per hour of each instance type (a type without one is left out of the total, with a warning). */
     ec2Hourly: Record<string, number>;
     monthly: {
         ebsGp3PerGiB: number;
@@ -52,6 +56,7 @@ export interface PriceTable {
         albAccessLogsGiB: number;
     };
 }
+/** us-east-1 (N. Virginia). */
 export const PRICES: PriceTable = {
     region: "us-east-1",
     currency: "USD",
@@ -64,6 +69,7 @@ export const PRICES: PriceTable = {
         publicIpv4: 0.005,
         applicationLoadBalancer: 0.0225,
         albLcu: 0.008,
+        burstableSurplusVcpu: 0.05,
     },
     ec2Hourly: {
         "t3.micro": 0.0104,
@@ -106,3 +112,12 @@ export const PRICES: PriceTable = {
         albAccessLogsGiB: 1,
     },
 };
+
+/** The regions whose prices the table holds, by region name. */
+export const PRICE_TABLES: Record<string, PriceTable> = { [PRICES.region]: PRICES };
+
+/** The table of a region; a region without one gets us-east-1's, and `known` says so. */
+export function pricesFor(region: string | undefined): { prices: PriceTable; known: boolean } {
+    const table = region === undefined ? undefined : PRICE_TABLES[region];
+    return table ? { prices: table, known: true } : { prices: PRICES, known: region === undefined };
+}

@@ -15,7 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Layer, LAYERS, REPO_ROOT } from "../environment";
+import { Layer, LAYERS, REPO_ROOT, settingsFilePath } from "../environment";
 import { readSettingsFile, toConfigString } from "../settings-file";
 import { createMocks, MockContext, RecordedCall, RecordedResource, RegistrationOptions } from "./mocks";
 
@@ -40,6 +40,8 @@ export interface RunOptions {
     /** Evaluate as `pulumi preview` (default) or as `pulumi up` (false). */
     preview?: boolean;
     organization?: string;
+    /** The checkout whose programs and settings file run (default: this repository); the plan's --base uses another. */
+    root?: string;
 }
 
 export interface LayerRun {
@@ -66,7 +68,7 @@ export interface LayerFailure {
 }
 
 export function buildConfig(options: RunOptions): Record<string, string> {
-    const config = options.settingsFile === false ? {} : readSettingsFile(options.env);
+    const config = options.settingsFile === false ? {} : readSettingsFile(options.env, settingsFilePath(options.env, options.root ?? REPO_ROOT));
     for (const [key, value] of Object.entries(options.config ?? {})) {
         if (value === undefined) delete config[key];
         else config[key] = toConfigString(value);
@@ -83,11 +85,11 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
     return next;
 }
 
-/** Drops the layers' modules from the require cache so the next load is a fresh program. */
-function forgetProgramModules(): void {
+/** Drops the layers' modules of a checkout from the require cache so the next load is a fresh program. */
+function forgetProgramModules(root: string): void {
     for (const file of Object.keys(require.cache)) {
-        if (!file.startsWith(REPO_ROOT + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-        const top = path.relative(REPO_ROOT, file).split(path.sep)[0];
+        if (!file.startsWith(root + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+        const top = path.relative(root, file).split(path.sep)[0];
         if ((LAYERS as readonly string[]).includes(top)) delete require.cache[file];
     }
 }
@@ -106,7 +108,8 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     await pulumi.runtime.setMocks(createMocks(ctx), layer, options.env, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION);
     recordRegistrationOptions(ctx);
     pulumi.runtime.setAllConfig(config, []);
-    forgetProgramModules();
+    const root = options.root ?? REPO_ROOT;
+    forgetProgramModules(root);
 
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
@@ -119,11 +122,12 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         warnings.push(message);
         return Promise.resolve();
     };
+    const restoreStacks = withoutStackTraces();
     const started = process.hrtime.bigint();
     try {
         let exported: Record<string, unknown>;
         try {
-            exported = require(path.join(REPO_ROOT, layer, "index.ts"));
+            exported = require(path.join(root, layer, "index.ts"));
         } catch (error) {
             await settle();
             return { failure: { error: error as Error, resources: ctx.resources } };
@@ -148,9 +152,32 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         return { run: makeRun(layer, options.env, ctx, outputs, secretOutputs, warnings, durationMs) };
     } finally {
+        restoreStacks();
         process.off("unhandledRejection", onRejection);
         log.warn = originalWarn;
     }
+}
+
+/** Set to 1 to keep stack traces in the programs' evaluation (to debug a program that throws). */
+export const STACKS_VARIABLE = "GITOPS_OFFLINE_STACKS";
+
+/**
+ * The SDK captures a stack trace for every resource (its source position, sent to the engine) and for every
+ * promise of its RPCs (leak reports): under mocks nobody reads them, and formatting them (with ts-node's source
+ * maps above all) is most of an evaluation's time. Errors the programs throw keep their message; set
+ * GITOPS_OFFLINE_STACKS=1 to keep their stacks too. Returns the function that restores both.
+ */
+function withoutStackTraces(): () => void {
+    if (process.env[STACKS_VARIABLE] === "1") return () => undefined;
+    const resource = pulumi.Resource as unknown as { callsites: () => unknown[] };
+    const callsites = resource.callsites;
+    const limit = Error.stackTraceLimit;
+    resource.callsites = () => [];
+    Error.stackTraceLimit = 0;
+    return () => {
+        resource.callsites = callsites;
+        Error.stackTraceLimit = limit;
+    };
 }
 
 /**
@@ -245,6 +272,8 @@ export interface EnvironmentOptions {
     config?: ConfigOverrides;
     /** Stop after this layer (default: the last layer that exists in the repository). */
     through?: Layer;
+    /** The checkout to run (default: this repository). */
+    root?: string;
 }
 
 /** The StackReference name a layer uses for another layer of the same environment. */
@@ -254,7 +283,11 @@ export function stackName(layer: Layer, env: string, organization = MOCK_ORGANIZ
 
 /** Whether a layer has a program yet (layers land one issue at a time). */
 export function layerExists(layer: Layer): boolean {
-    return fs.existsSync(path.join(REPO_ROOT, layer, "index.ts"));
+    return layerExistsIn(REPO_ROOT, layer);
+}
+
+function layerExistsIn(root: string, layer: Layer): boolean {
+    return fs.existsSync(path.join(root, layer, "index.ts"));
 }
 
 /**
@@ -262,12 +295,12 @@ export function layerExists(layer: Layer): boolean {
  * next through StackReferences: the whole graph of an environment, as a real deployment would build it.
  */
 export async function runEnvironment(env: string, options: EnvironmentOptions = {}): Promise<EnvironmentRun> {
-    const last = options.through ?? [...LAYERS].reverse().find(layerExists)!;
+    const last = options.through ?? [...LAYERS].reverse().find((l) => layerExistsIn(options.root ?? REPO_ROOT, l))!;
     const stackOutputs: Record<string, Record<string, unknown>> = {};
     const secretOutputs: Record<string, string[]> = {};
     const result: Partial<EnvironmentRun> & { env: string; resources: RecordedResource[] } = { env, resources: [] };
     for (const layer of LAYERS) {
-        const run = await runLayer(layer, { env, config: options.config, stackOutputs, secretOutputs });
+        const run = await runLayer(layer, { env, config: options.config, stackOutputs, secretOutputs, root: options.root });
         (result as any)[layer] = run;
         result.resources.push(...run.resources);
         stackOutputs[stackName(layer, env)] = run.outputs;

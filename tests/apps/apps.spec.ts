@@ -10,7 +10,7 @@ import { publicAlbAnnotations } from "../../lib/alb";
 import { REPO_ROOT } from "../../lib/environment";
 import { LayerRun, MOCK_ACCOUNT_ID, RecordedResource, stackName } from "../../lib/offline";
 import { contractProblems } from "../../apps/inputs";
-import { appsBase, AppsBase, certificateArn, ENVS, publicFrontendRun, publicHostname, runApps, runAppsExpectingFailure } from "./fixture";
+import { appsBase, AppsBase, certificateArn, ENVS, publicFrontendRun, publicHostname, publicPlatformOutputs, runApps, runAppsExpectingFailure } from "./fixture";
 import { KubeObject, schemaProblems } from "./schemas";
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
@@ -359,7 +359,7 @@ describe("apps settings change what is built", () => {
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/target-type"], "ip");
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/group.name"], base.platform.albGroupName);
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/certificate-arn"], certificate);
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"], base.platform.wafAclArn);
+        assert.strictEqual(annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"], (await publicPlatformOutputs("production")).wafAclArn);
         assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-redirect"], "443");
         assert.match(annotations["alb.ingress.kubernetes.io/load-balancer-attributes"], new RegExp(`access_logs\\.s3\\.enabled=true,access_logs\\.s3\\.bucket=${base.platform.albAccessLogsBucket}`));
         // The load balancer's settings are the platform's (lib/alb.ts): identical for every Ingress of the group.
@@ -444,7 +444,7 @@ describe("apps stops when infra's or platform's outputs do not match the manifes
         ["a workload namespace is missing", { workloadNamespaces: ["frontend", "backend"] }, {}, /workloadNamespaces \(frontend, backend\) lacks "data", the namespace of mysql, redis/],
         ["another secret store", { secretStoreName: "vault" }, {}, /secretStoreName is "vault" but the workloads' ExternalSecrets use the ClusterSecretStore "aws-secrets-manager"/],
         ["another storage class", { storageClassName: "gp2" }, {}, /storageClassName is "gp2" but the mysql and redis volume claims use "gp3"/],
-        ["a hostname without a certificate", { certificateArn: "" }, { "apps:frontendHostname": "shop.example.com" }, /frontendHostname is set \(shop\.example\.com\) but platform's certificateArn is empty/],
+        ["a hostname without a certificate", { certificateArn: "" }, { "apps:frontendHostname": "shop.example.com" }, /frontendHostname is set \(shop\.example\.com\) but platform's certificateArn, wafAclArn are empty/],
     ];
     for (const [what, platform, config, message] of cases) {
         it(`${what}: the update fails naming both sides, and no Application is built`, async () => {

@@ -4,20 +4,8 @@
  */
 import { KubeObject } from "./schemas";
 
-/** Millicores of a CPU quantity ("250m", "1", "0.5"). */
-export function cpuMillis(q: string | number): number {
-    const s = String(q);
-    return s.endsWith("m") ? Number(s.slice(0, -1)) : Math.round(Number(s) * 1000);
-}
-
-/** MiB of a memory quantity ("96Mi", "1Gi", "512M"). */
-export function memoryMiB(q: string | number): number {
-    const s = String(q);
-    const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
-    const m = /^(\d+(?:\.\d+)?)([KMG]i?)?$/.exec(s);
-    if (!m) throw new Error(`not a memory quantity: ${s}`);
-    return Number(m[1]) * (m[2] ? units[m[2]] : 1 / 1048576);
-}
+// Quantities are read by the plan's capacity model; the manifest checks use the same reading.
+export { cpuMillis, memoryMiB } from "../../tools/capacity";
 
 export type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
 

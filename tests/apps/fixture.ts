@@ -68,13 +68,36 @@ export async function runAppsExpectingFailure(env: Env, variant: Variant = {}): 
 }
 
 const publicRuns = new Map<Env, Promise<LayerRun>>();
+const publicPlatforms = new Map<Env, Promise<PlatformOutputs>>();
 
-/** apps with a public frontend (`shop-<env>.example.com`, platform with a certificate), evaluated once per process. */
+/**
+ * platform's outputs when the frontend is public: with a certificate, and seeing apps:frontendHostname in the same
+ * settings file, it creates the WAF ACL the Ingress attaches (evaluated once per process).
+ */
+export function publicPlatformOutputs(env: Env): Promise<PlatformOutputs> {
+    if (!publicPlatforms.has(env)) {
+        publicPlatforms.set(
+            env,
+            appsBase(env).then(async (base) => {
+                const run = await runLayer("platform", {
+                    env,
+                    config: { "apps:frontendHostname": publicHostname(env), "platform:certificateArn": certificateArn(base.infra) },
+                    stackOutputs: { [stackName("infra", env)]: base.infra },
+                    secretOutputs: { [stackName("infra", env)]: base.infraSecretOutputs },
+                });
+                return run.outputs as PlatformOutputs;
+            }),
+        );
+    }
+    return publicPlatforms.get(env)!;
+}
+
+/** apps with a public frontend (`shop-<env>.example.com`, platform with a certificate and its WAF), evaluated once per process. */
 export function publicFrontendRun(env: Env): Promise<LayerRun> {
     if (!publicRuns.has(env)) {
         publicRuns.set(
             env,
-            appsBase(env).then((base) => runApps(env, { config: { "apps:frontendHostname": publicHostname(env) }, platform: { certificateArn: certificateArn(base.infra) } })),
+            publicPlatformOutputs(env).then((platform) => runApps(env, { config: { "apps:frontendHostname": publicHostname(env) }, platform })),
         );
     }
     return publicRuns.get(env)!;

@@ -7,7 +7,7 @@ import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../../lib/offline";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
-import { AppsBase, appsBase, certificateArn, ENVS, Env, publicFrontendRun, publicHostname } from "./fixture";
+import { AppsBase, appsBase, certificateArn, ENVS, Env, publicFrontendRun, publicHostname, publicPlatformOutputs } from "./fixture";
 import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";
 import { KubeObject, schemaProblems } from "./schemas";
 
@@ -402,7 +402,7 @@ for (const env of ENVS) {
             assert.ok(!argocd.get("frontend")!.some((o) => o.kind === "Ingress"));
         });
 
-        it("a public frontend (apps:frontendHostname): an HTTPS ALB Ingress with the WAF, and only the ALB's subnets reach the pods, on 8080", () => {
+        it("a public frontend (apps:frontendHostname): an HTTPS ALB Ingress with the WAF, and only the ALB's subnets reach the pods, on 8080", async () => {
             const ingress = publicFrontend.find((o) => o.kind === "Ingress")!;
             const a = ingress.metadata.annotations!;
             assert.strictEqual(ingress.spec.ingressClassName, "alb");
@@ -412,7 +412,7 @@ for (const env of ENVS) {
             assert.strictEqual(a["alb.ingress.kubernetes.io/target-type"], "ip");
             assert.strictEqual(a["alb.ingress.kubernetes.io/ssl-redirect"], "443");
             assert.strictEqual(a["alb.ingress.kubernetes.io/certificate-arn"], certificateArn(base.infra));
-            assert.strictEqual(a["alb.ingress.kubernetes.io/wafv2-acl-arn"], base.platform.wafAclArn);
+            assert.strictEqual(a["alb.ingress.kubernetes.io/wafv2-acl-arn"], (await publicPlatformOutputs(env)).wafAclArn);
             assert.strictEqual(a["alb.ingress.kubernetes.io/group.name"], base.platform.albGroupName);
             assert.match(a["alb.ingress.kubernetes.io/load-balancer-attributes"], new RegExp(`access_logs\\.s3\\.bucket=${base.platform.albAccessLogsBucket}`));
             assert.strictEqual(a["alb.ingress.kubernetes.io/healthcheck-path"], "/healthz");

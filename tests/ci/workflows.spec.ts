@@ -296,13 +296,13 @@ describe("workflows: jobs, order and permissions", () => {
         }
     });
 
-    it("write access only where needed: the preview comment, the scheduled drift dispatch; no GITHUB_TOKEN writes to the repository", () => {
+    it("write access only where needed: the preview and plan comments, the scheduled drift dispatch; no GITHUB_TOKEN writes to the repository", () => {
         const writes = allJobs().flatMap(([file, id, job]) =>
             Object.entries(job.permissions as Record<string, string>)
                 .filter(([scope, level]) => level === "write" && scope !== "id-token")
                 .map(([scope]) => `${file} ${id} ${scope}`),
         );
-        assert.deepStrictEqual(writes.sort(), ["drift.yml dispatch actions", "pull-request.yml preview pull-requests"]);
+        assert.deepStrictEqual(writes.sort(), ["drift.yml dispatch actions", "pull-request.yml plan-comment pull-requests", "pull-request.yml preview pull-requests"]);
     });
 
     it("no checkout keeps git credentials: the release App's token pushes, only where it is created", () => {

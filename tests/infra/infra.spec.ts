@@ -5,8 +5,9 @@ import { policyDocument } from "../helpers";
 import { evaluate } from "./iam-simulator";
 
 const EXPECT = {
-    staging: { azs: 2, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 2, max: 3 },
-    production: { azs: 3, nat: "OnePerAz", instanceTypes: ["t3.medium"], protect: true, minSize: 1, desired: 2, max: 4 },
+    // Staging's nodes run in one AZ of its two (cost); production's in every AZ.
+    staging: { azs: 2, nodeAzs: 1, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 3, max: 4, creditDefault: "standard" },
+    production: { azs: 3, nodeAzs: 3, nat: "OnePerAz", instanceTypes: ["t3.medium"], protect: true, minSize: 1, desired: 2, max: 4, creditDefault: undefined },
 } as const;
 
 for (const env of ["staging", "production"] as const) {
@@ -122,13 +123,13 @@ for (const env of ["staging", "production"] as const) {
         });
 
         describe("node groups", () => {
-            it(`one managed node group per AZ (${expected.azs}), each in that AZ's private subnet`, () => {
+            it(`one managed node group per node AZ (${expected.nodeAzs} of ${expected.azs}), each in that AZ's private subnet`, () => {
                 const groups = run.ofType("aws:eks/nodeGroup:NodeGroup");
-                assert.strictEqual(groups.length, expected.azs);
+                assert.strictEqual(groups.length, expected.nodeAzs);
                 const vpc = run.one("awsx:ec2:Vpc");
                 const subnets = groups.map((g) => g.inputs.subnetIds);
                 for (const s of subnets) assert.strictEqual(s.length, 1);
-                assert.deepStrictEqual(subnets.flat().sort(), [...vpc.state.privateSubnetIds].sort());
+                assert.deepStrictEqual(subnets.flat(), vpc.state.privateSubnetIds.slice(0, expected.nodeAzs), "the first AZs, in order");
                 for (const id of subnets.flat()) assert.ok(!vpc.state.publicSubnetIds.includes(id));
             });
 
@@ -153,8 +154,16 @@ for (const env of ["staging", "production"] as const) {
                 const nic = lt.inputs.networkInterfaces[0];
                 assert.strictEqual(nic.associatePublicIpAddress, "false");
                 assert.deepStrictEqual(nic.securityGroups, [run.one("eks:index:Cluster").state.clusterSecurityGroupId]);
-                // t3 nodes: staging throttles at the baseline instead of billing bursts; production bursts.
-                assert.deepStrictEqual(lt.inputs.creditSpecification, { cpuCredits: env === "staging" ? "standard" : "unlimited" });
+                // Managed node groups ignore a template's CreditSpecification: it is not set there (see below).
+                assert.strictEqual(lt.inputs.creditSpecification, undefined);
+            });
+
+            it(`CPU credits: ${expected.creditDefault ? "the account's default for t3 is set to standard (throttled, never billed)" : "t3 nodes burst in AWS's default mode (unlimited): nothing to set"}`, () => {
+                const specs = run.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification");
+                assert.deepStrictEqual(
+                    specs.map((s) => s.inputs),
+                    expected.creditDefault ? [{ instanceFamily: "t3", cpuCredits: expected.creditDefault }] : [],
+                );
             });
 
             it("join after the CNI and kube-proxy add-ons exist", () => {
@@ -398,8 +407,8 @@ for (const env of ["staging", "production"] as const) {
                 assert.match(o.oidcProviderUrl, /^https:\/\/oidc\.eks\.us-east-1\.amazonaws\.com\/id\//);
                 assert.match(o.oidcProviderArn, /:oidc-provider\/oidc\.eks\./);
                 assert.strictEqual(JSON.parse(o.kubeconfig).clusters[0].cluster.server, o.clusterEndpoint);
-                assert.strictEqual(o.nodeCountMinimum, expected.minSize * expected.azs);
-                assert.strictEqual(o.nodeGroupNames.length, expected.azs);
+                assert.strictEqual(o.nodeCountMinimum, expected.minSize * expected.nodeAzs);
+                assert.strictEqual(o.nodeGroupNames.length, expected.nodeAzs);
                 assert.deepStrictEqual(Object.keys(o.ecrRepositoryUrls).sort(), ["frontend", "order-service", "product-service", "user-service"]);
                 assert.match(o.ecrRepositoryUrls["user-service"], new RegExp(`^${MOCK_ACCOUNT_ID}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/gitops-${env}/user-service$`));
                 assert.strictEqual(o.accountId, MOCK_ACCOUNT_ID);
@@ -433,6 +442,22 @@ describe("infra settings change what is built", () => {
     it("non-burstable instance types get no CPU credit specification (EC2 would reject it)", async () => {
         const run = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["m7i-flex.large"] } } });
         assert.strictEqual(run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.creditSpecification, undefined);
+        assert.deepStrictEqual(run.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification"), []);
+    });
+
+    it("CPU credits per family: t4g standard sets t4g's default; t8i's cannot be set, which the layer says", async () => {
+        const t4g = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["t4g.small"] } } });
+        assert.deepStrictEqual(t4g.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification").map((s) => s.inputs), [{ instanceFamily: "t4g", cpuCredits: "standard" }]);
+        const t8i = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["t8i.small"] } } });
+        assert.deepStrictEqual(t8i.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification"), []);
+        assert.ok(t8i.warnings.some((w) => /infra:nodeGroup\.cpuCredits: standard cannot be set for t8i nodes .*AWS's default, unlimited/.test(w)), t8i.warnings.join("\n"));
+    });
+
+    it("infra:nodeAvailabilityZoneCount spreads staging's nodes over both AZs", async () => {
+        const run = await runLayer("infra", { env: "staging", config: { "infra:nodeAvailabilityZoneCount": 2 } });
+        const vpc = run.one("awsx:ec2:Vpc");
+        assert.deepStrictEqual(run.ofType("aws:eks/nodeGroup:NodeGroup").map((g) => g.inputs.subnetIds[0]), vpc.state.privateSubnetIds);
+        assert.strictEqual(run.outputs.nodeCountMinimum, 2);
     });
 
     it("Graviton instance types select the ARM AMI", async () => {

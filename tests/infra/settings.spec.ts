@@ -23,6 +23,7 @@ describe("infra settings", () => {
             assert.strictEqual(s.protect, false);
             assert.strictEqual(s.namePrefix, "gitops-staging");
             assert.strictEqual(s.nodeGroup.cpuCredits, "standard", "a free-tier staging never bills CPU bursts");
+            assert.strictEqual(s.nodeAvailabilityZoneCount, 1, "nodes in one AZ; the VPC keeps two for the control plane and the ALB");
         });
 
         it("production: 3 AZs, a NAT per AZ, t3.medium nodes, protected", () => {
@@ -34,6 +35,8 @@ describe("infra settings", () => {
             assert.strictEqual(s.protect, true);
             assert.ok(s.flowLogRetentionDays >= 90);
             assert.strictEqual(s.nodeGroup.cpuCredits, "unlimited", "production bursts rather than throttles");
+            assert.strictEqual(s.nodeAvailabilityZoneCount, 3, "nodes in every AZ");
+            assert.strictEqual(load("production", { "infra:availabilityZoneCount": 2 }).nodeAvailabilityZoneCount, 2, "the default follows the VPC");
         });
 
         it("pins every add-on of the chosen Kubernetes version", () => {
@@ -73,6 +76,12 @@ describe("infra settings", () => {
         it("an availability-zone count outside 2..6", () => {
             assertSettingsError(() => load("staging", { "infra:availabilityZoneCount": 1 }), "infra:availabilityZoneCount", "1", /from 2 to 6/);
             assertSettingsError(() => load("production", { "infra:availabilityZoneCount": 7 }), "infra:availabilityZoneCount", "7", /from 2 to 6/);
+        });
+
+        it("node AZs outside 1..infra:availabilityZoneCount, or fewer than two in production", () => {
+            assertSettingsError(() => load("staging", { "infra:nodeAvailabilityZoneCount": 3 }), "infra:nodeAvailabilityZoneCount", "3", /from 1 to infra:availabilityZoneCount \(2\)/);
+            assertSettingsError(() => load("staging", { "infra:nodeAvailabilityZoneCount": 0 }), "infra:nodeAvailabilityZoneCount", "0", /from 1 to 6/);
+            assertSettingsError(() => load("production", { "infra:nodeAvailabilityZoneCount": 1 }), "infra:nodeAvailabilityZoneCount", "1", /from 2 to infra:availabilityZoneCount \(3\): production runs nodes in at least two AZs/);
         });
 
         it("node group sizes out of order (min <= desired <= max)", () => {

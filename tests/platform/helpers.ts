@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { environmentGraph, LayerFailure, LayerRun, RecordedResource, runLayer, runLayerExpectingFailure, stackName } from "../../lib/offline";
 import { policyDocument } from "../helpers";
+import { releaseDemand, requestedAt, Requests } from "../../tools/capacity";
 
 export const ENVS = ["staging", "production"] as const;
 export type Env = (typeof ENVS)[number];
@@ -61,76 +62,22 @@ export function inlinePolicy(run: LayerRun, roleArn: string): { Statement: any[]
     return policyDocument(policies[0].inputs.policy);
 }
 
-/** Millicores or MiB of a Kubernetes quantity (`250m`, `2`, `128Mi`, `1Gi`). */
-export function quantity(q: string): number {
-    const m = /^(\d+(?:\.\d+)?)(m|Mi|Gi)?$/.exec(q);
-    assert.ok(m, `quantity ${q}`);
-    const n = Number(m![1]);
-    return m![2] === "m" || m![2] === "Mi" ? n : m![2] === "Gi" ? n * 1024 : n * 1000;
-}
-
-export interface Requests {
-    cpu: number;
-    memory: number;
-}
-
-const add = (a: Requests, b: Requests, times = 1): Requests => ({ cpu: a.cpu + times * b.cpu, memory: a.memory + times * b.memory });
-const requestsOf = (resources: any): Requests => {
-    assert.ok(resources?.requests?.cpu && resources?.requests?.memory, `requests set: ${JSON.stringify(resources)}`);
-    assert.ok(resources?.limits?.memory, `memory limit set: ${JSON.stringify(resources)}`);
-    return { cpu: quantity(resources.requests.cpu), memory: quantity(resources.requests.memory) };
-};
-const ZERO: Requests = { cpu: 0, memory: 0 };
-
 /**
- * What a release's pods request in all, replicas included, daemonsets excluded, read from its Helm values the
- * way each chart uses them (the paths are the charts' own, see platform/charts.ts for the versions).
+ * What the releases' pods request in all, replicas included, daemonsets excluded: the plan's capacity model
+ * (tools/capacity.ts RELEASE_PODS), after checking every container of every release sets its requests and a
+ * memory limit.
  */
-export function releaseRequests(rel: RecordedResource): Requests {
-    const v = rel.inputs.values;
-    switch (rel.inputs.chart) {
-        case "aws-load-balancer-controller":
-            return add(ZERO, requestsOf(v.resources), v.replicaCount);
-        case "external-secrets":
-            return [
-                [v.resources, v.replicaCount],
-                [v.webhook.resources, v.webhook.replicaCount],
-                [v.certController.resources, v.certController.replicaCount],
-            ].reduce((sum, [res, n]) => add(sum, requestsOf(res), n), ZERO);
-        case "sealed-secrets":
-            return requestsOf(v.resources);
-        case "metrics-server":
-            return add(ZERO, requestsOf(v.replicas === undefined ? undefined : v.resources), v.replicas);
-        case "cluster-autoscaler":
-            return add(ZERO, requestsOf(v.resources), v.replicaCount);
-        case "argo-cd": {
-            let sum = ZERO;
-            for (const c of ["controller", "repoServer", "server", "applicationSet"]) sum = add(sum, requestsOf(v[c].resources), v[c].replicas);
-            // The chart runs one notifications controller.
-            if (v.notifications?.enabled) sum = add(sum, requestsOf(v.notifications.resources));
-            if (v.redis.enabled) sum = add(sum, requestsOf(v.redis.resources));
-            const ha = v["redis-ha"];
-            if (ha?.enabled) {
-                for (const c of [ha.redis, ha.sentinel, ha.splitBrainDetection]) sum = add(sum, requestsOf(c.resources), ha.replicas);
-                sum = add(sum, requestsOf(ha.haproxy.resources), ha.haproxy.replicas);
-            }
-            return sum;
-        }
-        case "kube-prometheus-stack": {
-            const reloader = requestsOf(v.prometheusOperator.prometheusConfigReloader.resources);
-            let sum = requestsOf(v.prometheusOperator.resources);
-            sum = add(sum, add(requestsOf(v.prometheus.prometheusSpec.resources), reloader), v.prometheus.prometheusSpec.replicas);
-            sum = add(sum, add(requestsOf(v.alertmanager.alertmanagerSpec.resources), reloader), v.alertmanager.alertmanagerSpec.replicas);
-            // Grafana runs two sidecars (dashboards and datasources) beside it.
-            sum = add(sum, add(requestsOf(v.grafana.resources), requestsOf(v.grafana.sidecar.resources), 2), v.grafana.replicas);
-            return add(sum, requestsOf(v["kube-state-metrics"].resources));
-        }
-    }
-    throw new Error(`no request model for ${rel.inputs.chart}`);
-}
-
 export function platformRequests(run: LayerRun): Requests {
-    return run.ofType(RELEASE).reduce((sum, rel) => add(sum, releaseRequests(rel)), ZERO);
+    const demand = releaseDemand(run.resources);
+    assert.deepStrictEqual(demand.unset, [], "every release container sets CPU and memory requests");
+    const walk = (node: unknown, at: string): void => {
+        if (node === null || typeof node !== "object") return;
+        const r = node as { requests?: { cpu?: unknown; memory?: unknown }; limits?: { memory?: unknown } };
+        if (r.requests?.cpu !== undefined && r.requests?.memory !== undefined) assert.ok(r.limits?.memory, `${at}: memory limit set: ${JSON.stringify(node)}`);
+        for (const [k, v] of Object.entries(node)) walk(v, `${at}.${k}`);
+    };
+    for (const rel of run.ofType(RELEASE)) walk(rel.inputs.values, rel.inputs.chart);
+    return requestedAt({ ...demand, perNode: [], scaled: [] }, 0, "minReplicas");
 }
 
 // The kubernetes-models packages are ES modules only: a real dynamic import (TypeScript would turn `import()`

@@ -8,7 +8,7 @@ import { NOTIFICATION_TRIGGERS } from "../../platform/addons/argocd";
 import { KUBERNETES_VERSIONS } from "../../infra/versions";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../../lib/instance-types";
 import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../../lib/offline";
-import { ENVS, inlinePolicy, irsaSubject, isSecret, objectOf, platformRequests, release, RELEASE, reveal, validateObject } from "./helpers";
+import { CERTIFICATE_ARN, ENVS, inlinePolicy, irsaSubject, isSecret, objectOf, platformRequests, release, RELEASE, reveal, runPlatform, validateObject } from "./helpers";
 
 const EXPECT = {
     staging: { ha: false, prometheusReplicas: 1, retention: "3d", volume: undefined as string | undefined, reclaim: "Delete", protect: false },
@@ -115,7 +115,7 @@ for (const env of ENVS) {
             it(`fits the ${env} nodes: requests of every replica of every release (daemonsets aside)`, () => {
                 const sum = platformRequests(run);
                 if (env === "staging") {
-                    // 4 x t3.small (free tier): about 1.4 GiB and 1.9 vCPU allocatable each, minus the daemonsets.
+                    // 3 x t3.small (free tier): about 1.4 GiB and 1.9 vCPU allocatable each, minus the daemonsets (tools/capacity.ts checks the whole).
                     assert.ok(sum.memory <= 1600, `memory ${sum.memory} MiB`);
                     assert.ok(sum.cpu <= 1200, `cpu ${sum.cpu}m`);
                 } else {
@@ -474,7 +474,15 @@ for (const env of ENVS) {
         });
 
         describe("AWS: WAF, ALB access logs, alarms", () => {
-            it("a regional WAF ACL: AWS common rule set, known bad inputs, a per-IP rate limit of 2000 per 5 minutes", () => {
+            it("no WAF ACL while nothing is public (it is billed monthly): wafAclArn is empty", () => {
+                assert.deepStrictEqual(run.ofType("aws:wafv2/webAcl:WebAcl"), []);
+                assert.strictEqual(run.outputs.wafAclArn, "");
+            });
+
+            it("with a public hostname (platform's or the frontend's), a regional WAF ACL: AWS common rule set, known bad inputs, a per-IP rate limit of 2000 per 5 minutes", async () => {
+                const grafana = await runPlatform(env, { "platform:certificateArn": CERTIFICATE_ARN, "platform:grafanaHostname": `grafana-${env}.example.com` });
+                assert.strictEqual(grafana.ofType("aws:wafv2/webAcl:WebAcl").length, 1);
+                const run = await runPlatform(env, { "platform:certificateArn": CERTIFICATE_ARN, "apps:frontendHostname": `shop-${env}.example.com` });
                 const acl = run.one("aws:wafv2/webAcl:WebAcl");
                 assert.strictEqual(acl.inputs.scope, "REGIONAL");
                 assert.deepStrictEqual(acl.inputs.defaultAction, { allow: {} });

@@ -119,7 +119,7 @@ describe("npm run plan on a manifest that breaks a rule", function () {
             section,
             /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*(?:init )?container "(?:app|migrate)": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
         );
-        assert.match(stdout, /Result: a mandatory policy is violated \(exit 1\)\./);
+        assert.match(stdout, /Result: FAILS: 1 mandatory policy violation\(s\) \(exit 1\)\./);
         // What passes on purpose is said, with its reason, not silently passed.
         for (const [policy, list] of Object.entries(EXCEPTIONS)) {
             for (const e of list) assert.ok(section.includes(`[exception] ${e.id} (${policy}, ${e.rule}): ${e.reason}`), `${e.id} in the plan`);

@@ -67,7 +67,7 @@ describe("policy instance-types-allowed", () => {
             const [v] = await assertViolationCount(policy, args(LAUNCH_TEMPLATE, { ...launchTemplate(), instanceType: "m5.large" }, staging, "big-lt"), 1);
             assert.strictEqual(
                 v.message,
-                'aws:ec2/launchTemplate:LaunchTemplate "big-lt": instanceType is "m5.large", not allowed in staging (freeTierInstanceTypes: t3.micro, t3.small, t4g.micro, t4g.small, c7i-flex.large, m7i-flex.large). ' +
+                'aws:ec2/launchTemplate:LaunchTemplate "big-lt": instanceType is "m5.large", not allowed in staging (freeTierInstanceTypes: t3.micro, t3.small, t4g.micro, t4g.small, t8i.micro, t8i.small, c7i-flex.large, m7i-flex.large). ' +
                     "Fix: use one of these types, or add the type to freeTierInstanceTypes in policies/config/staging.json.",
             );
         });
@@ -148,7 +148,7 @@ describe("policy node-group-default-instance-type (stack)", () => {
             defaultType,
             args,
             "nodes-a",
-            'aws:eks/nodeGroup:NodeGroup "nodes-a": instanceTypes is "t3.medium" (EKS\'s default: neither instanceTypes nor its launch template aws:ec2/launchTemplate:LaunchTemplate "nodes-lt" sets a type), not allowed in staging (freeTierInstanceTypes: t3.micro, t3.small, t4g.micro, t4g.small, c7i-flex.large, m7i-flex.large). ' +
+            'aws:eks/nodeGroup:NodeGroup "nodes-a": instanceTypes is "t3.medium" (EKS\'s default: neither instanceTypes nor its launch template aws:ec2/launchTemplate:LaunchTemplate "nodes-lt" sets a type), not allowed in staging (freeTierInstanceTypes: t3.micro, t3.small, t4g.micro, t4g.small, t8i.micro, t8i.small, c7i-flex.large, m7i-flex.large). ' +
                 "Fix: set instanceTypes on the node group (or instanceType on the template) to one of these types, or add the type to freeTierInstanceTypes in policies/config/staging.json.",
         );
         assert.strictEqual(outcome.violations.length, 1);
