@@ -22,12 +22,16 @@ const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
 reportWarnings(settings.warnings);
 const { namePrefix: prefix, environment } = settings;
 
-// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags.
-const provider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
+// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags. What
+// AWS services and controllers create at runtime (nodes, volumes, ENIs, Auto Scaling groups, the cluster security
+// group) gets them too (node-groups.ts, addons.ts, cluster.ts): the Environment tag is what the IAM policies'
+// environment guards read.
+const tags = standardTags(environment, settings.project, settings.tags);
+const provider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags } });
 const opts = { providers: { aws: provider } };
 
 // Every role of the three layers goes under this path with this boundary: the only roles CI may create or pass.
-const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix }, opts);
+const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix, environment, region: settings.region }, opts);
 const roles: RolePlacement = { path: rolePath(prefix), permissionsBoundary: boundary.arn };
 
 const network = new Network(
@@ -62,6 +66,7 @@ const cluster = new Cluster(
         adminPrincipalArns: settings.adminPrincipalArns,
         protect: settings.protect,
         roles,
+        tags,
     },
     opts,
 );
@@ -73,6 +78,7 @@ const addonArgs = {
     irsa: { oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, ...roles },
     logRetentionDays: settings.clusterLogRetentionDays,
     controllerReplicas: environment === "production" ? 2 : 1,
+    tags,
 };
 const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
 
@@ -88,6 +94,7 @@ const nodes = new NodeGroups(
         settings: settings.nodeGroup,
         dependsOn: [networkAddons.vpcCni, networkAddons.kubeProxy],
         roles,
+        tags,
     },
     opts,
 );
@@ -105,9 +112,10 @@ const ci = new GithubCi(
     {
         namePrefix: prefix,
         environment,
+        project: settings.project,
         region: settings.region,
         repository: settings.githubRepository,
-        existingProviderArn: settings.githubOidcProviderArn,
+        providerMode: settings.githubOidcProvider,
         clusterName: cluster.name,
         reservedTags: RESERVED_TAGS,
     },

@@ -162,8 +162,8 @@ export function leftoversReport(environment: string, stackName: string, resource
         "last, with the account's administrator credentials (not a CI role):",
         `  pulumi -C infra state unprotect --all --yes -s ${stackName}`,
         `  pulumi -C infra destroy --yes -s ${stackName}`,
-        "If another environment of the same account uses this OIDC provider (its infra:githubOidcProviderArn), destroy that",
-        "environment first or keep the provider. Then `pulumi -C <layer> stack rm -s <stack>` removes the empty stacks.",
+        "If another environment of the same account reuses this stack's GitHub OIDC provider (infra:githubOidcProvider auto or",
+        "existing), destroy that environment first or keep the provider. Then `pulumi -C <layer> stack rm -s <stack>` removes the empty stacks.",
     ].join("\n");
 }
 

@@ -40,6 +40,8 @@ export interface RunOptions {
     /** Evaluate as `pulumi preview` (default) or as `pulumi up` (false). */
     preview?: boolean;
     organization?: string;
+    /** The mock account already has a GitHub OIDC provider with these tags (another stack of the account created it). */
+    githubOidcProvider?: { tags: Record<string, string> };
 }
 
 export interface LayerRun {
@@ -101,6 +103,7 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         resources: [],
         calls: [],
         pendingOptions: new Map(),
+        githubOidcProvider: options.githubOidcProvider,
     };
     await pulumi.runtime.setMocks(createMocks(ctx), layer, options.env, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION);
     recordRegistrationOptions(ctx);
@@ -129,10 +132,16 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         }
         const outputs: Record<string, any> = {};
         const secretOutputs: string[] = [];
-        for (const [key, value] of Object.entries(exported)) {
-            const out = pulumi.output(value) as any;
-            outputs[key] = await out.promise();
-            if (await out.isSecret) secretOutputs.push(key);
+        try {
+            for (const [key, value] of Object.entries(exported)) {
+                const out = pulumi.output(value) as any;
+                outputs[key] = await out.promise();
+                if (await out.isSecret) secretOutputs.push(key);
+            }
+        } catch (error) {
+            // A failure after the program loaded (an apply or a provider function that throws) fails the run too.
+            await settle();
+            return { failure: { error: error as Error, resources: ctx.resources } };
         }
         await settle();
         if (rejections.length > 0) {

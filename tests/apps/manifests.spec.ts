@@ -7,7 +7,7 @@ import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../../lib/offline";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
-import { AppsBase, appsBase, certificateArn, ENVS, Env, publicFrontendRun, publicHostname } from "./fixture";
+import { AppsBase, appsBase, ENVS, Env, publicFrontendRun, publicHostname } from "./fixture";
 import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";
 import { KubeObject, schemaProblems } from "./schemas";
 
@@ -282,8 +282,8 @@ for (const env of ENVS) {
                 const secret = base.apps.one("aws:secretsmanager/secret:Secret", v.name);
                 return [secret.inputs.name as string, Object.keys(json)];
             }));
-            assert.deepStrictEqual([...generated.keys()].sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`]);
-            // The ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
+            assert.deepStrictEqual([...generated.keys()].sort(), [`gitops-${env}/apps/mysql`, `gitops-${env}/apps/redis`]);
+            // The workloads' ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
             const prefix = base.platform.secretsPrefix;
             for (const [w, objects] of git) {
                 const externalSecrets = objects.filter((o) => o.kind === "ExternalSecret");
@@ -365,13 +365,16 @@ for (const env of ENVS) {
             assert.strictEqual(ingress.spec.ingressClassName, "alb");
             assert.strictEqual(ingress.spec.rules[0].host, publicHostname(env));
             assert.deepStrictEqual(ingress.spec.rules[0].http.paths[0].backend, { service: { name: "frontend", port: { name: "http" } } });
-            assert.strictEqual(a["alb.ingress.kubernetes.io/scheme"], "internet-facing");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/target-type"], "ip");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/certificate-arn"], certificateArn(base.infra));
-            assert.strictEqual(a["alb.ingress.kubernetes.io/wafv2-acl-arn"], base.platform.wafAclArn);
-            assert.strictEqual(a["alb.ingress.kubernetes.io/group.name"], base.platform.albGroupName);
-            assert.match(a["alb.ingress.kubernetes.io/load-balancer-attributes"], new RegExp(`access_logs\\.s3\\.bucket=${base.platform.albAccessLogsBucket}`));
+            // The workloads' class fixes the load balancer (internet-facing, IP targets, HTTPS redirect, certificate,
+            // WAF, access logs, the workloads' group); the Ingress may set none of it.
+            const params = base.platformRun.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams").find((p) => p.inputs.metadata.name === ingress.spec.ingressClassName)!;
+            assert.strictEqual(params.inputs.spec.group.name, base.platform.albGroupName);
+            assert.ok(params.inputs.spec.namespaceSelector.matchExpressions[0].values.includes(ingress.metadata.namespace));
+            assert.strictEqual(params.inputs.spec.wafv2AclArn, base.platform.wafAclArn);
+            for (const key of ["group.name", "scheme", "target-type", "ssl-redirect", "certificate-arn", "wafv2-acl-arn", "load-balancer-attributes"]) {
+                assert.ok(!(`alb.ingress.kubernetes.io/${key}` in a), key);
+            }
+            assert.strictEqual(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP": 80}, {"HTTPS": 443}]');
             assert.strictEqual(a["alb.ingress.kubernetes.io/healthcheck-path"], "/healthz");
             assert.strictEqual(publicRun.outputs.frontendUrl, `https://${publicHostname(env)}`);
 

@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import { INFRA_OUTPUT_NAMES, INFRA_SECRET_OUTPUTS } from "../../infra/contract";
-import { LayerRun, MOCK_ACCOUNT_ID, runLayer, RecordedResource } from "../../lib/offline";
+import { LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
 import { policyDocument } from "../helpers";
-import { evaluate } from "./iam-simulator";
 
 const EXPECT = {
     staging: { azs: 2, nat: "Single", instanceTypes: ["t3.small"], protect: false, minSize: 1, desired: 2, max: 3 },
@@ -388,18 +387,90 @@ for (const env of ["staging", "production"] as const) {
     });
 }
 
-describe("infra settings change what is built", () => {
-    it("an existing GitHub OIDC provider is reused, not created", async () => {
-        const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com`;
-        const run = await runLayer("infra", { env: "staging", config: { "infra:githubOidcProviderArn": arn } });
-        assert.strictEqual(run.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 0);
-        assert.strictEqual(run.outputs.githubOidcProviderArn, arn);
-        // It belongs to the environment that created it: this one's deploy role may not even retag it.
-        const deploy = run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!;
-        const tag = { action: "iam:TagOpenIDConnectProvider", resource: arn, context: { "aws:TagKeys": ["CostCenter"], "aws:RequestedRegion": "us-east-1" } };
-        assert.notStrictEqual(evaluate([JSON.parse(deploy.inputs.policy)], tag), "allowed");
+describe("the GitHub OIDC provider: one per account (infra:githubOidcProvider, default auto)", () => {
+    const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com`;
+    const PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
+    const trusted = (run: LayerRun) => run.ofType("aws:iam/role:Role").filter((r) => /-ci-/.test(r.inputs.name)).map((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Federated);
+    const deployStatement = (run: LayerRun, sid: string) => JSON.parse(run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!.inputs.policy).Statement.find((st: any) => st.Sid === sid);
+    const tagsOf = (env: string) => ({ Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+
+    it("the first environment of an account creates it (protected) and may retag it", async () => {
+        const run = await runLayer("infra", { env: "staging" });
+        const provider = run.one(PROVIDER);
+        assert.strictEqual(provider.protect, true);
+        assert.deepStrictEqual(provider.inputs.clientIdLists, ["sts.amazonaws.com"]);
+        assert.deepStrictEqual(trusted(run), [arn, arn, arn]);
+        assert.ok(deployStatement(run, "RetagOwnIdentity").Resource.includes(arn));
+        assert.strictEqual(run.calls.filter((c) => c.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")[0].inputs.arn, arn, "it looked first");
     });
 
+    it("the second environment of a shared account finds the first one's and reuses it: no setting, no ARN, no EntityAlreadyExists", async () => {
+        const run = await runLayer("infra", { env: "production", githubOidcProvider: { tags: tagsOf("staging") } });
+        assert.strictEqual(run.ofType(PROVIDER).length, 0);
+        assert.strictEqual(run.outputs.githubOidcProviderArn, arn);
+        assert.deepStrictEqual(trusted(run), [arn, arn, arn]);
+        // It belongs to the environment that created it: this one's deploy role may not even retag it.
+        assert.ok(!deployStatement(run, "RetagOwnIdentity").Resource.includes(arn));
+        assert.ok(deployStatement(run, "NoChangesToOwnIdentity").Resource.includes(arn));
+    });
+
+    it("the environment that created it keeps it (its tags say so), and an account's provider of another project is reused", async () => {
+        const again = await runLayer("infra", { env: "staging", githubOidcProvider: { tags: tagsOf("staging") } });
+        assert.strictEqual(again.ofType(PROVIDER).length, 1, "still managed by staging");
+        const foreign = await runLayer("infra", { env: "staging", githubOidcProvider: { tags: { Environment: "staging", Project: "other-project" } } });
+        assert.strictEqual(foreign.ofType(PROVIDER).length, 0);
+    });
+
+    it("existing reuses it, and fails naming the setting when the account has none; create creates it without looking", async () => {
+        const existing = await runLayer("infra", { env: "staging", config: { "infra:githubOidcProvider": "existing" }, githubOidcProvider: { tags: {} } });
+        assert.strictEqual(existing.ofType(PROVIDER).length, 0);
+        const failure = await runLayerExpectingFailure("infra", { env: "staging", config: { "infra:githubOidcProvider": "existing" } });
+        assert.match(failure.error.message, /infra:githubOidcProvider = "existing": the account 123456789012 has no GitHub OIDC provider/);
+        const create = await runLayer("infra", { env: "production", config: { "infra:githubOidcProvider": "create" }, githubOidcProvider: { tags: tagsOf("staging") } });
+        assert.strictEqual(create.ofType(PROVIDER).length, 1);
+        assert.strictEqual(create.calls.filter((c) => c.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider").length, 0);
+    });
+});
+
+describe("what AWS and the add-ons create at runtime carries the environment's tags (the IAM environment guards read Environment)", () => {
+    for (const env of ["staging", "production"] as const) {
+        const extra = { CostCenter: "platform" };
+        const standard = { CostCenter: "platform", Environment: env, Project: "gitops", ManagedBy: "pulumi" };
+        let run: LayerRun;
+        before(async () => {
+            run = await runLayer("infra", { env, config: { "infra:tags": extra } });
+        });
+
+        it(`${env}: nodes, their root volumes and ENIs (launch template tag specifications)`, () => {
+            const specs = run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.tagSpecifications;
+            assert.deepStrictEqual(specs.map((t: any) => t.resourceType), ["instance", "volume", "network-interface"]);
+            for (const t of specs) assert.deepStrictEqual(t.tags, { ...standard, Name: `gitops-${env}-node` });
+        });
+
+        it(`${env}: every node group's Auto Scaling group, and the EKS cluster security group`, () => {
+            const groups = run.ofType("aws:eks/nodeGroup:NodeGroup");
+            const asgTags = run.ofType("aws:autoscaling/tag:Tag");
+            for (const group of groups) {
+                const name = group.state.resources[0].autoscalingGroups[0].name;
+                const tags = asgTags.filter((t) => t.inputs.autoscalingGroupName === name);
+                assert.deepStrictEqual(Object.fromEntries(tags.map((t) => [t.inputs.tag.key, t.inputs.tag.value])), standard, group.name);
+                for (const t of tags) assert.strictEqual(t.inputs.tag.propagateAtLaunch, false, "instances are tagged by the launch template");
+            }
+            assert.strictEqual(asgTags.length, groups.length * Object.keys(standard).length);
+            const sgTags = run.ofType("aws:ec2/tag:Tag");
+            for (const t of sgTags) assert.strictEqual(t.inputs.resourceId, run.outputs.clusterSecurityGroupId);
+            assert.deepStrictEqual(Object.fromEntries(sgTags.map((t) => [t.inputs.key, t.inputs.value])), standard);
+        });
+
+        it(`${env}: the CNI's pod ENIs (ADDITIONAL_ENI_TAGS) and the EBS CSI driver's volumes and snapshots (extraVolumeTags)`, () => {
+            const config = (name: string) => JSON.parse(run.ofType("aws:eks/addon:Addon").find((a) => a.inputs.addonName === name)!.inputs.configurationValues);
+            assert.deepStrictEqual(JSON.parse(config("vpc-cni").env.ADDITIONAL_ENI_TAGS), standard);
+            assert.deepStrictEqual(config("aws-ebs-csi-driver").controller.extraVolumeTags, standard);
+        });
+    }
+});
+
+describe("infra settings change what is built", () => {
     it("admin principals get cluster-admin access entries; no CIDR turns the public endpoint off", async () => {
         const admin = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/platform-admins`;
         const run = await runLayer("infra", { env: "production", config: { "infra:adminPrincipalArns": [admin], "infra:endpointPublicAccessCidrs": [] } });
