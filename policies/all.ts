@@ -8,6 +8,7 @@ import { CLUSTER_POLICIES } from "./cluster";
 import { ECR_POLICIES } from "./ecr";
 import { HELM_POLICIES } from "./helm";
 import { IAM_POLICIES } from "./iam";
+import { ISOLATION_POLICIES } from "./isolation";
 import { NAMESPACE_POLICIES } from "./namespaces";
 import { NETWORKING_POLICIES } from "./networking";
 import { SIZING_POLICIES } from "./sizing";
@@ -29,4 +30,5 @@ export const ALL_POLICIES: PackPolicy[] = [
     ...ARGOCD_POLICIES,
     ...NAMESPACE_POLICIES,
     ...TAG_POLICIES,
+    ...ISOLATION_POLICIES,
 ];

@@ -6,6 +6,8 @@ import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath
 import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../../lib/offline";
+import { ISOLATION_POLICIES } from "../../policies/isolation";
+import { createResourceValidationArgs, runResourcePolicy } from "../policies/util";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
 import { AppsBase, appsBase, ENVS, Env, publicFrontendRun, publicHostname } from "./fixture";
 import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";
@@ -42,6 +44,18 @@ function workloadsOf(objects: KubeObject[]): KubeObject[] {
 
 function containersOf(o: KubeObject): any[] {
     return [...(podSpec(o).initContainers ?? []), ...podSpec(o).containers];
+}
+
+/** What the pack's isolation policies report on rendered workload objects (ExternalSecrets, Ingresses). */
+async function isolationFindings(objects: KubeObject[]): Promise<string[]> {
+    const findings: string[] = [];
+    for (const o of objects.filter((x) => x.kind === "ExternalSecret" || x.kind === "Ingress")) {
+        for (const policy of ISOLATION_POLICIES) {
+            const outcome = await runResourcePolicy(policy, createResourceValidationArgs(policy, `kubernetes:${o.apiVersion}:${o.kind}`, o, { name: o.metadata.name }));
+            if (!outcome.notApplicable) findings.push(...outcome.violations.map((v) => v.message));
+        }
+    }
+    return findings;
 }
 
 function overridesOf(run: LayerRun, name: WorkloadName): KustomizeOverrides {
@@ -390,6 +404,24 @@ for (const env of ENVS) {
                 for (const other of pods.filter((p) => p !== frontend)) for (const { port } of other.ports) assert.ok(!allowed(objects, alb, other, port), `ALB -> ${other.workload}`);
             }
             assert.ok(!allowed(objects, { ip: "172.31.5.9" }, frontend, 8080), "nothing outside the ALB's subnets");
+        });
+
+        it("no workload manifest reads the platform's secret store or joins the platform's load balancer (the isolation policies over every render)", async () => {
+            const rendered = [...[...argocd.values()].flat(), ...publicFrontend];
+            assert.ok(rendered.filter((o) => o.kind === "ExternalSecret").length >= 5 && rendered.some((o) => o.kind === "Ingress"));
+            assert.deepStrictEqual(await isolationFindings(rendered), []);
+            // What a bad manifest in Git would meet: a service reading Grafana's login, the frontend on the platform's class.
+            const es = structuredClone(rendered.find((o) => o.kind === "ExternalSecret" && o.metadata.namespace === "backend")!);
+            es.spec.secretStoreRef = { kind: "ClusterSecretStore", name: "aws-secrets-manager-platform" };
+            es.spec.dataFrom = [{ extract: { key: "grafana/admin" } }];
+            const ingress = structuredClone(publicFrontend.find((o) => o.kind === "Ingress")!);
+            ingress.spec.ingressClassName = "alb-platform";
+            ingress.metadata.annotations = { ...ingress.metadata.annotations, "alb.ingress.kubernetes.io/group.name": `gitops-${env}-platform` };
+            const findings = await isolationFindings([es, ingress]);
+            assert.strictEqual(findings.length, 3, findings.join("\n"));
+            assert.match(findings[0], /only the ClusterSecretStore "aws-secrets-manager" may be used/);
+            assert.match(findings[1], /spec.ingressClassName is "alb-platform", the platform's/);
+            assert.match(findings[2], /group.name = "gitops-[a-z]+-platform"/);
         });
 
         if (env === "staging") {

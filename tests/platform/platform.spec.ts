@@ -213,6 +213,20 @@ for (const env of ENVS) {
                 assert.strictEqual(v.replicaCount, expected.ha ? 2 : 1);
                 assert.deepStrictEqual(v.podDisruptionBudget, expected.ha ? { maxUnavailable: 1 } : {});
             });
+
+            it("tags everything it creates in AWS (load balancers, target groups, listeners, rules, security groups) with the environment's tags", () => {
+                const v = release(run, "aws-load-balancer-controller").inputs.values;
+                assert.deepStrictEqual(v.defaultTags, { Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+                // The same tags as every resource the platform creates itself.
+                assert.deepStrictEqual(JSON.parse(run.one("pulumi:providers:aws").inputs.defaultTags).tags, v.defaultTags);
+            });
+
+            it("two IngressClasses, no default one: the platform's and the workloads' (lib/alb.ts), nothing exposed by default", () => {
+                assert.deepStrictEqual(run.ofType("kubernetes:networking.k8s.io/v1:IngressClass").map((c) => c.inputs.metadata.name).sort(), ["alb", "alb-platform"]);
+                const params = run.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams");
+                assert.deepStrictEqual(params.map((p) => p.inputs.spec.group.name).sort(), [`gitops-${env}`, `gitops-${env}-platform`]);
+                for (const p of params) assert.strictEqual(p.inputs.spec.certificateArn, undefined, "no certificate without a hostname");
+            });
         });
 
         describe("ArgoCD", () => {
