@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { INFRA_OUTPUT_NAMES, INFRA_SECRET_OUTPUTS } from "../../infra/contract";
-import { LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
+import { githubProviderDecision } from "../../infra/github-ci";
+import { GithubProviderMode } from "../../infra/settings";
+import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
 import { policyDocument } from "../helpers";
 
 const EXPECT = {
@@ -392,10 +394,33 @@ describe("the GitHub OIDC provider: one per account (infra:githubOidcProvider, d
     const PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
     const trusted = (run: LayerRun) => run.ofType("aws:iam/role:Role").filter((r) => /-ci-/.test(r.inputs.name)).map((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Federated);
     const deployStatement = (run: LayerRun, sid: string) => JSON.parse(run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!.inputs.policy).Statement.find((st: any) => st.Sid === sid);
-    const tagsOf = (env: string) => ({ Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+    const tagsOf = (env: string, project = "gitops") => ({ Environment: env, Project: project, ManagedBy: "pulumi" });
+    const own = { environment: "staging", project: "gitops" };
+    const lookupOf = (found?: Record<string, string>) => {
+        const asked: string[] = [];
+        return { asked, lookup: async (a: string) => (asked.push(a), found === undefined ? undefined : { tags: found }) };
+    };
+
+    it("decides by the provider's tags: create when the account has none or it is this stack's, reuse another's; create never looks, existing never creates", async () => {
+        const cases: [GithubProviderMode, Record<string, string> | undefined, boolean][] = [
+            ["auto", undefined, true],
+            ["auto", tagsOf("staging"), true],
+            ["auto", tagsOf("production"), false],
+            ["auto", tagsOf("staging", "other-project"), false],
+            ["auto", {}, false],
+            ["existing", tagsOf("production"), false],
+            ["create", tagsOf("production"), true],
+        ];
+        for (const [mode, found, create] of cases) {
+            const { asked, lookup } = lookupOf(found);
+            assert.deepStrictEqual(await githubProviderDecision(mode, MOCK_ACCOUNT_ID, own, lookup), { create, arn }, `${mode} ${JSON.stringify(found)}`);
+            assert.deepStrictEqual(asked, mode === "create" ? [] : [arn]);
+        }
+        await assert.rejects(githubProviderDecision("existing", MOCK_ACCOUNT_ID, own, lookupOf().lookup), /infra:githubOidcProvider = "existing": the account 123456789012 has no GitHub OIDC provider/);
+    });
 
     it("the first environment of an account creates it (protected) and may retag it", async () => {
-        const run = await runLayer("infra", { env: "staging" });
+        const run = (await environmentGraph("staging")).infra;
         const provider = run.one(PROVIDER);
         assert.strictEqual(provider.protect, true);
         assert.deepStrictEqual(provider.inputs.clientIdLists, ["sts.amazonaws.com"]);
@@ -414,58 +439,44 @@ describe("the GitHub OIDC provider: one per account (infra:githubOidcProvider, d
         assert.ok(deployStatement(run, "NoChangesToOwnIdentity").Resource.includes(arn));
     });
 
-    it("the environment that created it keeps it (its tags say so), and an account's provider of another project is reused", async () => {
-        const again = await runLayer("infra", { env: "staging", githubOidcProvider: { tags: tagsOf("staging") } });
-        assert.strictEqual(again.ofType(PROVIDER).length, 1, "still managed by staging");
-        const foreign = await runLayer("infra", { env: "staging", githubOidcProvider: { tags: { Environment: "staging", Project: "other-project" } } });
-        assert.strictEqual(foreign.ofType(PROVIDER).length, 0);
-    });
-
-    it("existing reuses it, and fails naming the setting when the account has none; create creates it without looking", async () => {
-        const existing = await runLayer("infra", { env: "staging", config: { "infra:githubOidcProvider": "existing" }, githubOidcProvider: { tags: {} } });
-        assert.strictEqual(existing.ofType(PROVIDER).length, 0);
+    it("existing fails the program, naming the setting, when the account has none", async () => {
         const failure = await runLayerExpectingFailure("infra", { env: "staging", config: { "infra:githubOidcProvider": "existing" } });
         assert.match(failure.error.message, /infra:githubOidcProvider = "existing": the account 123456789012 has no GitHub OIDC provider/);
-        const create = await runLayer("infra", { env: "production", config: { "infra:githubOidcProvider": "create" }, githubOidcProvider: { tags: tagsOf("staging") } });
-        assert.strictEqual(create.ofType(PROVIDER).length, 1);
-        assert.strictEqual(create.calls.filter((c) => c.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider").length, 0);
+        assert.strictEqual(failure.resources.filter((r) => r.type === PROVIDER).length, 0);
     });
 });
 
 describe("what AWS and the add-ons create at runtime carries the environment's tags (the IAM environment guards read Environment)", () => {
-    for (const env of ["staging", "production"] as const) {
-        const extra = { CostCenter: "platform" };
-        const standard = { CostCenter: "platform", Environment: env, Project: "gitops", ManagedBy: "pulumi" };
-        let run: LayerRun;
-        before(async () => {
-            run = await runLayer("infra", { env, config: { "infra:tags": extra } });
-        });
-
-        it(`${env}: nodes, their root volumes and ENIs (launch template tag specifications)`, () => {
+    const standard = (env: string) => ({ Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+    const runs: [string, () => Promise<LayerRun>, Record<string, string>][] = [
+        ["staging", async () => (await environmentGraph("staging")).infra, standard("staging")],
+        ["production", async () => (await environmentGraph("production")).infra, standard("production")],
+        ["production with infra:tags", () => runLayer("infra", { env: "production", config: { "infra:tags": { CostCenter: "platform" } } }), { CostCenter: "platform", ...standard("production") }],
+    ];
+    for (const [what, runOf, expected] of runs) {
+        it(`${what}: nodes, their volumes and ENIs, the node groups' Auto Scaling groups, the cluster security group, the CNI's ENIs and the CSI driver's volumes`, async () => {
+            const run = await runOf();
+            const env = expected.Environment;
             const specs = run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.tagSpecifications;
             assert.deepStrictEqual(specs.map((t: any) => t.resourceType), ["instance", "volume", "network-interface"]);
-            for (const t of specs) assert.deepStrictEqual(t.tags, { ...standard, Name: `gitops-${env}-node` });
-        });
+            for (const t of specs) assert.deepStrictEqual(t.tags, { ...expected, Name: `gitops-${env}-node` });
 
-        it(`${env}: every node group's Auto Scaling group, and the EKS cluster security group`, () => {
             const groups = run.ofType("aws:eks/nodeGroup:NodeGroup");
             const asgTags = run.ofType("aws:autoscaling/tag:Tag");
             for (const group of groups) {
                 const name = group.state.resources[0].autoscalingGroups[0].name;
                 const tags = asgTags.filter((t) => t.inputs.autoscalingGroupName === name);
-                assert.deepStrictEqual(Object.fromEntries(tags.map((t) => [t.inputs.tag.key, t.inputs.tag.value])), standard, group.name);
+                assert.deepStrictEqual(Object.fromEntries(tags.map((t) => [t.inputs.tag.key, t.inputs.tag.value])), expected, group.name);
                 for (const t of tags) assert.strictEqual(t.inputs.tag.propagateAtLaunch, false, "instances are tagged by the launch template");
             }
-            assert.strictEqual(asgTags.length, groups.length * Object.keys(standard).length);
+            assert.strictEqual(asgTags.length, groups.length * Object.keys(expected).length);
             const sgTags = run.ofType("aws:ec2/tag:Tag");
             for (const t of sgTags) assert.strictEqual(t.inputs.resourceId, run.outputs.clusterSecurityGroupId);
-            assert.deepStrictEqual(Object.fromEntries(sgTags.map((t) => [t.inputs.key, t.inputs.value])), standard);
-        });
+            assert.deepStrictEqual(Object.fromEntries(sgTags.map((t) => [t.inputs.key, t.inputs.value])), expected);
 
-        it(`${env}: the CNI's pod ENIs (ADDITIONAL_ENI_TAGS) and the EBS CSI driver's volumes and snapshots (extraVolumeTags)`, () => {
             const config = (name: string) => JSON.parse(run.ofType("aws:eks/addon:Addon").find((a) => a.inputs.addonName === name)!.inputs.configurationValues);
-            assert.deepStrictEqual(JSON.parse(config("vpc-cni").env.ADDITIONAL_ENI_TAGS), standard);
-            assert.deepStrictEqual(config("aws-ebs-csi-driver").controller.extraVolumeTags, standard);
+            assert.deepStrictEqual(JSON.parse(config("vpc-cni").env.ADDITIONAL_ENI_TAGS), expected);
+            assert.deepStrictEqual(config("aws-ebs-csi-driver").controller.extraVolumeTags, expected);
         });
     }
 });
