@@ -82,8 +82,7 @@ export const EC2_WRITE_ACTIONS = [
     "ec2:ModifySubnetAttribute",
     "ec2:CreateInternetGateway",
     "ec2:DeleteInternetGateway",
-    "ec2:AttachInternetGateway",
-    "ec2:DetachInternetGateway",
+    "ec2:*tachInternetGateway",
     "ec2:CreateNatGateway",
     "ec2:DeleteNatGateway",
     "ec2:AllocateAddress",
@@ -98,14 +97,10 @@ export const EC2_WRITE_ACTIONS = [
     "ec2:AssociateRouteTable",
     "ec2:ReplaceRouteTableAssociation",
     "ec2:DisassociateRouteTable",
-    "ec2:CreateFlowLogs",
-    "ec2:DeleteFlowLogs",
-    "ec2:CreateLaunchTemplate",
+    "ec2:*FlowLogs",
+    "ec2:*LaunchTemplate",
     "ec2:CreateLaunchTemplateVersion",
-    "ec2:ModifyLaunchTemplate",
-    "ec2:DeleteLaunchTemplate",
-    "ec2:CreateTags",
-    "ec2:DeleteTags",
+    "ec2:*Tags",
     "ec2:RunInstances",
 ];
 
@@ -136,23 +131,10 @@ const UNSCOPED_READS = [
     "sts:GetCallerIdentity",
     "ec2:Describe*",
     "eks:DescribeAddonVersions",
-    "eks:DescribeAddonConfiguration",
-    "eks:DescribeClusterVersions",
-    "eks:ListClusters",
-    "eks:ListAccessPolicies",
     "autoscaling:Describe*",
     "logs:DescribeLogGroups",
-    "kms:ListKeys",
     "kms:ListAliases",
-    "secretsmanager:ListSecrets",
-    "secretsmanager:GetRandomPassword",
-    "sns:ListTopics",
     "cloudwatch:DescribeAlarms",
-    "wafv2:ListWebACLs",
-    "wafv2:CheckCapacity",
-    "wafv2:DescribeManagedRuleGroup",
-    "wafv2:ListAvailableManagedRuleGroups",
-    "iam:ListOpenIDConnectProviders",
     "ecr:GetAuthorizationToken",
 ];
 
@@ -192,7 +174,7 @@ export function deployPolicy(a: DeployPolicyArgs): object {
             // A web ACL's rules reference AWS's managed rule groups (in AWS's accounts).
             { Sid: "ManagedRuleGroups", Effect: "Allow", Action: ["wafv2:CreateWebACL", "wafv2:UpdateWebACL"], Resource: `arn:aws:wafv2:${a.region}:*:regional/managedruleset/*/*` },
             // No dependency on the repositories: a new service's repository is covered without changing this policy.
-            { Sid: "ManageRepositoriesAndPushImages", Effect: "Allow", Action: ECR_REPOSITORY_ACTIONS, Resource: scope.repositories },
+            { Sid: "RepositoriesAndImages", Effect: "Allow", Action: ECR_REPOSITORY_ACTIONS, Resource: scope.repositories },
             {
                 Sid: "ReadIdentity",
                 Effect: "Allow",
@@ -201,7 +183,7 @@ export function deployPolicy(a: DeployPolicyArgs): object {
             },
             { Sid: "ManageBoundedRoles", Effect: "Allow", Action: BOUNDED_ROLE_ACTIONS, Resource: arns.workloadRoles, Condition: bounded },
             {
-                Sid: "AttachListedManagedPolicies",
+                Sid: "AttachListedPolicies",
                 Effect: "Allow",
                 Action: "iam:AttachRolePolicy",
                 Resource: arns.workloadRoles,
@@ -239,7 +221,7 @@ export function deployPolicy(a: DeployPolicyArgs): object {
             { Sid: "BoundaryStaysOn", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: "*" },
             { Sid: "OnlyTheWorkloadBoundary", Effect: "Deny", Action: "iam:PutRolePermissionsBoundary", Resource: "*", Condition: { StringNotEquals: { "iam:PermissionsBoundary": arns.boundary } } },
             // Copies outside the region: a replica is a resource of another region, made from this one.
-            { Sid: "NoReplicasInOtherRegions", Effect: "Deny", Action: ["kms:ReplicateKey", "secretsmanager:ReplicateSecretToRegions"], Resource: "*" },
+            { Sid: "NoReplicas", Effect: "Deny", Action: ["kms:ReplicateKey", "secretsmanager:ReplicateSecretToRegions"], Resource: "*" },
             regionGuard(a.region),
             // Staging and production may share an account: never touch, or tag as, the other environment's resources.
             ...environmentTagGuards(a.environment, [arns.githubProvider]),

@@ -58,6 +58,7 @@ export interface ScopeArns {
     /** The EKS cluster (named `<namePrefix>`) and everything EKS keeps under its name. */
     cluster: string;
     clusterChildren: string[];
+    nodeGroups: string;
     /** EKS OIDC providers of the region (the ID is random: the Environment tag tells which is ours). */
     clusterOidcProviders: string;
     /** Secrets Manager: every name under `<namePrefix>/`, and the workloads' part of it. */
@@ -84,7 +85,9 @@ export function scopeArns(s: EnvironmentScope): ScopeArns {
     const { accountId: a, region: r, namePrefix: p } = s;
     return {
         cluster: `arn:aws:eks:${r}:${a}:cluster/${p}`,
-        clusterChildren: ["nodegroup", "addon", "access-entry", "podidentityassociation", "identityproviderconfig", "fargateprofile"].map((kind) => `arn:aws:eks:${r}:${a}:${kind}/${p}/*`),
+        // What CI manages in the cluster: node groups, add-ons, access entries (no Pod Identity, Fargate or OIDC configs).
+        clusterChildren: ["nodegroup", "addon", "access-entry"].map((kind) => `arn:aws:eks:${r}:${a}:${kind}/${p}/*`),
+        nodeGroups: `arn:aws:eks:${r}:${a}:nodegroup/${p}/*`,
         clusterOidcProviders: `arn:aws:iam::${a}:oidc-provider/oidc.eks.${r}.amazonaws.com/id/*`,
         secrets: `arn:aws:secretsmanager:${r}:${a}:secret:${p}/*`,
         workloadSecrets: `arn:aws:secretsmanager:${r}:${a}:secret:${p}/${WORKLOAD_SECRETS_FOLDER}/*`,

@@ -123,8 +123,9 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     };
     // The SDK captures a stack trace for every promise it creates (a debugging aid); mapped through source maps
     // (ts-node's hook) that is most of a run's time. During a run, stacks are V8's own (unmapped) ones.
-    const prepareStackTrace = Error.prepareStackTrace;
-    Error.prepareStackTrace = undefined;
+    const errors = Error as { prepareStackTrace?: unknown };
+    const prepareStackTrace = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     const started = process.hrtime.bigint();
     try {
         let exported: Record<string, unknown>;
@@ -156,7 +157,7 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
     } finally {
         process.off("unhandledRejection", onRejection);
         log.warn = originalWarn;
-        Error.prepareStackTrace = prepareStackTrace;
+        errors.prepareStackTrace = prepareStackTrace;
     }
 }
 

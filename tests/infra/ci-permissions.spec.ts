@@ -14,7 +14,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ATTACHABLE_POLICY_ARNS } from "../../infra/deploy-policy";
+import { workloadBoundaryPolicy } from "../../infra/boundary";
+import { ATTACHABLE_POLICY_ARNS, deployPolicy } from "../../infra/deploy-policy";
+import { ciReadPolicy } from "../../infra/github-ci";
+import { identityArns } from "../../infra/identity";
+import { RESERVED_TAGS } from "../../lib/tags";
 import { environmentGraph, EnvironmentRun, MOCK_ACCOUNT_ID, RecordedResource, runEnvironment } from "../../lib/offline";
 import { actionShape, arnOf } from "./iam/arns";
 import { expandAction, policyProblems } from "./iam/lint";
@@ -259,6 +263,18 @@ for (const env of ENVS) {
         });
     }
 }
+
+describe("IAM's size limits hold for the longest names the settings allow", () => {
+    // A 20-character project in production, and one of the longest region names: the names recur in every scope.
+    const scope = { accountId: ACCT, region: "ap-southeast-4", namePrefix: "abcdefghijklmnopqrst-production", environment: "production" };
+    it("the deploy policy stays under 10,240 characters with room for a few statements; the boundary under 6,144", () => {
+        const deploy = JSON.stringify(deployPolicy({ ...scope, arns: identityArns(ACCT, scope.namePrefix), reservedTags: RESERVED_TAGS, ownsGithubProvider: true })).length;
+        assert.ok(deploy < 10240 - 500, `deploy: ${deploy} characters`);
+        const boundary = JSON.stringify(workloadBoundaryPolicy(scope)).length;
+        assert.ok(boundary < 6144 - 500, `boundary: ${boundary} characters`);
+        assert.ok(ciReadPolicy(scope, "ci-preview-readable").length < 10240 / 2);
+    });
+});
 
 describe("CI deploy role: what future changes of the layers may rely on (staging)", () => {
     let deploy: Principal;

@@ -67,7 +67,11 @@ export const UNUSED: Record<string, { actions: string[]; why: string }[]> = {
             why: "no S3 metadata tables",
         },
     ],
-    "AWS::SecretsManager::Secret": [{ actions: ["secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication"], why: "no replicas in other regions (denied: a copy outside the environment's region)" }],
+    "AWS::SecretsManager::Secret": [
+        { actions: ["secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication"], why: "no replicas in other regions (denied: a copy outside the environment's region)" },
+        { actions: ["secretsmanager:GetRandomPassword"], why: "no generated values: @pulumi/random makes them" },
+    ],
+    "AWS::EKS::Addon": [{ actions: ["eks:CreatePodIdentityAssociation", "eks:DeletePodIdentityAssociation", "eks:UpdatePodIdentityAssociation"], why: "the add-ons use IRSA, not EKS Pod Identity" }],
 };
 
 /**
