@@ -141,6 +141,7 @@ const CFN_TYPES: Record<string, string> = {
     "aws:s3/bucketPolicy:BucketPolicy": "AWS::S3::BucketPolicy",
     "aws:secretsmanager/secret:Secret": "AWS::SecretsManager::Secret",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "AWS::CloudWatch::Alarm",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": "AWS::WAFv2::LoggingConfiguration",
 };
 
 /** The children remote components create (only a real deployment sees them): their CloudFormation types. */
@@ -365,6 +366,11 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
             case "aws:wafv2/webAcl:WebAcl":
                 subjects.push(s({ "wafv2:webacl": { Scope: "regional", Name: r.inputs.name, Id: "id" }, "wafv2:managedruleset": { Scope: "regional", Name: "AWSManagedRulesCommonRuleSet", Id: "id" } }));
                 break;
+            case "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": {
+                const [name, id] = String(r.inputs.resourceArn ?? "").split("/webacl/")[1]?.split("/") ?? ["example", "id"];
+                subjects.push(s({ "wafv2:webacl": { Scope: "regional", Name: name, Id: id ?? "id" } }));
+                break;
+            }
             case "aws:s3/bucket:Bucket":
             case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
             case "aws:s3/bucketOwnershipControls:BucketOwnershipControls":
