@@ -1,8 +1,9 @@
 /**
  * The credentials of MySQL and Redis and the services' session signing key, generated here and stored in AWS
- * Secrets Manager as `<secretsPrefix><id>` (`gitops-staging/mysql`); the workloads' ExternalSecrets name them by id
- * alone (`mysql`), the ClusterSecretStore adds the prefix. Nothing secret is in Git or in the settings files. The
- * JSON keys are the environment variable names the containers use.
+ * Secrets Manager as `<secretsPrefix><id>` (`gitops-staging/apps/mysql`: platform's secretsPrefix is the workloads'
+ * part of the environment's secrets); the workloads' ExternalSecrets name them by id alone (`mysql`), the workloads'
+ * ClusterSecretStore adds the prefix and may read nothing outside it. Nothing secret is in Git or in the settings
+ * files. The JSON keys are the environment variable names the containers use.
  *
  * MySQL sets its passwords when it initialises its volume only: a regenerated password would no longer match the
  * database. So the passwords are protected in production, and nothing here changes them after creation. The session
@@ -14,7 +15,7 @@ import * as random from "@pulumi/random";
 import { DATABASE_NAME, DATABASE_USER, GeneratedSecret } from "./catalogue";
 
 export interface WorkloadCredentialsArgs {
-    /** platform's secretsPrefix, e.g. `gitops-staging/`: the ClusterSecretStore may read only names under it. */
+    /** platform's secretsPrefix, e.g. `gitops-staging/apps/`: the workloads' ClusterSecretStore may read only names under it. */
     secretsPrefix: pulumi.Input<string>;
     secrets: readonly GeneratedSecret[];
     /** The customer-managed KMS key that encrypts them (infra's logsAndSecretsKeyArn). */

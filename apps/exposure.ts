@@ -2,13 +2,14 @@
  * The frontend's public exposure, when `apps:frontendHostname` is set. The Ingress and the NetworkPolicy that
  * lets the ALB in are in Git, as a Kustomize component of the frontend
  * (apps/workloads/frontend/components/ingress) that only the Application enables. What Git must not hold or cannot
- * know (the hostname, the certificate, the WAF ACL, the ALB group and its settings, the access-logs bucket, the
- * public subnets' CIDRs) comes from platform and infra outputs, and the Application adds it with Kustomize
- * patches. So no account id or ARN is in Git, and the Ingress exists only in an environment with a hostname.
+ * know (the hostname, the workloads' IngressClass, the public subnets' CIDRs) comes from platform and infra
+ * outputs, and the Application adds it with Kustomize patches; the class's parameters carry the load balancer's
+ * settings (certificate, WAF ACL, access logs, group). So no account id or ARN is in Git, and the Ingress exists
+ * only in an environment with a hostname.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { publicAlbAnnotations } from "../lib/alb";
+import { publicIngressAnnotations } from "../lib/alb";
 import { FRONTEND_INGRESS_COMPONENT } from "./catalogue";
 import { KustomizeOverrides } from "./application";
 
@@ -21,29 +22,13 @@ export interface ExposureValues {
     albSubnetCidrs: string[];
 }
 
-export interface AlbValues {
-    albGroupName: string;
-    certificateArn: string;
-    wafAclArn: string;
-    accessLogsBucket: string;
-}
-
 /**
- * The frontend Ingress's annotations: internet-facing, IP targets, HTTPS only with the TLS 1.2/1.3 policy, the
- * environment's ALB group, certificate, WAF ACL and access logs. Built by lib/alb.ts, as for the platform's own
- * Ingresses: the load balancer's settings must be identical on every member of the group.
+ * The frontend Ingress's own annotations: HTTP and HTTPS listeners, its health check and rule order. The
+ * workloads' IngressClass (platform's `ingressClass`) fixes the rest (internet-facing, IP targets, TLS 1.2/1.3, the
+ * certificate, WAF ACL, access logs and the workloads' ALB group), so the Ingress cannot change it.
  */
-export function frontendIngressAnnotations(v: AlbValues): pulumi.Output<Record<string, string>> {
-    return pulumi.all(
-        publicAlbAnnotations({
-            groupName: v.albGroupName,
-            certificateArn: v.certificateArn,
-            wafAclArn: v.wafAclArn,
-            accessLogsBucket: v.accessLogsBucket,
-            groupOrder: 20,
-            healthcheckPath: "/healthz",
-        }),
-    );
+export function frontendIngressAnnotations(): Record<string, string> {
+    return publicIngressAnnotations({ groupOrder: 20, healthcheckPath: "/healthz" });
 }
 
 /** JSON-pointer escaping of an annotation key (`/` becomes `~1`). */

@@ -50,7 +50,7 @@ const repository = settings.repoPrivate
           {
               namespace: checked.argocdNamespace,
               repoUrl,
-              secretStoreName: checked.secretStoreName,
+              secretStoreName: checked.platformSecretStoreName,
               waitTimeoutMinutes: settings.waitForSync ? 5 : undefined,
           },
           opts,
@@ -66,7 +66,6 @@ const kustomize = kustomizeOverrides({
         ? {
               hostname,
               ingressClass: checked.ingressClass,
-              alb: checked.apply((p) => ({ albGroupName: p.albGroupName, certificateArn: p.certificateArn, wafAclArn: p.wafAclArn, accessLogsBucket: p.albAccessLogsBucket })),
               albSubnetCidrs: subnetCidrs(infra.publicSubnetIds, awsProvider),
           }
         : undefined,

@@ -24,6 +24,7 @@ export const PLATFORM_INPUTS = [
     "wafAclArn",
     "secretStoreName",
     "secretsPrefix",
+    "platformSecretStoreName",
     "workloadNamespaces",
     "storageClassName",
 ] as const;

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { imageOverride, KustomizeOverrides } from "./application";
 import { WORKLOADS, WorkloadName } from "./catalogue";
-import { AlbValues, frontendIngressAnnotations, frontendOverrides } from "./exposure";
+import { frontendIngressAnnotations, frontendOverrides } from "./exposure";
 
 export interface OverridesArgs {
     workloads: readonly WorkloadName[];
@@ -16,7 +16,6 @@ export interface OverridesArgs {
     frontend?: {
         hostname: string;
         ingressClass: pulumi.Input<string>;
-        alb: pulumi.Input<AlbValues>;
         albSubnetCidrs: pulumi.Input<string[]>;
     };
 }
@@ -30,10 +29,10 @@ export function kustomizeOverrides(a: OverridesArgs): Partial<Record<WorkloadNam
     }
     const f = a.frontend;
     if (f && overrides.frontend) {
-        const annotations = pulumi.output(f.alb).apply(frontendIngressAnnotations);
+        const annotations = frontendIngressAnnotations();
         overrides.frontend = pulumi
-            .all([overrides.frontend, f.ingressClass, annotations, f.albSubnetCidrs])
-            .apply(([images, ingressClass, annotations, albSubnetCidrs]) => ({ ...images, ...frontendOverrides({ hostname: f.hostname, ingressClass, annotations, albSubnetCidrs }) }));
+            .all([overrides.frontend, f.ingressClass, f.albSubnetCidrs])
+            .apply(([images, ingressClass, albSubnetCidrs]) => ({ ...images, ...frontendOverrides({ hostname: f.hostname, ingressClass, annotations, albSubnetCidrs }) }));
     }
     return overrides;
 }

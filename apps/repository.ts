@@ -1,14 +1,15 @@
 /**
  * ArgoCD's connection to a private Git repository. The credentials are never generated, in Git or in settings: an
- * administrator stores them in Secrets Manager (`<secretsPrefix>argocd/repository`, see the README), and an
- * ExternalSecret in ArgoCD's namespace turns them into the repository Secret ArgoCD reads (label
+ * administrator stores them in Secrets Manager (`<namePrefix>/argocd/repository`, see the README), and an
+ * ExternalSecret in ArgoCD's namespace, through the platform's ClusterSecretStore (the workloads' cannot read
+ * it), turns them into the repository Secret ArgoCD reads (label
  * argocd.argoproj.io/secret-type: repository). Either credential kind ArgoCD knows works: `username` +
  * `password` (a read-only token), or `githubAppID` + `githubAppInstallationID` + `githubAppPrivateKey`.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The credentials' key for the ClusterSecretStore, which prepends the environment's prefix (`<namePrefix>/`). */
+/** The credentials' key for the platform's ClusterSecretStore, which prepends the environment's prefix (`<namePrefix>/`). */
 export const REPOSITORY_SECRET_KEY = "argocd/repository";
 export const REPOSITORY_SECRET_NAME = "gitops-repository";
 
@@ -16,6 +17,7 @@ export interface RepositoryConnectionArgs {
     /** Namespace of ArgoCD. */
     namespace: pulumi.Input<string>;
     repoUrl: pulumi.Input<string>;
+    /** The platform's ClusterSecretStore (platform output platformSecretStoreName). */
     secretStoreName: pulumi.Input<string>;
     /** Wait until External Secrets has produced the Secret (fails the update when the administrator has not filled it). */
     waitTimeoutMinutes?: number;

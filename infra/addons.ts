@@ -21,13 +21,25 @@ export interface AddonsArgs {
     logsKeyArn: pulumi.Input<string>;
     /** Replicas of CoreDNS and the EBS CSI controller (two survive a node loss). */
     controllerReplicas: number;
+    /** The standard tags, put on the ENIs the CNI and the volumes the CSI driver create. */
+    tags: Record<string, string>;
 }
 
-/** The VPC CNI's settings: /28 prefixes per ENI slot (small nodes are not capped at 4 or 11 pods) and NetworkPolicy enforcement. */
-export const VPC_CNI_CONFIGURATION = {
-    env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" },
-    enableNetworkPolicy: "true",
-};
+/**
+ * The VPC CNI's settings: /28 prefixes per ENI slot (small nodes are not capped at 4 or 11 pods), NetworkPolicy
+ * enforcement, and the standard tags on the ENIs it creates (ADDITIONAL_ENI_TAGS, a JSON map).
+ */
+export function vpcCniConfiguration(tags: Record<string, string>) {
+    return {
+        env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1", ADDITIONAL_ENI_TAGS: JSON.stringify(tags) },
+        enableNetworkPolicy: "true",
+    };
+}
+
+/** The EBS CSI driver's settings: controller replicas, and the standard tags on every volume and snapshot it creates. */
+export function ebsCsiConfiguration(replicas: number, tags: Record<string, string>) {
+    return { controller: { replicaCount: replicas, extraVolumeTags: tags } };
+}
 
 function addon(name: string, clusterName: pulumi.Input<string>, addonName: AddonName, version: string, extra: Partial<aws.eks.AddonArgs>, opts: pulumi.CustomResourceOptions): aws.eks.Addon {
     return new aws.eks.Addon(
@@ -69,7 +81,7 @@ export class NetworkAddons extends pulumi.ComponentResource {
             args.clusterName,
             "vpc-cni",
             args.versions["vpc-cni"],
-            { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) },
+            { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(vpcCniConfiguration(args.tags)) },
             { parent: this },
         );
         this.kubeProxy = addon(`${name}-kube-proxy`, args.clusterName, "kube-proxy", args.versions["kube-proxy"], {}, { parent: this });
@@ -107,9 +119,10 @@ export class NodeAddons extends pulumi.ComponentResource {
             args.versions["aws-ebs-csi-driver"],
             {
                 serviceAccountRoleArn: ebsRole.arn,
-                // Volumes carry the cluster's tag, so a destroy can find the ones a StatefulSet leaves behind.
+                // Volumes carry the environment's tags (the environment guards read them) and the cluster's tag (a
+                // destroy finds the ones a StatefulSet leaves behind).
                 configurationValues: pulumi.output(args.clusterName).apply((cluster) =>
-                    JSON.stringify({ controller: { replicaCount: args.controllerReplicas, extraVolumeTags: { [clusterOwnedTagKey(cluster)]: "owned" } } }),
+                    JSON.stringify(ebsCsiConfiguration(args.controllerReplicas, { ...args.tags, [clusterOwnedTagKey(cluster)]: "owned" })),
                 ),
             },
             { parent: this },

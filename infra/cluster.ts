@@ -30,6 +30,8 @@ export interface ClusterArgs {
     adminPrincipalArns: string[];
     protect: boolean;
     roles: RolePlacement;
+    /** The standard tags: EKS creates the cluster security group without them, so they are added here. */
+    tags: Record<string, string>;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -119,6 +121,11 @@ export class Cluster extends pulumi.ComponentResource {
         this.oidcProviderArn = cluster.oidcProviderArn;
         this.oidcProviderUrl = cluster.oidcProviderUrl;
         this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+        // EKS creates the cluster security group (nodes use it) with its own tags only; without Environment the
+        // other environment's IAM guards could not tell it is ours.
+        for (const [key, value] of Object.entries(args.tags)) {
+            new aws.ec2.Tag(`${name}-security-group-${key}`, { resourceId: this.clusterSecurityGroupId, key, value }, { parent: this });
+        }
 
         args.adminPrincipalArns.forEach((principalArn, i) => {
             grantClusterAdmin(`${name}-admin-${i}`, this.name, principalArn, this);

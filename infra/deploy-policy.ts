@@ -1,14 +1,23 @@
 /**
  * The CI deploy role's policy: what `pulumi up` (and destroy) of infra, platform and apps needs, and no way to
- * exceed it. IAM writes are limited to roles under `/<namePrefix>/` that carry the workload boundary, managed
- * policy attachments to the AWS managed policies the layers attach, and role passing to the services the layers
- * pass roles to. CI can change neither its own identity nor the boundary, acts only in the environment's region,
- * and (for staging and production sharing an account) never on another environment's tagged resources.
+ * exceed it or to reach the other environment, in the same account or not.
+ * - Resources with names are allowed by name: the cluster `<prefix>` and what EKS keeps under it, secrets
+ *   `<prefix>/*`, log groups `/aws/<kind>/<prefix>/...`, buckets `<prefix>-<purpose>-<account>-<region>` (S3 does
+ *   not evaluate tag conditions on buckets without ABAC), repositories `<prefix>/*`, topics, alarms and WAF ACLs
+ *   `<prefix>-*`, the node groups' Auto Scaling groups `eks-<prefix>-*`.
+ * - Resources without usable names (VPC parts, launch templates, KMS keys, the cluster's OIDC provider) by tag:
+ *   KMS keys and the cluster OIDC provider only with this environment's tag (positive: an untagged one is not
+ *   ours), EC2 through a list of the actions the network, the launch template and EKS's checks need, never on
+ *   a resource tagged with another environment.
+ * - IAM writes only on roles under `/<prefix>/` that carry the workload boundary (itself scoped to this
+ *   environment and region), attachments of the AWS managed policies the layers attach, passing roles to EKS
+ *   and VPC flow logs, service-linked roles of EKS and Auto Scaling. CI can change neither its own identity nor
+ *   the boundary; it acts only in the environment's region.
+ * The needed requests are derived per resource type from the CloudFormation resource schemas' handler
+ * permissions and simulated with @cloud-copilot/iam-simulate in tests/infra (no request needed is denied, no
+ * probe of the other environment, another region or an escalation is allowed).
  */
-import { IdentityArns } from "./identity";
-
-/** Services the three layers manage (regional ones only in this environment's region). */
-export const MANAGED_SERVICES = ["ec2", "eks", "autoscaling", "elasticloadbalancing", "kms", "logs", "cloudwatch", "sns", "wafv2", "s3", "secretsmanager", "acm"];
+import { environmentTagGuards, ENVIRONMENT_TAG, EnvironmentScope, IdentityArns, regionGuard, scopeArns } from "./identity";
 
 /**
  * The AWS managed policies the layers attach to their roles (EKS cluster role, nodes, the IRSA roles of the EKS
@@ -27,11 +36,14 @@ export const ATTACHABLE_POLICY_ARNS = [
 
 /**
  * Services the layers pass roles to: EKS (the cluster role, the node role to managed node groups, IRSA roles of
- * managed add-ons), VPC flow logs (their role), EC2 (instance profiles of nodes).
+ * managed add-ons) and VPC flow logs (their role). Nodes get their instance profile from EKS, not from CI.
  */
-export const PASSED_TO_SERVICES = ["eks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "ec2.amazonaws.com"];
+export const PASSED_TO_SERVICES = ["eks.amazonaws.com", "vpc-flow-logs.amazonaws.com"];
 
-/** Role actions that carry `iam:PermissionsBoundary` (the boundary of the role acted on), per the IAM service authorization reference (2026-11). */
+/** Service-linked roles EKS needs on first use: the cluster's, the managed node groups', and Auto Scaling's (their groups). */
+export const SERVICE_LINKED_ROLE_SERVICES = ["eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "autoscaling.amazonaws.com"];
+
+/** Role actions that carry `iam:PermissionsBoundary` (the boundary of the role acted on), per the IAM service authorization reference. */
 const BOUNDED_ROLE_ACTIONS = [
     "iam:CreateRole",
     "iam:DeleteRole",
@@ -44,7 +56,7 @@ const BOUNDED_ROLE_ACTIONS = [
     "iam:PutRolePermissionsBoundary",
 ];
 
-/** Managing the cluster's IRSA OIDC provider (@pulumi/eks creates it). */
+/** Managing the cluster's IRSA OIDC provider (@pulumi/eks creates it, tagged by the provider's default tags). */
 const OIDC_PROVIDER_ACTIONS = [
     "iam:CreateOpenIDConnectProvider",
     "iam:DeleteOpenIDConnectProvider",
@@ -55,6 +67,43 @@ const OIDC_PROVIDER_ACTIONS = [
     "iam:RemoveClientIDFromOpenIDConnectProvider",
 ];
 
+/**
+ * EC2 writes of the layers: the VPC and its parts (awsx), flow logs, the nodes' launch template, the cluster
+ * security group's tags, and RunInstances, which EKS checks the caller may do with the launch template when it
+ * creates or updates a managed node group. No instance, volume, snapshot or ENI actions: EKS, the CSI driver and
+ * the CNI do those with their own roles.
+ */
+export const EC2_WRITE_ACTIONS = [
+    "ec2:CreateVpc",
+    "ec2:DeleteVpc",
+    "ec2:ModifyVpcAttribute",
+    "ec2:CreateSubnet",
+    "ec2:DeleteSubnet",
+    "ec2:ModifySubnetAttribute",
+    "ec2:CreateInternetGateway",
+    "ec2:DeleteInternetGateway",
+    "ec2:*tachInternetGateway",
+    "ec2:CreateNatGateway",
+    "ec2:DeleteNatGateway",
+    "ec2:AllocateAddress",
+    "ec2:ReleaseAddress",
+    "ec2:AssociateAddress",
+    "ec2:DisassociateAddress",
+    "ec2:CreateRouteTable",
+    "ec2:DeleteRouteTable",
+    "ec2:CreateRoute",
+    "ec2:ReplaceRoute",
+    "ec2:DeleteRoute",
+    "ec2:AssociateRouteTable",
+    "ec2:ReplaceRouteTableAssociation",
+    "ec2:DisassociateRouteTable",
+    "ec2:*FlowLogs",
+    "ec2:*LaunchTemplate",
+    "ec2:CreateLaunchTemplateVersion",
+    "ec2:*Tags",
+    "ec2:RunInstances",
+];
+
 const ECR_REPOSITORY_ACTIONS = [
     "ecr:CreateRepository",
     "ecr:DeleteRepository",
@@ -62,6 +111,7 @@ const ECR_REPOSITORY_ACTIONS = [
     "ecr:PutLifecyclePolicy",
     "ecr:DeleteLifecyclePolicy",
     "ecr:GetLifecyclePolicy",
+    "ecr:GetRepositoryPolicy",
     "ecr:PutImageScanningConfiguration",
     "ecr:PutImageTagMutability",
     "ecr:TagResource",
@@ -76,11 +126,21 @@ const ECR_REPOSITORY_ACTIONS = [
     "ecr:DescribeImages",
 ];
 
-export interface DeployPolicyArgs {
-    accountId: string;
-    region: string;
-    namePrefix: string;
-    environment: string;
+/** Reads that name no resource (IAM authorizes them on `*`): listings and lookups of the layers' providers. */
+const UNSCOPED_READS = [
+    "sts:GetCallerIdentity",
+    "ec2:Describe*",
+    "eks:DescribeAddonVersions",
+    "autoscaling:Describe*",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "ec2:GetDefaultCreditSpecification",
+    "kms:ListAliases",
+    "cloudwatch:DescribeAlarms",
+    "ecr:GetAuthorizationToken",
+];
+
+export interface DeployPolicyArgs extends EnvironmentScope {
     arns: IdentityArns;
     /** Tags CI may not set or remove on its own identity (the provider's default tags, which never change for a stack). */
     reservedTags: string[];
@@ -90,43 +150,65 @@ export interface DeployPolicyArgs {
 
 export function deployPolicy(a: DeployPolicyArgs): object {
     const { arns } = a;
+    const scope = scopeArns(a);
     const ownIdentity = [arns.ciRoles, arns.boundary, ...(a.ownsGithubProvider ? [arns.githubProvider] : [])];
+    const tagged = { StringEquals: { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: a.environment } };
+    const taggedOnCreate = { StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: a.environment } };
+    const bounded = { StringEquals: { "iam:PermissionsBoundary": arns.boundary } };
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "ManageInfrastructure", Effect: "Allow", Action: MANAGED_SERVICES.map((s) => `${s}:*`), Resource: "*" },
-            { Sid: "ReadParametersAndIdentity", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters", "sts:GetCallerIdentity", "iam:Get*", "iam:List*"], Resource: "*" },
+            { Sid: "UnscopedReads", Effect: "Allow", Action: UNSCOPED_READS, Resource: "*" },
+            { Sid: "Network", Effect: "Allow", Action: EC2_WRITE_ACTIONS, Resource: "*" },
+            { Sid: "Cluster", Effect: "Allow", Action: "eks:*", Resource: [scope.cluster, ...scope.clusterChildren] },
+            // CreateCluster and CreateKey name no resource in IAM: the new cluster or key must carry this environment's tag.
+            { Sid: "NewClusterAndKeys", Effect: "Allow", Action: ["eks:CreateCluster", "kms:CreateKey"], Resource: "*", Condition: taggedOnCreate },
+            { Sid: "NodeGroupTags", Effect: "Allow", Action: ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"], Resource: scope.autoScalingGroups },
+            { Sid: "KeysOfThisEnvironment", Effect: "Allow", Action: "kms:*", Resource: "*", Condition: tagged },
+            { Sid: "KeyAliases", Effect: "Allow", Action: ["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"], Resource: scope.kmsAliases },
             {
-                Sid: "ManageBoundedRoles",
+                Sid: "NamedResources",
                 Effect: "Allow",
-                Action: BOUNDED_ROLE_ACTIONS,
-                Resource: arns.workloadRoles,
-                Condition: { StringEquals: { "iam:PermissionsBoundary": arns.boundary } },
+                Action: ["logs:*", "secretsmanager:*", "s3:*", "sns:*", "cloudwatch:*", "wafv2:*"],
+                Resource: [scope.logGroups, scope.wafLogGroup, scope.secrets, ...scope.buckets, scope.topics, scope.alarms, ...scope.wafResources],
             },
+            // Writes IAM authorizes on `*` only: WAF's request log is a vended log, whose delivery goes to the group above
+            // (the administrator's account policy lets the delivery service write it: infra/account-policies.ts); the
+            // account's default CPU credits of a family, per region (staging's t3 nodes run standard).
+            { Sid: "UnscopedWrites", Effect: "Allow", Action: ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "ec2:ModifyDefaultCreditSpecification"], Resource: "*" },
+            // A web ACL's rules reference AWS's managed rule groups (in AWS's accounts).
+            { Sid: "ManagedRuleGroups", Effect: "Allow", Action: ["wafv2:CreateWebACL", "wafv2:UpdateWebACL"], Resource: `arn:aws:wafv2:${a.region}:*:regional/managedruleset/*/*` },
+            // No dependency on the repositories: a new service's repository is covered without changing this policy.
+            { Sid: "RepositoriesAndImages", Effect: "Allow", Action: ECR_REPOSITORY_ACTIONS, Resource: scope.repositories },
             {
-                Sid: "AttachListedManagedPolicies",
+                Sid: "ReadIdentity",
+                Effect: "Allow",
+                Action: ["iam:Get*", "iam:List*"],
+                Resource: [arns.workloadRoles, arns.ciRoles, arns.boundary, arns.githubProvider, scope.clusterOidcProviders, "arn:aws:iam::aws:policy/*"],
+            },
+            { Sid: "ManageBoundedRoles", Effect: "Allow", Action: BOUNDED_ROLE_ACTIONS, Resource: arns.workloadRoles, Condition: bounded },
+            {
+                Sid: "AttachListedPolicies",
                 Effect: "Allow",
                 Action: "iam:AttachRolePolicy",
                 Resource: arns.workloadRoles,
-                Condition: { StringEquals: { "iam:PermissionsBoundary": arns.boundary }, ArnEquals: { "iam:PolicyARN": ATTACHABLE_POLICY_ARNS } },
+                Condition: { ...bounded, ArnEquals: { "iam:PolicyARN": ATTACHABLE_POLICY_ARNS } },
             },
             // Tag actions have no boundary key; the path keeps them on the layers' roles.
             { Sid: "TagWorkloadRoles", Effect: "Allow", Action: ["iam:TagRole", "iam:UntagRole"], Resource: arns.workloadRoles },
+            { Sid: "PassWorkloadRoles", Effect: "Allow", Action: "iam:PassRole", Resource: arns.workloadRoles, Condition: { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } } },
+            // Service-linked roles carry policies AWS defines; EKS and its node groups create theirs on first use.
             {
-                Sid: "PassWorkloadRoles",
+                Sid: "ServiceLinkedRoles",
                 Effect: "Allow",
-                Action: "iam:PassRole",
-                Resource: arns.workloadRoles,
-                Condition: { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } },
+                Action: "iam:CreateServiceLinkedRole",
+                Resource: `arn:aws:iam::${a.accountId}:role/aws-service-role/*`,
+                Condition: { StringEquals: { "iam:AWSServiceName": SERVICE_LINKED_ROLE_SERVICES } },
             },
-            // Service-linked roles carry policies AWS defines; EKS, ELB and Auto Scaling create theirs on first use.
-            { Sid: "ServiceLinkedRoles", Effect: "Allow", Action: "iam:CreateServiceLinkedRole", Resource: `arn:aws:iam::${a.accountId}:role/aws-service-role/*` },
-            {
-                Sid: "ClusterOidcProvider",
-                Effect: "Allow",
-                Action: OIDC_PROVIDER_ACTIONS,
-                Resource: `arn:aws:iam::${a.accountId}:oidc-provider/oidc.eks.${a.region}.amazonaws.com/id/*`,
-            },
+            // The cluster's OIDC provider has a random ID: this environment's is the one with its tag.
+            // Positive conditions: an untagged provider is nobody's to claim (tagging one needs this tag already).
+            { Sid: "ClusterOidcProvider", Effect: "Allow", Action: OIDC_PROVIDER_ACTIONS.filter((x) => x !== "iam:CreateOpenIDConnectProvider"), Resource: scope.clusterOidcProviders, Condition: tagged },
+            { Sid: "NewClusterOidcProvider", Effect: "Allow", Action: "iam:CreateOpenIDConnectProvider", Resource: scope.clusterOidcProviders, Condition: taggedOnCreate },
             // A change of infra:tags reaches CI's own roles too: CI may apply it, but never the tags the program owns.
             {
                 Sid: "RetagOwnIdentity",
@@ -135,9 +217,6 @@ export function deployPolicy(a: DeployPolicyArgs): object {
                 Resource: ownIdentity,
                 Condition: { "ForAllValues:StringNotEquals": { "aws:TagKeys": a.reservedTags } },
             },
-            // No dependency on the repositories: a new service's repository is covered without changing this policy.
-            { Sid: "ManageRepositoriesAndPushImages", Effect: "Allow", Action: ECR_REPOSITORY_ACTIONS, Resource: `arn:aws:ecr:${a.region}:${a.accountId}:repository/${a.namePrefix}/*` },
-            { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
             {
                 Sid: "NoChangesToOwnIdentity",
                 Effect: "Deny",
@@ -146,30 +225,11 @@ export function deployPolicy(a: DeployPolicyArgs): object {
             },
             { Sid: "BoundaryStaysOn", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: "*" },
             { Sid: "OnlyTheWorkloadBoundary", Effect: "Deny", Action: "iam:PutRolePermissionsBoundary", Resource: "*", Condition: { StringNotEquals: { "iam:PermissionsBoundary": arns.boundary } } },
-            {
-                Sid: "OnlyThisRegion",
-                Effect: "Deny",
-                NotAction: ["iam:*", "sts:*", "cloudfront:*", "route53:*", "support:*"],
-                Resource: "*",
-                Condition: { StringNotEquals: { "aws:RequestedRegion": a.region } },
-            },
+            // Copies outside the region: a replica is a resource of another region, made from this one.
+            { Sid: "NoReplicas", Effect: "Deny", Action: ["kms:ReplicateKey", "secretsmanager:ReplicateSecretToRegions"], Resource: "*" },
+            regionGuard(a.region),
             // Staging and production may share an account: never touch, or tag as, the other environment's resources.
-            // Null=false limits each to requests that carry the tag (a negated operator alone, IfExists or not, is
-            // also true when the key is absent and would deny every untagged resource and tagless API call).
-            {
-                Sid: "OnlyThisEnvironmentsResources",
-                Effect: "Deny",
-                Action: "*",
-                Resource: "*",
-                Condition: { StringNotEquals: { "aws:ResourceTag/Environment": a.environment }, Null: { "aws:ResourceTag/Environment": "false" } },
-            },
-            {
-                Sid: "NoTagsOfAnotherEnvironment",
-                Effect: "Deny",
-                Action: "*",
-                Resource: "*",
-                Condition: { StringNotEquals: { "aws:RequestTag/Environment": a.environment }, Null: { "aws:RequestTag/Environment": "false" } },
-            },
+            ...environmentTagGuards(a.environment, [arns.githubProvider]),
         ],
     };
 }

@@ -5,6 +5,9 @@
  * - deploy: `repo:<owner>/<name>:environment:<env>`, for `pulumi up` from the GitHub environment of that name;
  * - drift: `repo:<owner>/<name>:ref:refs/heads/<env>`, read-only, for the scheduled drift check that runs on the
  *   environment's (protected) branch without the GitHub environment, so it needs no reviewer's approval.
+ * Preview and drift carry AWS's ViewOnlyAccess / ReadOnlyAccess, which read the whole account; an inline guard
+ * keeps them in this environment's region and resources and away from data they never need (log events, objects,
+ * console output, other environments' secrets, images and parameters), so staging's runs read nothing of production.
  * CI cannot change its own roles or the OIDC provider: those changes are applied by an administrator. Every
  * resource of the identity is protected and depends on nothing the layers create, so a CI destroy
  * (`--exclude-protected`) removes everything else and keeps exactly the identity; an administrator removes it last.
@@ -13,7 +16,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { grantClusterAdmin } from "./cluster";
 import { deployPolicy } from "./deploy-policy";
-import { GITHUB_OIDC_HOST, GITHUB_OIDC_URL, identityArns } from "./identity";
+import { environmentTagGuards, ENVIRONMENT_TAG, EnvironmentScope, GITHUB_OIDC_HOST, GITHUB_OIDC_URL, githubProviderArn, identityArns, regionGuard, scopeArns } from "./identity";
+import { GithubProviderMode } from "./settings";
 
 export { GITHUB_OIDC_URL } from "./identity";
 export const CLUSTER_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
@@ -32,13 +36,33 @@ export const PREVIEW_READABLE_TAG = "ci-preview-readable";
  */
 export const DEPLOY_SESSION_SECONDS = 6 * 3600;
 
+/** Reads of data no preview or refresh needs: log events, console output, EBS snapshot blocks. */
+export const CI_NEVER_READS = [
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "logs:GetLogRecord",
+    "logs:Unmask",
+    "ec2:GetConsoleOutput",
+    "ec2:GetConsoleScreenshot",
+    "ec2:GetPasswordData",
+    "ebs:GetSnapshotBlock",
+    "ebs:ListSnapshotBlocks",
+    "ebs:ListChangedBlocks",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+];
+
 export interface GithubCiArgs {
     namePrefix: string;
     environment: string;
+    project: string;
     region: string;
     repository: string;
-    /** Reuse the account's provider (one per account) instead of creating it. */
-    existingProviderArn?: string;
+    /** Who owns the account's GitHub OIDC provider (one per account); see {@link githubProviderDecision}. */
+    providerMode: GithubProviderMode;
     clusterName: pulumi.Input<string>;
     /** Tags the program sets on every resource: CI may apply a change of the others to its own identity, never these. */
     reservedTags: string[];
@@ -64,8 +88,13 @@ export function githubTrustPolicy(providerArn: pulumi.Input<string>, sub: string
     });
 }
 
-/** Reading this environment's secrets (`<namePrefix>/...`), optionally only those carrying `tag=true`. */
-export function secretsReadPolicy(region: string, accountId: string, namePrefix: string, tag?: string): string {
+/**
+ * The inline policy of the preview and drift roles: what their AWS managed policy lacks (this environment's
+ * secret values, all or only those tagged `tag=true`; the GitHub provider lookup of `githubOidcProvider: auto`)
+ * and the guard that keeps them in this environment and region whatever that managed policy grants.
+ */
+export function ciReadPolicy(s: EnvironmentScope, tag?: string): string {
+    const scope = scopeArns(s);
     return JSON.stringify({
         Version: "2012-10-17",
         Statement: [
@@ -73,11 +102,75 @@ export function secretsReadPolicy(region: string, accountId: string, namePrefix:
                 Sid: tag === undefined ? "ReadThisEnvironmentsSecrets" : "ReadSecretsTaggedForPreviews",
                 Effect: "Allow",
                 Action: "secretsmanager:GetSecretValue",
-                Resource: `arn:aws:secretsmanager:${region}:${accountId}:secret:${namePrefix}/*`,
-                ...(tag === undefined ? {} : { Condition: { StringEquals: { [`secretsmanager:ResourceTag/${tag}`]: "true" } } }),
+                Resource: scope.secrets,
+                ...(tag === undefined ? {} : { Condition: { StringEquals: { [`aws:ResourceTag/${tag}`]: "true" } } }),
             },
+            { Sid: "FindGithubProvider", Effect: "Allow", Action: "iam:GetOpenIDConnectProvider", Resource: githubProviderArn(s.accountId) },
+            { Sid: "NoDataReads", Effect: "Deny", Action: CI_NEVER_READS, Resource: "*" },
+            // Decryption happens only inside AWS services on CI's behalf (reading a secret), never directly.
+            { Sid: "NoDirectKeyUse", Effect: "Deny", Action: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Sign"], Resource: "*", Condition: { Null: { "kms:ViaService": "true" } } },
+            { Sid: "OnlyThisEnvironmentsSecrets", Effect: "Deny", Action: "secretsmanager:*", NotResource: scope.secrets },
+            { Sid: "OnlyThisEnvironmentsBuckets", Effect: "Deny", Action: "s3:*", NotResource: scope.buckets },
+            {
+                Sid: "OnlyThisEnvironmentsImages",
+                Effect: "Deny",
+                Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages", "ecr:ListImages", "ecr:DescribeImageScanFindings"],
+                NotResource: scope.repositories,
+                Condition: { StringEquals: { "aws:ResourceAccount": s.accountId } },
+            },
+            {
+                Sid: "OnlyThisEnvironmentsParameters",
+                Effect: "Deny",
+                Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
+                NotResource: [scope.parameters, `arn:aws:ssm:${s.region}::parameter/aws/*`],
+            },
+            regionGuard(s.region),
+            ...environmentTagGuards(s.environment, [githubProviderArn(s.accountId)]),
         ],
     });
+}
+
+/** Whether this stack creates the account's GitHub OIDC provider, and its ARN. */
+export interface GithubProviderDecision {
+    create: boolean;
+    arn: string;
+}
+
+/** What a lookup of the provider found: its tags, or nothing (undefined) when the account has none. */
+export type ProviderLookup = (arn: string) => Promise<{ tags: Record<string, string> } | undefined>;
+
+/**
+ * One provider per account, so in an account shared by staging and production only one stack may create it:
+ * - `create`: this stack creates it (one environment per account, the recommended layout);
+ * - `existing`: this stack reuses it and fails, naming the setting, when the account has none;
+ * - `auto` (default): this stack creates it when the account has none, or when the one there carries this stack's
+ *   Environment and Project tags (it created it before); otherwise it reuses it. So the second environment of a
+ *   shared account needs no setting and no ARN.
+ */
+export async function githubProviderDecision(mode: GithubProviderMode, accountId: string, own: { environment: string; project: string }, lookup: ProviderLookup): Promise<GithubProviderDecision> {
+    const arn = githubProviderArn(accountId);
+    if (mode === "create") return { create: true, arn };
+    const found = await lookup(arn);
+    if (mode === "existing") {
+        if (found === undefined) {
+            throw new Error(`infra:githubOidcProvider = "existing": the account ${accountId} has no GitHub OIDC provider (${arn}); allowed: "existing" only once another stack (or an administrator) created it, otherwise "auto" or "create".`);
+        }
+        return { create: false, arn };
+    }
+    const ours = found !== undefined && found.tags[ENVIRONMENT_TAG] === own.environment && found.tags.Project === own.project;
+    return { create: found === undefined || ours, arn };
+}
+
+/** The provider lookup through the AWS provider; a missing provider resolves to undefined, any other failure rejects. */
+export function awsProviderLookup(parent: pulumi.Resource): ProviderLookup {
+    return (arn) =>
+        aws.iam.getOpenIdConnectProvider({ arn }, { parent }).then(
+            (p) => ({ tags: p.tags ?? {} }),
+            (error: Error) => {
+                if (/NoSuchEntity|couldn't find|not found|no matching|empty result/i.test(String(error?.message ?? error))) return undefined;
+                throw error;
+            },
+        );
 }
 
 export class GithubCi extends pulumi.ComponentResource {
@@ -89,12 +182,17 @@ export class GithubCi extends pulumi.ComponentResource {
     constructor(name: string, args: GithubCiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:GithubCi", name, {}, opts);
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const scope = account.apply((accountId): EnvironmentScope => ({ accountId, region: args.region, namePrefix: args.namePrefix, environment: args.environment }));
         // The deploy role may not delete any of these (nor its own inline policy, which would end its session).
         const keep = { parent: this, protect: true };
 
-        this.providerArn = args.existingProviderArn
-            ? pulumi.output(args.existingProviderArn)
-            : new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"] }, keep).arn;
+        // The decision needs the lookup's answer before the provider may be registered (or not): a promise, not an Output.
+        const decision = aws
+            .getCallerIdentity({}, { parent: this })
+            .then((identity) => githubProviderDecision(args.providerMode, identity.accountId, args, awsProviderLookup(this)));
+        this.providerArn = pulumi.output(
+            decision.then((d) => (d.create ? new aws.iam.OpenIdConnectProvider(`${name}-github`, { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"] }, keep).arn : pulumi.output(d.arn))),
+        );
 
         const role = (kind: string, sub: string, description: string, maxSessionDuration: number) =>
             new aws.iam.Role(
@@ -107,13 +205,13 @@ export class GithubCi extends pulumi.ComponentResource {
                 },
                 keep,
             );
-        const secrets = (roleName: pulumi.Output<string>, policyName: string, tag?: string) =>
-            new aws.iam.RolePolicy(policyName, { role: roleName, policy: account.apply((id) => secretsReadPolicy(args.region, id, args.namePrefix, tag)) }, keep);
+        const readPolicy = (roleName: pulumi.Output<string>, policyName: string, tag?: string) =>
+            new aws.iam.RolePolicy(policyName, { role: roleName, policy: scope.apply((s) => ciReadPolicy(s, tag)) }, keep);
 
         const previewRole = role("preview", "pull_request", `pulumi preview of ${args.namePrefix} from pull requests of ${args.repository}`, 3600);
         new aws.iam.RolePolicyAttachment(`${name}-preview-viewonly`, { role: previewRole.name, policyArn: VIEW_ONLY_ACCESS }, keep);
         // The alarms read a PagerDuty URL from Secrets Manager while previewing: only secrets an operator tagged for it.
-        secrets(previewRole.name, `${name}-preview-secrets`, PREVIEW_READABLE_TAG);
+        readPolicy(previewRole.name, `${name}-preview-secrets`, PREVIEW_READABLE_TAG);
 
         const driftRole = role(
             "drift",
@@ -123,7 +221,7 @@ export class GithubCi extends pulumi.ComponentResource {
         );
         new aws.iam.RolePolicyAttachment(`${name}-drift-readonly`, { role: driftRole.name, policyArn: READ_ONLY_ACCESS }, keep);
         // Refreshing a SecretVersion reads its value, which ReadOnlyAccess does not grant.
-        secrets(driftRole.name, `${name}-drift-secrets`);
+        readPolicy(driftRole.name, `${name}-drift-secrets`);
 
         const deployRole = role(
             "deploy",
@@ -135,16 +233,13 @@ export class GithubCi extends pulumi.ComponentResource {
             `${name}-deploy`,
             {
                 role: deployRole.id,
-                policy: account.apply((accountId) =>
+                policy: pulumi.all([scope, pulumi.output(decision)]).apply(([s, d]) =>
                     JSON.stringify(
                         deployPolicy({
-                            accountId,
-                            region: args.region,
-                            namePrefix: args.namePrefix,
-                            environment: args.environment,
-                            arns: identityArns(accountId, args.namePrefix),
+                            ...s,
+                            arns: identityArns(s.accountId, args.namePrefix),
                             reservedTags: args.reservedTags,
-                            ownsGithubProvider: args.existingProviderArn === undefined,
+                            ownsGithubProvider: d.create,
                         }),
                     ),
                 ),

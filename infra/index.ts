@@ -8,6 +8,7 @@ import { resolveEnvironment } from "../lib/environment";
 import { RolePlacement, rolePath } from "../lib/iam-role";
 import { reportWarnings } from "../lib/settings";
 import { RESERVED_TAGS, standardTags } from "../lib/tags";
+import { AccountPolicies } from "./account-policies";
 import { NetworkAddons, NodeAddons } from "./addons";
 import { WorkloadBoundary } from "./boundary";
 import { Cluster } from "./cluster";
@@ -24,14 +25,18 @@ const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
 reportWarnings(settings.warnings);
 const { namePrefix: prefix, environment } = settings;
 
-// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags. Its
-// region waits for the check of infra:kubernetesVersion against the running cluster: a refused change registers nothing.
+// Every AWS resource goes through this provider (children inherit it), so every taggable one gets the tags. What
+// AWS services and controllers create at runtime (nodes, volumes, ENIs, Auto Scaling groups, the cluster security
+// group) gets them too (node-groups.ts, addons.ts, cluster.ts): the Environment tag is what the IAM policies'
+// environment guards read. The provider's region waits for the check of infra:kubernetesVersion against the running
+// cluster: a refused change registers nothing.
+const tags = standardTags(environment, settings.project, settings.tags);
 const region = afterVersionCheck(settings.kubernetesVersion, settings.region as aws.Region);
-const provider = new aws.Provider("aws", { region, defaultTags: { tags: standardTags(environment, settings.project, settings.tags) } });
+const provider = new aws.Provider("aws", { region, defaultTags: { tags } });
 const opts = { providers: { aws: provider } };
 
 // Every role of the three layers goes under this path with this boundary: the only roles CI may create or pass.
-const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix }, opts);
+const boundary = new WorkloadBoundary("workload-boundary", { namePrefix: prefix, environment, region: settings.region }, opts);
 const roles: RolePlacement = { path: rolePath(prefix), permissionsBoundary: boundary.arn };
 
 // Every log group and generated secret of the environment is encrypted with this key (platform and apps read it).
@@ -72,6 +77,7 @@ const cluster = new Cluster(
         adminPrincipalArns: settings.adminPrincipalArns,
         protect: settings.protect,
         roles,
+        tags,
     },
     opts,
 );
@@ -84,6 +90,7 @@ const addonArgs = {
     logRetentionDays: settings.clusterLogRetentionDays,
     logsKeyArn: logsAndSecretsKey.arn,
     controllerReplicas: environment === "production" ? 2 : 1,
+    tags,
 };
 const networkAddons = new NetworkAddons("addons-network", addonArgs, opts);
 
@@ -99,6 +106,7 @@ const nodes = new NodeGroups(
         settings: settings.nodeGroup,
         dependsOn: [networkAddons.vpcCni, networkAddons.kubeProxy],
         roles,
+        tags,
     },
     opts,
 );
@@ -111,14 +119,18 @@ const repositories = new Repositories(
     opts,
 );
 
+// Account-wide permission policies (an administrator's, like the CI identity: CI only reads them).
+new AccountPolicies("account", { namePrefix: prefix, region: settings.region }, opts);
+
 const ci = new GithubCi(
     "ci",
     {
         namePrefix: prefix,
         environment,
+        project: settings.project,
         region: settings.region,
         repository: settings.githubRepository,
-        existingProviderArn: settings.githubOidcProviderArn,
+        providerMode: settings.githubOidcProvider,
         clusterName: cluster.name,
         reservedTags: RESERVED_TAGS,
     },

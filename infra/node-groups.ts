@@ -35,6 +35,8 @@ export interface NodeGroupsArgs {
     /** What must run before a node joins (the CNI and kube-proxy add-ons). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
     roles: RolePlacement;
+    /** The standard tags: what EKS launches (instances, root volumes, ENIs, Auto Scaling groups) carries them too. */
+    tags: Record<string, string>;
 }
 
 export class NodeGroups extends pulumi.ComponentResource {
@@ -64,7 +66,7 @@ export class NodeGroups extends pulumi.ComponentResource {
             (policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-role-${i}`, { role: this.role.name, policyArn }, { parent: this }),
         );
 
-        const nodeTags = { Name: `${args.namePrefix}-node` };
+        const nodeTags = { ...args.tags, Name: `${args.namePrefix}-node` };
         this.launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-lt`,
             {
@@ -91,7 +93,8 @@ export class NodeGroups extends pulumi.ComponentResource {
                     },
                 ],
                 monitoring: { enabled: false },
-                // Default tags of the provider reach the template, not what the Auto Scaling group launches.
+                // Default tags of the provider reach the template, not what the Auto Scaling group launches: the
+                // instances, their volumes and ENIs get the standard tags here (the environment guards read them).
                 tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: nodeTags })),
             },
             { parent: this },
@@ -130,6 +133,14 @@ export class NodeGroups extends pulumi.ComponentResource {
                 ),
             );
         }
+        // EKS tags the group's Auto Scaling group with the autoscaler's discovery tags only; these let the
+        // environment guards tell it apart (instances are tagged by the launch template, not propagated).
+        this.groups.forEach((group, i) => {
+            const asgName = group.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
+            for (const [key, value] of Object.entries(args.tags)) {
+                new aws.autoscaling.Tag(`${name}-${i + 1}-${key}`, { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } }, { parent: this });
+            }
+        });
         this.registerOutputs({ roleArn: this.role.arn, groupNames: this.groups.map((g) => g.nodeGroupName) });
     }
 }

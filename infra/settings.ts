@@ -43,6 +43,9 @@ export interface NodeGroupSettings {
 
 export type CpuCredits = "standard" | "unlimited";
 
+export const GITHUB_PROVIDER_MODES = ["auto", "create", "existing"] as const;
+export type GithubProviderMode = (typeof GITHUB_PROVIDER_MODES)[number];
+
 export interface InfraSettings {
     /** Valid settings a person should act on (a Kubernetes version leaving support); index.ts reports them. */
     warnings: string[];
@@ -74,8 +77,11 @@ export interface InfraSettings {
     ecrRepositories: string[];
     ecrKeepImages: number;
     githubRepository: string;
-    /** An existing GitHub OIDC provider in the account (there can be only one per account). */
-    githubOidcProviderArn?: string;
+    /**
+     * Who owns the account's GitHub OIDC provider (one per account): `auto` creates it unless another stack's is
+     * there, `create` always creates it, `existing` always reuses it (github-ci.ts).
+     */
+    githubOidcProvider: GithubProviderMode;
     protect: boolean;
     tags: Record<string, string>;
 }
@@ -120,7 +126,6 @@ const DEFAULT_ECR_REPOSITORIES = ["user-service", "product-service", "order-serv
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
 const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 const PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
-const OIDC_PROVIDER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const ADDON_VERSION_PATTERN = /^v\d+\.\d+\.\d+-eksbuild\.\d+$/;
 const REPOSITORY_NAME_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
@@ -224,11 +229,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
     if (!dryRun && githubRepository === TEMPLATE_GITHUB_REPOSITORY) {
         r.fail("githubRepository", githubRepository, "your own repository (owner/name) before deploying: CI's roles would trust the template's placeholder");
     }
-    const githubOidcProviderArn = r.optionalString(
-        "githubOidcProviderArn",
-        "the ARN of an existing IAM OIDC provider for token.actions.githubusercontent.com",
-        (v) => OIDC_PROVIDER_ARN_PATTERN.test(v),
-    );
+    const githubOidcProvider = r.oneOf<GithubProviderMode>("githubOidcProvider", GITHUB_PROVIDER_MODES, "auto");
     const protect = r.bool("protect", environment === "production");
     const tags = r.stringMap("tags", {}, isValidExtraTag, EXTRA_TAGS_ALLOWED);
 
@@ -259,7 +260,7 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         ecrRepositories,
         ecrKeepImages,
         githubRepository,
-        githubOidcProviderArn,
+        githubOidcProvider,
         protect,
         tags,
     };

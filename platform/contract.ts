@@ -8,9 +8,9 @@ export interface PlatformOutputs {
     argocdNamespace: string;
     /** https URL of the ArgoCD server when it is exposed through the ALB, otherwise "". */
     argocdServerUrl: string;
-    /** IngressClass of the AWS Load Balancer Controller. */
+    /** The workloads' IngressClass (`alb`): only workload namespaces may use it; its parameters fix the ALB's settings. */
     ingressClass: string;
-    /** ALB group every public Ingress joins (one load balancer for the environment). */
+    /** The ALB group of the workloads' public Ingresses (the platform's UIs have their own load balancer). */
     albGroupName: string;
     /** S3 bucket receiving ALB access logs. */
     albAccessLogsBucket: string;
@@ -18,13 +18,15 @@ export interface PlatformOutputs {
     certificateArn: string;
     /** WAFv2 web ACL public Ingresses attach (alb.ingress.kubernetes.io/wafv2-acl-arn); "" when no hostname is set. */
     wafAclArn: string;
-    /** ClusterSecretStore (External Secrets) backed by AWS Secrets Manager. */
+    /** The workloads' ClusterSecretStore (External Secrets, AWS Secrets Manager): only workload namespaces may use it. */
     secretStoreName: string;
     /**
-     * Prefix of the Secrets Manager names this environment may read, e.g. `gitops-staging/`. The secret store
-     * prepends it: ExternalSecrets name secrets relative to it (`mysql`, not `gitops-staging/mysql`).
+     * Prefix of the workloads' Secrets Manager names, e.g. `gitops-staging/apps/`: the workloads' store prepends it
+     * and may read nothing else, so ExternalSecrets name secrets relative to it (`mysql`).
      */
     secretsPrefix: string;
+    /** The platform's ClusterSecretStore (prefix `<namePrefix>/`, not its `apps/` part): only ArgoCD's and monitoring's namespaces may use it. */
+    platformSecretStoreName: string;
     /** Secrets Manager name of the generated GitHub webhook secret (paste its value into the repository's webhook). */
     argocdWebhookSecretName: string;
     /** Namespaces prepared for the workloads (Pod Security restricted, default-deny, quotas). */
@@ -48,6 +50,7 @@ export const PLATFORM_OUTPUT_NAMES: readonly (keyof PlatformOutputs)[] = [
     "wafAclArn",
     "secretStoreName",
     "secretsPrefix",
+    "platformSecretStoreName",
     "argocdWebhookSecretName",
     "workloadNamespaces",
     "storageClassName",

@@ -8,16 +8,16 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InfraOutputs, INFRA_OUTPUT_NAMES } from "../infra/contract";
-import { ALB_INGRESS_CLASS } from "../lib/alb";
+import { ALB_INGRESS_CLASS, albGroupNames, PLATFORM_INGRESS_CLASS } from "../lib/alb";
 import { resolveEnvironment } from "../lib/environment";
 import { IrsaCluster } from "../lib/irsa";
 import { readLayer, referenceOrganization } from "../lib/layer-reference";
 import { standardTags } from "../lib/tags";
 import { Argocd } from "./addons/argocd";
-import { AwsLoadBalancerController } from "./addons/aws-load-balancer-controller";
+import { AwsLoadBalancerController, IngressClasses } from "./addons/aws-load-balancer-controller";
 import { ClusterAutoscaler } from "./addons/cluster-autoscaler";
 import { PublicExposure } from "./addons/exposure";
-import { ExternalSecrets } from "./addons/external-secrets";
+import { ExternalSecrets, storePrefixes } from "./addons/external-secrets";
 import { KubePrometheusStack } from "./addons/kube-prometheus-stack";
 import { MetricsServer } from "./addons/metrics-server";
 import { SealedSecrets } from "./addons/sealed-secrets";
@@ -33,14 +33,13 @@ const environment = resolveEnvironment(pulumi.getStack());
 const settings = loadPlatformSettings(environment);
 const infra = readLayer<InfraOutputs>("infra", INFRA_OUTPUT_NAMES, referenceOrganization(settings.organization));
 const prefix = infra.namePrefix;
-const secretsPrefix = pulumi.interpolate`${prefix}/`;
+// The platform's secrets (`<prefix>/...`); the workloads' live below `<prefix>/apps/` (external-secrets.ts).
+const secretsPrefix = storePrefixes(prefix).platform;
 const versions = settings.chartVersions;
 
 // Every AWS resource goes through this provider: the tags of infra's project, and the region of the settings file.
-const awsProvider = new aws.Provider("aws", {
-    region: settings.region as aws.Region,
-    defaultTags: { tags: infra.project.apply((p) => standardTags(environment, p, settings.tags)) },
-});
+const tags = infra.project.apply((p) => standardTags(environment, p, settings.tags));
+const awsProvider = new aws.Provider("aws", { region: settings.region as aws.Region, defaultTags: { tags } });
 const k8sProvider = new k8s.Provider("k8s", { kubeconfig: infra.kubeconfig, enableServerSideApply: true });
 const opts = { providers: { aws: awsProvider, kubernetes: k8sProvider } };
 
@@ -55,7 +54,7 @@ const workloadNamespaces = settings.workloadNamespaces.map(
 const waf = settings.publicEdge
     ? new WebAcl(
           "waf",
-          { namePrefix: prefix, rateLimit: settings.wafRateLimit, logRetentionDays: settings.wafLogRetentionDays, logsKeyArn: infra.logsAndSecretsKeyArn, accountId: infra.accountId, region: settings.region },
+          { namePrefix: prefix, rateLimit: settings.wafRateLimit, logRetentionDays: settings.wafLogRetentionDays, logsKeyArn: infra.logsAndSecretsKeyArn },
           opts,
       )
     : undefined;
@@ -64,10 +63,7 @@ const accessLogs = new AlbAccessLogs(
     { namePrefix: prefix, accountId: infra.accountId, region: settings.region, retentionDays: settings.albAccessLogRetentionDays, protect: settings.protect },
     opts,
 );
-const exposure = (hostname: string | undefined): PublicExposure | undefined =>
-    hostname === undefined
-        ? undefined
-        : { hostname, alb: { groupName: prefix, certificateArn: settings.certificateArn!, wafAclArn: waf!.arn, accessLogsBucket: accessLogs.bucketName } };
+const exposure = (hostname: string | undefined): PublicExposure | undefined => (hostname === undefined ? undefined : { hostname, ingressClass: PLATFORM_INGRESS_CLASS });
 
 // IRSA roles go under infra's role path with its permissions boundary: the only roles the CI deploy role may create.
 const irsa: IrsaCluster = { oidcProviderArn: infra.oidcProviderArn, oidcProviderUrl: infra.oidcProviderUrl, path: infra.iamRolePath, permissionsBoundary: infra.permissionsBoundaryArn };
@@ -76,7 +72,20 @@ const secretsCommon = { recoveryWindowInDays: settings.protect ? 30 : 0, kmsKeyI
 // The controller's webhooks intercept Service creation: everything that creates Services comes after it.
 const lbc = new AwsLoadBalancerController(
     "aws-load-balancer-controller",
-    { environment, chartVersion: versions["aws-load-balancer-controller"], clusterName: infra.clusterName, vpcId: infra.vpcId, region: settings.region, irsa },
+    { environment, chartVersion: versions["aws-load-balancer-controller"], clusterName: infra.clusterName, vpcId: infra.vpcId, region: settings.region, irsa, tags },
+    opts,
+);
+// Two load balancers, so no workload Ingress can join or override the platform's listener rules (lib/alb.ts).
+const albGroups = albGroupNames(prefix);
+const edge = { certificateArn: settings.certificateArn, wafAclArn: waf?.arn, accessLogsBucket: accessLogs.bucketName };
+const platformUiNamespaces = [namespaces.names.argocd, namespaces.names.monitoring];
+const ingressClasses = new IngressClasses(
+    "ingress-classes",
+    {
+        platform: { ...edge, group: albGroups.platform, namespaces: pulumi.all(platformUiNamespaces), inboundCidrs: settings.uiAccessCidrs },
+        workloads: { ...edge, group: albGroups.workloads, namespaces: pulumi.all(workloadNamespaces.map((w) => w.name)) },
+        controller: lbc.release,
+    },
     opts,
 );
 const afterLbc = [lbc.release];
@@ -89,7 +98,8 @@ const eso = new ExternalSecrets(
         accountId: infra.accountId,
         namePrefix: prefix,
         irsa,
-        storeNamespaces: [namespaces.names.argocd, namespaces.names.monitoring, ...workloadNamespaces.map((w) => w.name)],
+        platformNamespaces: platformUiNamespaces,
+        workloadNamespaces: workloadNamespaces.map((w) => w.name),
         namespace: namespaces.names.externalSecrets,
         dependsOn: afterLbc,
     },
@@ -127,7 +137,7 @@ const monitoring = new KubePrometheusStack(
         exposure: exposure(settings.grafanaHostname),
         ...secretsCommon,
         secretStore: eso.store,
-        dependsOn: [...afterLbc, storage],
+        dependsOn: [...afterLbc, ...ingressClasses.classes, storage],
     },
     opts,
 );
@@ -144,7 +154,7 @@ const argocd = new Argocd(
         exposure: exposure(settings.argocdHostname),
         ...secretsCommon,
         secretStore: eso.store,
-        dependsOn: [...afterLbc, monitoring.release],
+        dependsOn: [...afterLbc, ...ingressClasses.classes, monitoring.release],
     },
     opts,
 );
@@ -166,12 +176,13 @@ const outputs: { [K in keyof PlatformOutputs]: pulumi.Input<PlatformOutputs[K]> 
     argocdNamespace: namespaces.names.argocd,
     argocdServerUrl: argocd.serverUrl,
     ingressClass: ALB_INGRESS_CLASS,
-    albGroupName: prefix,
+    albGroupName: albGroups.workloads,
     albAccessLogsBucket: accessLogs.bucketName,
     certificateArn: settings.certificateArn ?? "",
     wafAclArn: waf?.arn ?? "",
-    secretStoreName: eso.storeName,
-    secretsPrefix,
+    secretStoreName: eso.workloadStoreName,
+    secretsPrefix: eso.workloadSecretsPrefix,
+    platformSecretStoreName: eso.storeName,
     argocdWebhookSecretName: argocd.webhookSecretName,
     workloadNamespaces: pulumi.all(workloadNamespaces.map((w) => w.name)),
     storageClassName: STORAGE_CLASS_NAME,

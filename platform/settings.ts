@@ -5,6 +5,8 @@
 import { LOG_RETENTION_DAYS } from "../infra/settings";
 import { Environment } from "../lib/environment";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
+import { WORKLOAD_SECRETS_FOLDER } from "../infra/identity";
+import { isValidCidr, parseCidr } from "../lib/cidr";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { ADDON_NAMES, AddonName, CHARTS } from "./charts";
 
@@ -53,6 +55,8 @@ export interface PlatformSettings {
      * ACL, billed monthly, exists only then.
      */
     publicEdge: boolean;
+    /** Sources allowed to reach the platform's load balancer (ArgoCD, Grafana); empty = the internet. */
+    uiAccessCidrs: string[];
     prometheusRetentionDays: number;
     /** gp3 volume of each Prometheus replica; 0 keeps the data on the node (emptyDir). */
     prometheusVolumeGiB: number;
@@ -92,6 +96,10 @@ const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
 const SECRET_KEY_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9/_+=.@-]{0,200}$/;
 const CHART_VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
 const GROUP_PATTERN = /^[^,\s][^,]{0,127}$/;
+/** The workloads' part of the environment's secrets (`<prefix>/apps/...`): the platform's settings may not name it. */
+const WORKLOAD_SECRETS = `${WORKLOAD_SECRETS_FOLDER}/`;
+/** Each CIDR becomes a rule per listener (80, 443) in the load balancer's security group (60 rules by default). */
+const MAX_UI_ACCESS_CIDRS = 25;
 
 const SSO_KEYS = ["name", "issuer", "clientId", "clientSecretKey"];
 
@@ -144,6 +152,21 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
 
     const argocdAdminGroup = r.string("argocdAdminGroup", "platform-admins", "an SSO group name (no commas)", (v) => GROUP_PATTERN.test(v));
     const argocdSso = readSso(r, argocdHostname);
+    const uiAccessCidrs = r.stringList(
+        "uiAccessCidrs",
+        [],
+        `a list of at most ${MAX_UI_ACCESS_CIDRS} IPv4 CIDRs, each /8 or narrower (empty: the platform's load balancer accepts the internet)`,
+        (v) => isValidCidr(v) && parseCidr(v)!.prefix >= 8,
+    );
+    if (uiAccessCidrs.length > MAX_UI_ACCESS_CIDRS) r.fail("uiAccessCidrs", uiAccessCidrs, `a list of at most ${MAX_UI_ACCESS_CIDRS} IPv4 CIDRs (each is a security group rule per listener)`);
+    // ArgoCD's local admin login must not face the internet: SSO turns it off, CIDRs keep everyone else out.
+    if (argocdHostname !== undefined && argocdSso === undefined && uiAccessCidrs.length === 0) {
+        r.fail(
+            "argocdHostname",
+            argocdHostname,
+            "a hostname only with platform:argocdSso (single sign-on; the local admin login is then off) or platform:uiAccessCidrs (the sources allowed to reach the platform's load balancer): without either, ArgoCD's local admin login would face the internet",
+        );
+    }
 
     const prometheusRetentionDays = r.int("prometheusRetentionDays", d.prometheusRetentionDays, 1, 365);
     const prometheusVolumeGiB = r.int("prometheusVolumeGiB", d.prometheusVolumeGiB, 0, 1000);
@@ -152,8 +175,8 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
     }
 
     const secretKey = (name: string, what: string) =>
-        r.optionalString(name, `the name of a Secrets Manager secret holding ${what}, relative to the environment's prefix (e.g. pagerduty/routing-key)`, (v) =>
-            SECRET_KEY_PATTERN.test(v),
+        r.optionalString(name, `the name of a Secrets Manager secret holding ${what}, relative to the environment's prefix (e.g. pagerduty/routing-key), not under ${WORKLOAD_SECRETS} (the workloads' secrets)`, (v) =>
+            isPlatformSecretKey(v),
         );
     const alertmanagerPagerDutySecret = secretKey("alertmanagerPagerDutySecret", "a PagerDuty Events API v2 routing key");
     const alarmEmail = r.optionalString("alarmEmail", "an e-mail address", (v) => EMAIL_PATTERN.test(v));
@@ -179,6 +202,7 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
         argocdSso,
         grafanaHostname,
         publicEdge,
+        uiAccessCidrs,
         prometheusRetentionDays,
         prometheusVolumeGiB,
         alertmanagerPagerDutySecret,
@@ -191,6 +215,11 @@ export function loadPlatformSettings(environment: Environment, options: LoadOpti
         protect,
         tags,
     };
+}
+
+/** A Secrets Manager name for the platform's store: relative, valid, and outside the workloads' `apps/` part (which its role may not read). */
+function isPlatformSecretKey(v: string): boolean {
+    return SECRET_KEY_PATTERN.test(v) && !v.startsWith(WORKLOAD_SECRETS) && !v.split("/").includes("..");
 }
 
 function readSso(r: SettingsReader, argocdHostname: string | undefined): ArgocdSso | undefined {
@@ -209,7 +238,7 @@ function readSso(r: SettingsReader, argocdHostname: string | undefined): ArgocdS
         name: str("name", "a display name", (v) => v.trim() !== "", "SSO"),
         issuer: str("issuer", "the https URL of an OpenID Connect issuer", (v) => /^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(v)),
         clientId: str("clientId", "the OIDC client ID", (v) => /^\S{1,256}$/.test(v)),
-        clientSecretKey: str("clientSecretKey", "a Secrets Manager name relative to the environment's prefix", (v) => SECRET_KEY_PATTERN.test(v), "argocd/oidc-client-secret"),
+        clientSecretKey: str("clientSecretKey", `a Secrets Manager name relative to the environment's prefix, not under ${WORKLOAD_SECRETS} (the workloads' secrets)`, isPlatformSecretKey, "argocd/oidc-client-secret"),
     };
     if (argocdHostname === undefined) {
         r.fail("argocdSso", raw, "SSO only together with platform:argocdHostname (the identity provider redirects back to https://<hostname>/auth/callback)");

@@ -10,6 +10,7 @@ import { HELM_POLICIES } from "./helm";
 import { IAM_POLICIES } from "./iam";
 import { KMS_POLICIES } from "./kms";
 import { LOG_POLICIES } from "./logs";
+import { ISOLATION_POLICIES } from "./isolation";
 import { NAMESPACE_POLICIES } from "./namespaces";
 import { NETWORKING_POLICIES } from "./networking";
 import { RESOURCE_POLICY_POLICIES } from "./resource-policies";
@@ -43,4 +44,5 @@ export const ALL_POLICIES: PackPolicy[] = [
     ...NAMESPACE_POLICIES,
     ...WORKLOAD_POLICIES,
     ...TAG_POLICIES,
+    ...ISOLATION_POLICIES,
 ];

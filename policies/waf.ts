@@ -88,13 +88,32 @@ export const wafWebAclsHardened: StackValidationPolicy = {
 };
 
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const INGRESS_CLASS_PARAMS = "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams";
 const ANNOTATION = "alb.ingress.kubernetes.io/";
+
+/**
+ * The parameters of an IngressClass (lib/alb.ts): the controller applies them to every Ingress of the class, over
+ * the Ingress's own annotations, so an internet-facing class must carry the WAF and the attributes itself.
+ */
+function checkPublicClassParams(spec: Props, where: string, report: (message: string) => void): void {
+    if (spec.scheme !== "internet-facing") return;
+    if (!isNonEmptyString(spec.wafv2AclArn)) {
+        report(`${where} is internet-facing without a WAF ACL (CKV2_AWS_28). Fix: set spec.wafv2AclArn to the platform's wafAclArn, or the scheme to internal while nothing is public (lib/alb.ts albClassParams does).`);
+    }
+    const attributes = asList<Props>(spec.loadBalancerAttributes).map((a) => `${a.key}=${a.value}`);
+    if (!attributes.includes("access_logs.s3.enabled=true")) {
+        report(`${where}: its load balancer logs no access (CKV_AWS_91). Fix: add access_logs.s3.enabled=true and the platform's albAccessLogsBucket to spec.loadBalancerAttributes.`);
+    }
+    if (!attributes.includes("routing.http.drop_invalid_header_fields.enabled=true")) {
+        report(`${where}: its load balancer forwards invalid HTTP header fields (CKV_AWS_131). Fix: add routing.http.drop_invalid_header_fields.enabled=true to spec.loadBalancerAttributes.`);
+    }
+}
 
 /** Checks one set of ALB annotations of an internet-facing Ingress. */
 function checkPublicAnnotations(annotations: Props, where: string, report: (message: string) => void): void {
     if (annotations[`${ANNOTATION}scheme`] !== "internet-facing") return;
     if (!isNonEmptyString(annotations[`${ANNOTATION}wafv2-acl-arn`])) {
-        report(`${where} is internet-facing without a WAF ACL (CKV2_AWS_28). Fix: annotate it ${ANNOTATION}wafv2-acl-arn with the platform's wafAclArn (lib/alb.ts publicAlbAnnotations does).`);
+        report(`${where} is internet-facing without a WAF ACL (CKV2_AWS_28). Fix: annotate it ${ANNOTATION}wafv2-acl-arn with the platform's wafAclArn, or use an IngressClass whose parameters carry it (lib/alb.ts).`);
     }
     const attributes = String(annotations[`${ANNOTATION}load-balancer-attributes`] ?? "");
     if (!attributes.includes("access_logs.s3.enabled=true")) {
@@ -120,11 +139,15 @@ function albAnnotationsInValues(values: unknown, path: string, checks: Checks, f
 export const publicIngressesHardened: ResourceValidationPolicy = {
     name: "public-ingresses-hardened",
     description:
-        "Every internet-facing ALB Ingress, a Kubernetes Ingress or one in Helm chart values, attaches a WAFv2 ACL (CKV2_AWS_28) and sets the load balancer attributes " +
+        "Every internet-facing ALB Ingress, a Kubernetes Ingress, one in Helm chart values or an IngressClass's parameters (which the controller applies to its Ingresses), attaches a WAFv2 ACL (CKV2_AWS_28) and sets the load balancer attributes " +
         "that log its access to S3 (CKV_AWS_91) and drop invalid header fields (CKV_AWS_131): nothing reaches the internet without the platform's edge.",
     enforcementLevel: "mandatory",
-    validateResource: validateTypes([INGRESS, ...HELM_TYPES], (props, args, report, checks) => {
+    validateResource: validateTypes([INGRESS, INGRESS_CLASS_PARAMS, ...HELM_TYPES], (props, args, report, checks) => {
         const subject = describeResource(args.type, args.name);
+        if (args.type === INGRESS_CLASS_PARAMS) {
+            checkPublicClassParams(props.spec ?? {}, `${subject}: IngressClassParams ${props.metadata?.name ?? args.name}`, report);
+            return;
+        }
         if (args.type === INGRESS) {
             checkPublicAnnotations(props.metadata?.annotations ?? {}, `${subject}: Ingress ${props.metadata?.name ?? args.name}`, report);
             return;

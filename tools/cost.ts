@@ -47,7 +47,7 @@ export type ManifestObject = Record<string, any>;
 
 export interface CostInputs {
     resources: CostedResource[];
-    /** Public ALBs (one per environment when any hostname is exposed). */
+    /** Public ALBs: the platform's (ArgoCD, Grafana) and the workloads', each when something of theirs is exposed. */
     loadBalancers: number;
     /** Availability zones of the environment (an ALB has a public IPv4 address in each). */
     availabilityZones: number;

@@ -7,9 +7,10 @@
  * finalizer, which add-ons publish an Ingress on the shared ALB, which keys and secrets are deleted after a window.
  * Nothing here is a second list of the program's resources.
  */
-import { ALB_INGRESS_CLASS } from "../lib/alb";
+import { ALB_INGRESS_CLASS, PLATFORM_INGRESS_CLASS } from "../lib/alb";
 import { Environment, Layer } from "../lib/environment";
 import { EnvironmentRun, LayerRun, RecordedResource } from "../lib/offline";
+import { isAdministratorOwned } from "../infra/identity";
 import { LOAD_BALANCER_CONTROLLER_CLUSTER_TAG } from "./aws-leftovers";
 import { clusterOwnedTagKey } from "../lib/tags";
 
@@ -68,15 +69,15 @@ const ref = (r: RecordedResource): ResourceRef => ({ type: r.type, name: r.name 
 const named = (r: RecordedResource) => `${r.name} (${r.type})`;
 const resourcesOf = (run: LayerRun | undefined) => run?.resources ?? [];
 
-/** Infra's CI identity and boundary are IAM and protected in every environment; anything else protected there follows infra:protect. */
-const isCiIdentity = (r: RecordedResource) => r.type.startsWith("aws:iam/");
+/** What an administrator owns in infra (CI identity, boundary, account policies): CI's destroy leaves it. */
+const isCiIdentity = (r: RecordedResource) => isAdministratorOwned(r);
 
-/** Helm releases whose values publish an Ingress on the ALB (ArgoCD's, Grafana's when they have a hostname). */
+/** Helm releases whose values publish an Ingress on a load balancer of the controller (ArgoCD's, Grafana's when they have a hostname). */
 export function releasesWithPublicIngress(platform: LayerRun | undefined): RecordedResource[] {
     const publishes = (value: unknown): boolean => {
         if (value === null || typeof value !== "object") return false;
         const o = value as Record<string, unknown>;
-        if (o.ingressClassName === ALB_INGRESS_CLASS && o.enabled !== false) return true;
+        if ([ALB_INGRESS_CLASS, PLATFORM_INGRESS_CLASS].includes(String(o.ingressClassName)) && o.enabled !== false) return true;
         return Object.values(o).some(publishes);
     };
     return resourcesOf(platform).filter((r) => r.type === HELM_RELEASE && publishes(r.inputs.values));
@@ -231,7 +232,7 @@ function staysOf(input: PlanInput, clusterName: string): Stay[] {
                 "with the account's administrator credentials, once nothing else of the environment is left:",
                 `pulumi -C infra state unprotect --all --yes -s ${stackName}`,
                 `pulumi -C infra destroy --yes -s ${stackName}`,
-                "(if another environment of the account uses this OIDC provider (its infra:githubOidcProviderArn), destroy that one first or keep the provider)",
+                "(if another environment of the account reuses this stack's GitHub OIDC provider (infra:githubOidcProvider auto or existing), destroy that one first or keep the provider)",
             ],
         });
     }

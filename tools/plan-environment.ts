@@ -112,9 +112,9 @@ export async function planSide(run: SideRun): Promise<SidePlan> {
     return { run, layers, region, cost, capacity, capacityNote, warnings, rendered };
 }
 
-/** One shared ALB per environment when anything is exposed (every public Ingress joins the same group). */
+/** An ALB for the platform's UIs when ArgoCD or Grafana is exposed, another for the workloads' public Ingresses (lib/alb.ts). */
 function loadBalancers(graph: EnvironmentRun, shown: Layer[]): number {
-    const exposedBy: Layer | undefined =
-        graph.platform && (graph.platform.outputs.argocdServerUrl || graph.platform.outputs.grafanaUrl) ? "platform" : graph.apps?.outputs.frontendUrl ? "apps" : undefined;
-    return exposedBy !== undefined && shown.includes(exposedBy) ? 1 : 0;
+    const platform = Boolean(graph.platform && (graph.platform.outputs.argocdServerUrl || graph.platform.outputs.grafanaUrl)) && shown.includes("platform");
+    const workloads = Boolean(graph.apps?.outputs.frontendUrl) && shown.includes("apps");
+    return Number(platform) + Number(workloads);
 }

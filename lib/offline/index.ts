@@ -42,6 +42,8 @@ export interface RunOptions {
     organization?: string;
     /** The checkout whose programs and settings file run (default: this repository); the plan's --base uses another. */
     root?: string;
+    /** The mock account already has a GitHub OIDC provider with these tags (another stack of the account created it). */
+    githubOidcProvider?: { tags: Record<string, string> };
 }
 
 export interface LayerRun {
@@ -104,6 +106,7 @@ async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: Laye
         resources: [],
         calls: [],
         pendingOptions: new Map(),
+        githubOidcProvider: options.githubOidcProvider,
     };
     await pulumi.runtime.setMocks(createMocks(ctx), layer, options.env, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION);
     recordRegistrationOptions(ctx);

@@ -55,6 +55,8 @@ export interface MockContext {
     calls: RecordedCall[];
     /** Options of registrations in flight, by `type::name` (filled by the monitor wrapper in index.ts). */
     pendingOptions: Map<string, RegistrationOptions>;
+    /** The account's GitHub OIDC provider, when the mock account has one (another stack created it): its tags. */
+    githubOidcProvider?: { tags: Record<string, string> };
 }
 
 /** A short, stable hex string derived from a name: ids and ARNs are the same on every run. */
@@ -116,6 +118,15 @@ const CALLS: Record<string, CallAnswer> = {
     "aws:secretsmanager/getSecretVersion:getSecretVersion": (inputs, ctx) => {
         const arn = `arn:aws:secretsmanager:${ctx.region}:${MOCK_ACCOUNT_ID}:secret:${inputs.secretId}-${hash(inputs.secretId, 6)}`;
         return { ...inputs, arn, id: arn, versionId: hash(`v-${inputs.secretId}`, 32), versionStages: ["AWSCURRENT"], secretString: `mock-secret-value-of:${inputs.secretId}`, secretBinary: "" };
+    },
+    // The account's GitHub OIDC provider: absent unless the run says another stack created it (an account has one).
+    "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": (inputs, ctx) => {
+        if (ctx.githubOidcProvider === undefined || !String(inputs.arn ?? inputs.url ?? "").includes("token.actions.githubusercontent.com")) {
+            // `details` is what the engine's gRPC error carries and the SDK turns into the invoke's error message.
+            const message = `reading IAM OIDC Provider (${inputs.arn ?? inputs.url}): couldn't find resource`;
+            throw Object.assign(new Error(message), { details: message });
+        }
+        return { ...inputs, arn: inputs.arn, url: "https://token.actions.githubusercontent.com", clientIdLists: ["sts.amazonaws.com"], thumbprintLists: [], tags: ctx.githubOidcProvider.tags, id: inputs.arn };
     },
     // A subnet looked up by id (the apps layer reads the public subnets' CIDRs): a /24 derived from the id.
     "aws:ec2/getSubnet:getSubnet": (inputs, ctx) => ({
@@ -185,8 +196,12 @@ function outputsFor(args: pulumi.runtime.MockResourceArgs, ctx: MockContext): Co
             const bucket = inputs.bucket ?? `${name}-${h}`;
             return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` } };
         }
-        case "aws:eks/nodeGroup:NodeGroup":
-            return { state: { nodeGroupName: inputs.nodeGroupName ?? physical, arn: `arn:aws:eks:${region}:${acct}:nodegroup/${inputs.clusterName}/${inputs.nodeGroupName ?? physical}/${h}`, status: "ACTIVE" } };
+        case "aws:eks/nodeGroup:NodeGroup": {
+            const group = inputs.nodeGroupName ?? physical;
+            // EKS names the group's Auto Scaling group eks-<node group>-<uuid>.
+            const resources = [{ autoscalingGroups: [{ name: `eks-${group}-${hash(group, 8)}-0000-0000-0000-${hash(group, 12)}` }], remoteAccessSecurityGroupId: "" }];
+            return { state: { nodeGroupName: group, arn: `arn:aws:eks:${region}:${acct}:nodegroup/${inputs.clusterName}/${group}/${h}`, status: "ACTIVE", resources } };
+        }
         case "aws:ec2/launchTemplate:LaunchTemplate":
             return { id: `lt-${h}`, state: { latestVersion: 1, defaultVersion: 1, arn: `arn:aws:ec2:${region}:${acct}:launch-template/lt-${h}` } };
         case "aws:ec2/securityGroup:SecurityGroup":

@@ -3,9 +3,11 @@
  * servers, two ApplicationSet controllers and Redis HA (3 Redis + Sentinel, 3 HAProxy on separate nodes).
  * The application controller stays at one replica in both: it shards by cluster, and this ArgoCD manages one
  * cluster, so a second replica would hold no shard (the chart's HA examples use one as well).
- * - Exposure: ClusterIP only, unless a hostname and certificate are set; then an ALB Ingress in the environment's
- *   group (HTTPS only, HTTP redirects, WAF attached), with gRPC (the CLI) routed to a second service by the
- *   chart's `aws` ingress controller mode. The server keeps its own TLS; the ALB speaks HTTPS to it.
+ * - Exposure: ClusterIP only, unless a hostname and certificate are set; then an Ingress of the platform's class
+ *   on the platform's own ALB (HTTPS only, HTTP redirects, WAF attached; no workload Ingress can join it), with
+ *   gRPC (the CLI) routed to a second service by the chart's `aws` ingress controller mode. The server keeps its
+ *   own TLS; the ALB speaks HTTPS to it. Settings refuse a hostname without SSO unless the ALB is limited to
+ *   `platform:uiAccessCidrs`: the local admin login never faces the whole internet.
  * - RBAC: read-only by default; the admin group from settings gets role:admin. With SSO (OIDC) the local admin
  *   account is off and the client secret is read from Secrets Manager (`$argocd-oidc:clientSecret`).
  * - GitHub webhook: a generated secret in Secrets Manager, merged into argocd-secret by External Secrets, so a
@@ -23,7 +25,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { Environment } from "../../lib/environment";
-import { ALB_INGRESS_CLASS, publicAlbAnnotations } from "../../lib/alb";
+import { publicIngressAnnotations } from "../../lib/alb";
 import { GeneratedSecret } from "../aws/generated-secret";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
@@ -190,9 +192,9 @@ function argocdValues(args: ArgocdArgs): Record<string, unknown> {
         server.ingress = {
             enabled: true,
             controller: "aws",
-            ingressClassName: ALB_INGRESS_CLASS,
+            ingressClassName: args.exposure.ingressClass,
             hostname: args.exposure.hostname,
-            annotations: publicAlbAnnotations({ ...args.exposure.alb, groupOrder: 10, backendProtocol: "HTTPS", healthcheckPath: "/healthz" }),
+            annotations: publicIngressAnnotations({ groupOrder: 10, backendProtocol: "HTTPS", healthcheckPath: "/healthz" }),
             aws: {
                 backendProtocolVersion: "GRPC",
                 serviceType: "ClusterIP",

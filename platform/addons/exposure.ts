@@ -1,8 +1,9 @@
-/** How an add-on's UI is published: a hostname on the environment's shared, WAF-protected HTTPS ALB. */
-import { PublicIngressArgs } from "../../lib/alb";
-
+/**
+ * How an add-on's UI is published: a hostname on the platform's own WAF-protected HTTPS load balancer, through
+ * the platform's IngressClass (lib/alb.ts), whose parameters fix the load balancer's settings.
+ */
 export interface PublicExposure {
     hostname: string;
-    /** The load balancer's settings, identical for every Ingress of the group. */
-    alb: Pick<PublicIngressArgs, "groupName" | "certificateArn" | "wafAclArn" | "accessLogsBucket">;
+    /** The platform's IngressClass (`alb-platform`): only platform namespaces may use it. */
+    ingressClass: string;
 }

@@ -16,7 +16,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
-import { ALB_INGRESS_CLASS, publicAlbAnnotations } from "../../lib/alb";
+import { publicIngressAnnotations } from "../../lib/alb";
 import { GeneratedSecret } from "../aws/generated-secret";
 import { addonRelease } from "../helm";
 import { ContainerResources, resources } from "../resources";
@@ -202,8 +202,8 @@ function kubePrometheusStackValues(args: KubePrometheusStackArgs, s: Sizing): Re
     const grafanaIngress = args.exposure
         ? {
               enabled: true,
-              ingressClassName: ALB_INGRESS_CLASS,
-              annotations: publicAlbAnnotations({ ...args.exposure.alb, groupOrder: 20, healthcheckPath: "/api/health" }),
+              ingressClassName: args.exposure.ingressClass,
+              annotations: publicIngressAnnotations({ groupOrder: 20, healthcheckPath: "/api/health" }),
               hosts: [args.exposure.hostname],
               path: "/",
               pathType: "Prefix",

@@ -10,6 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { wafLogGroupName } from "../../lib/alb";
 
 export interface WebAclArgs {
     namePrefix: pulumi.Input<string>;
@@ -18,8 +19,6 @@ export interface WebAclArgs {
     logRetentionDays: number;
     /** KMS key of the log group (infra's logsAndSecretsKeyArn). */
     logsKeyArn: pulumi.Input<string>;
-    accountId: pulumi.Input<string>;
-    region: string;
 }
 
 /** Headers WAF logs would otherwise record in clear: session tokens and cookies. */
@@ -71,32 +70,11 @@ export class WebAcl extends pulumi.ComponentResource {
 
         const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
-            { name: pulumi.interpolate`aws-waf-logs-${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logsKeyArn },
+            { name: pulumi.output(args.namePrefix).apply(wafLogGroupName), retentionInDays: args.logRetentionDays, kmsKeyId: args.logsKeyArn },
             { parent: this },
         );
-        const delivery = new aws.cloudwatch.LogResourcePolicy(
-            `${name}-logs`,
-            {
-                policyName: pulumi.interpolate`${args.namePrefix}-waf-logs`,
-                policyDocument: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "WafLogDelivery",
-                            Effect: "Allow",
-                            Principal: { Service: "delivery.logs.amazonaws.com" },
-                            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            Resource: pulumi.interpolate`${logGroup.arn}:*`,
-                            Condition: {
-                                StringEquals: { "aws:SourceAccount": args.accountId },
-                                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:logs:${args.region}:${args.accountId}:*` },
-                            },
-                        },
-                    ],
-                }),
-            },
-            { parent: this },
-        );
+        // WAF delivers the log through the log delivery service, which infra's administrator-owned account policy
+        // allows for this group (infra/account-policies.ts): CI may not write account-wide resource policies.
         new aws.wafv2.WebAclLoggingConfiguration(
             name,
             {
@@ -104,7 +82,7 @@ export class WebAcl extends pulumi.ComponentResource {
                 logDestinationConfigs: [logGroup.arn],
                 redactedFields: REDACTED_HEADERS.map((header) => ({ singleHeader: { name: header } })),
             },
-            { parent: this, dependsOn: [delivery] },
+            { parent: this },
         );
         this.registerOutputs({ arn: this.arn });
     }

@@ -6,11 +6,11 @@ import { WAIT_FOR_ANNOTATION } from "../../apps/application";
 import { WORKLOAD_NAMES, WorkloadName } from "../../apps/catalogue";
 import { REPOSITORY_SECRET_NAME } from "../../apps/repository";
 import { assess } from "../../ci/argocd-wait";
-import { publicAlbAnnotations } from "../../lib/alb";
+import { publicIngressAnnotations } from "../../lib/alb";
 import { REPO_ROOT } from "../../lib/environment";
 import { LayerRun, MOCK_ACCOUNT_ID, RecordedResource, stackName } from "../../lib/offline";
 import { contractProblems } from "../../apps/inputs";
-import { appsBase, AppsBase, certificateArn, ENVS, publicFrontendRun, publicHostname, publicPlatformOutputs, runApps, runAppsExpectingFailure } from "./fixture";
+import { appsBase, AppsBase, certificateArn, ENVS, publicFrontendRun, publicHostname, runApps, runAppsExpectingFailure } from "./fixture";
 import { KubeObject, schemaProblems } from "./schemas";
 
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
@@ -285,9 +285,9 @@ for (const env of ENVS) {
         });
 
         describe("generated credentials", () => {
-            it(`mysql, redis and session secrets named under platform's secretsPrefix (${`gitops-${env}/`})`, () => {
-                assert.strictEqual(base.platform.secretsPrefix, `gitops-${env}/`);
-                assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), [`gitops-${env}/mysql`, `gitops-${env}/redis`, `gitops-${env}/session`]);
+            it(`mysql, redis and session secrets named under platform's secretsPrefix, the workloads' part (${`gitops-${env}/apps/`})`, () => {
+                assert.strictEqual(base.platform.secretsPrefix, `gitops-${env}/apps/`);
+                assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), [`gitops-${env}/apps/mysql`, `gitops-${env}/apps/redis`, `gitops-${env}/apps/session`]);
             });
 
             it(production ? "protected, recoverable for 30 days after deletion" : "deleted at once with the stack (so it can be recreated)", () => {
@@ -355,16 +355,11 @@ describe("apps settings change what is built", () => {
         const annotations = Object.fromEntries(
             ingress.filter((op: any) => op.path.startsWith("/metadata/annotations/")).map((op: any) => [op.path.slice("/metadata/annotations/".length).replace(/~1/g, "/"), op.value]),
         );
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/scheme"], "internet-facing");
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/target-type"], "ip");
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/group.name"], base.platform.albGroupName);
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/certificate-arn"], certificate);
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"], (await publicPlatformOutputs("production")).wafAclArn);
-        assert.strictEqual(annotations["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-        assert.match(annotations["alb.ingress.kubernetes.io/load-balancer-attributes"], new RegExp(`access_logs\\.s3\\.enabled=true,access_logs\\.s3\\.bucket=${base.platform.albAccessLogsBucket}`));
-        // The load balancer's settings are the platform's (lib/alb.ts): identical for every Ingress of the group.
-        const shared = publicAlbAnnotations({ groupName: "g", certificateArn: "c", wafAclArn: "w", accessLogsBucket: "b" });
-        for (const key of Object.keys(shared)) assert.ok(key in annotations, key);
+        // The load balancer's settings (group, scheme, certificate, WAF, access logs) are the workloads' IngressClass's
+        // parameters (platform): the Ingress sets only its listeners, health check and rule order.
+        assert.deepStrictEqual(annotations, publicIngressAnnotations({ groupOrder: 20, healthcheckPath: "/healthz" }));
+        for (const key of ["group.name", "scheme", "certificate-arn", "wafv2-acl-arn", "load-balancer-attributes"]) assert.ok(!(`alb.ingress.kubernetes.io/${key}` in annotations), key);
+        assert.ok(certificate);
 
         const policy = JSON.parse(kustomize.patches.find((p: any) => p.target.kind === "NetworkPolicy").patch);
         assert.deepStrictEqual(policy[0].path, "/spec/ingress/0/from");
@@ -379,10 +374,11 @@ describe("apps settings change what is built", () => {
         const run = await runApps("staging", { config: { "apps:repoPrivate": true } });
         const es = run.one(EXTERNAL_SECRET);
         assert.strictEqual(es.inputs.metadata.namespace, base.platform.argocdNamespace);
-        assert.deepStrictEqual(es.inputs.spec.secretStoreRef, { kind: "ClusterSecretStore", name: base.platform.secretStoreName });
-        // The store prepends the environment's prefix: the administrator stores the credentials as gitops-staging/argocd/repository.
+        // The platform's store (the workloads' cannot read ArgoCD's credentials); it prepends the environment's prefix:
+        // the administrator stores the credentials as gitops-staging/argocd/repository.
+        assert.deepStrictEqual(es.inputs.spec.secretStoreRef, { kind: "ClusterSecretStore", name: base.platform.platformSecretStoreName });
+        assert.notStrictEqual(base.platform.platformSecretStoreName, base.platform.secretStoreName);
         assert.deepStrictEqual(es.inputs.spec.dataFrom, [{ extract: { key: "argocd/repository" } }]);
-        assert.strictEqual(`${base.platform.secretsPrefix}argocd/repository`, "gitops-staging/argocd/repository");
         const target = es.inputs.spec.target;
         assert.strictEqual(target.name, REPOSITORY_SECRET_NAME);
         assert.deepStrictEqual(target.template.metadata.labels, { "argocd.argoproj.io/secret-type": "repository" });
@@ -415,7 +411,7 @@ describe("apps settings change what is built", () => {
         assert.deepStrictEqual(run.outputs.applicationNames, ["mysql", "redis", "user-service"]);
         assert.deepStrictEqual([...applications(run).keys()].sort(), ["mysql", "redis", "user-service"]);
         assert.deepStrictEqual(run.one(APP_PROJECT).inputs.spec.destinations.map((d: any) => d.namespace).sort(), ["backend", "data"]);
-        assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), ["gitops-staging/mysql", "gitops-staging/redis", "gitops-staging/session"]);
+        assert.deepStrictEqual(run.ofType(SECRET).map((s) => s.inputs.name).sort(), ["gitops-staging/apps/mysql", "gitops-staging/apps/redis", "gitops-staging/apps/session"]);
     });
 
     it("production sync windows become the project's, with their defaults", async () => {
@@ -465,7 +461,8 @@ describe("apps stops when infra's or platform's outputs do not match the manifes
             certificateArn: "",
             wafAclArn: "w",
             secretStoreName: "aws-secrets-manager",
-            secretsPrefix: "gitops-staging/",
+            secretsPrefix: "gitops-staging/apps/",
+            platformSecretStoreName: "aws-secrets-manager-platform",
             workloadNamespaces: ["frontend", "backend", "data"],
             storageClassName: "gp3",
         };

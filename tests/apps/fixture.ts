@@ -68,28 +68,32 @@ export async function runAppsExpectingFailure(env: Env, variant: Variant = {}): 
 }
 
 const publicRuns = new Map<Env, Promise<LayerRun>>();
-const publicPlatforms = new Map<Env, Promise<PlatformOutputs>>();
+const publicPlatforms = new Map<Env, Promise<LayerRun>>();
 
 /**
- * platform's outputs when the frontend is public: with a certificate, and seeing apps:frontendHostname in the same
- * settings file, it creates the WAF ACL the Ingress attaches (evaluated once per process).
+ * platform when the frontend is public: with a certificate, and seeing apps:frontendHostname in the same settings
+ * file, it creates the WAF ACL the workloads' IngressClass attaches (evaluated once per process).
  */
-export function publicPlatformOutputs(env: Env): Promise<PlatformOutputs> {
+export function publicPlatformRun(env: Env): Promise<LayerRun> {
     if (!publicPlatforms.has(env)) {
         publicPlatforms.set(
             env,
-            appsBase(env).then(async (base) => {
-                const run = await runLayer("platform", {
+            appsBase(env).then((base) =>
+                runLayer("platform", {
                     env,
                     config: { "apps:frontendHostname": publicHostname(env), "platform:certificateArn": certificateArn(base.infra) },
                     stackOutputs: { [stackName("infra", env)]: base.infra },
                     secretOutputs: { [stackName("infra", env)]: base.infraSecretOutputs },
-                });
-                return run.outputs as PlatformOutputs;
-            }),
+                }),
+            ),
         );
     }
     return publicPlatforms.get(env)!;
+}
+
+/** platform's outputs when the frontend is public (see {@link publicPlatformRun}). */
+export async function publicPlatformOutputs(env: Env): Promise<PlatformOutputs> {
+    return (await publicPlatformRun(env)).outputs as PlatformOutputs;
 }
 
 /** apps with a public frontend (`shop-<env>.example.com`, platform with a certificate and its WAF), evaluated once per process. */

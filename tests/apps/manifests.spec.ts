@@ -6,8 +6,10 @@ import { GENERATED_SECRETS, MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, names
 import { REPO_ROOT } from "../../lib/environment";
 import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
 import { LayerRun } from "../../lib/offline";
+import { ISOLATION_POLICIES } from "../../policies/isolation";
+import { createResourceValidationArgs, runResourcePolicy } from "../policies/util";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
-import { AppsBase, appsBase, certificateArn, ENVS, Env, publicFrontendRun, publicHostname, publicPlatformOutputs } from "./fixture";
+import { AppsBase, appsBase, ENVS, Env, publicFrontendRun, publicHostname, publicPlatformRun } from "./fixture";
 import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";
 import { KubeObject, schemaProblems } from "./schemas";
 
@@ -56,6 +58,18 @@ function podResources(o: KubeObject, kind: "requests" | "limits"): { cpu: number
     const init = podSpec(o).initContainers ?? [];
     const main = podSpec(o).containers;
     return { cpu: Math.max(max(init, cpu), sum(main, cpu)), memory: Math.max(max(init, memory), sum(main, memory)) };
+}
+
+/** What the pack's isolation policies report on rendered workload objects (ExternalSecrets, Ingresses). */
+async function isolationFindings(objects: KubeObject[]): Promise<string[]> {
+    const findings: string[] = [];
+    for (const o of objects.filter((x) => x.kind === "ExternalSecret" || x.kind === "Ingress")) {
+        for (const policy of ISOLATION_POLICIES) {
+            const outcome = await runResourcePolicy(policy, createResourceValidationArgs(policy, `kubernetes:${o.apiVersion}:${o.kind}`, o, { name: o.metadata.name }));
+            if (!outcome.notApplicable) findings.push(...outcome.violations.map((v) => v.message));
+        }
+    }
+    return findings;
 }
 
 function overridesOf(run: LayerRun, name: WorkloadName): KustomizeOverrides {
@@ -325,8 +339,8 @@ for (const env of ENVS) {
                 const secret = base.apps.one("aws:secretsmanager/secret:Secret", v.name);
                 return [secret.inputs.name as string, Object.keys(json)];
             }));
-            assert.deepStrictEqual([...generated.keys()].sort(), GENERATED_SECRETS.map((id) => `gitops-${env}/${id}`).sort());
-            // The ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
+            assert.deepStrictEqual([...generated.keys()].sort(), GENERATED_SECRETS.map((id) => `gitops-${env}/apps/${id}`).sort());
+            // The workloads' ClusterSecretStore reads `<its prefix><key>`; its prefix is platform's secretsPrefix.
             const prefix = base.platform.secretsPrefix;
             for (const [w, objects] of git) {
                 const externalSecrets = objects.filter((o) => o.kind === "ExternalSecret");
@@ -408,13 +422,18 @@ for (const env of ENVS) {
             assert.strictEqual(ingress.spec.ingressClassName, "alb");
             assert.strictEqual(ingress.spec.rules[0].host, publicHostname(env));
             assert.deepStrictEqual(ingress.spec.rules[0].http.paths[0].backend, { service: { name: "frontend", port: { name: "http" } } });
-            assert.strictEqual(a["alb.ingress.kubernetes.io/scheme"], "internet-facing");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/target-type"], "ip");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-            assert.strictEqual(a["alb.ingress.kubernetes.io/certificate-arn"], certificateArn(base.infra));
-            assert.strictEqual(a["alb.ingress.kubernetes.io/wafv2-acl-arn"], (await publicPlatformOutputs(env)).wafAclArn);
-            assert.strictEqual(a["alb.ingress.kubernetes.io/group.name"], base.platform.albGroupName);
-            assert.match(a["alb.ingress.kubernetes.io/load-balancer-attributes"], new RegExp(`access_logs\\.s3\\.bucket=${base.platform.albAccessLogsBucket}`));
+            // The workloads' class fixes the load balancer (internet-facing, IP targets, HTTPS redirect, certificate,
+            // WAF, access logs, the workloads' group); the Ingress may set none of it.
+            const platform = await publicPlatformRun(env);
+            const params = platform.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams").find((p) => p.inputs.metadata.name === ingress.spec.ingressClassName)!;
+            assert.strictEqual(params.inputs.spec.group.name, platform.outputs.albGroupName);
+            assert.ok(params.inputs.spec.namespaceSelector.matchExpressions[0].values.includes(ingress.metadata.namespace));
+            assert.match(platform.outputs.wafAclArn, /^arn:aws:wafv2:/);
+            assert.strictEqual(params.inputs.spec.wafv2AclArn, platform.outputs.wafAclArn);
+            for (const key of ["group.name", "scheme", "target-type", "ssl-redirect", "certificate-arn", "wafv2-acl-arn", "load-balancer-attributes"]) {
+                assert.ok(!(`alb.ingress.kubernetes.io/${key}` in a), key);
+            }
+            assert.strictEqual(a["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP": 80}, {"HTTPS": 443}]');
             assert.strictEqual(a["alb.ingress.kubernetes.io/healthcheck-path"], "/healthz");
             assert.strictEqual(publicRun.outputs.frontendUrl, `https://${publicHostname(env)}`);
 
@@ -430,6 +449,24 @@ for (const env of ENVS) {
                 for (const other of pods.filter((p) => p !== frontend)) for (const { port } of other.ports) assert.ok(!allowed(objects, alb, other, port), `ALB -> ${other.workload}`);
             }
             assert.ok(!allowed(objects, { ip: "172.31.5.9" }, frontend, 8080), "nothing outside the ALB's subnets");
+        });
+
+        it("no workload manifest reads the platform's secret store or joins the platform's load balancer (the isolation policies over every render)", async () => {
+            const rendered = [...[...argocd.values()].flat(), ...publicFrontend];
+            assert.ok(rendered.filter((o) => o.kind === "ExternalSecret").length >= 5 && rendered.some((o) => o.kind === "Ingress"));
+            assert.deepStrictEqual(await isolationFindings(rendered), []);
+            // What a bad manifest in Git would meet: a service reading Grafana's login, the frontend on the platform's class.
+            const es = structuredClone(rendered.find((o) => o.kind === "ExternalSecret" && o.metadata.namespace === "backend")!);
+            es.spec.secretStoreRef = { kind: "ClusterSecretStore", name: "aws-secrets-manager-platform" };
+            es.spec.dataFrom = [{ extract: { key: "grafana/admin" } }];
+            const ingress = structuredClone(publicFrontend.find((o) => o.kind === "Ingress")!);
+            ingress.spec.ingressClassName = "alb-platform";
+            ingress.metadata.annotations = { ...ingress.metadata.annotations, "alb.ingress.kubernetes.io/group.name": `gitops-${env}-platform` };
+            const findings = await isolationFindings([es, ingress]);
+            assert.strictEqual(findings.length, 3, findings.join("\n"));
+            assert.match(findings[0], /only the ClusterSecretStore "aws-secrets-manager" may be used/);
+            assert.match(findings[1], /spec.ingressClassName is "alb-platform", the platform's/);
+            assert.match(findings[2], /group.name = "gitops-[a-z]+-platform"/);
         });
 
         if (env === "staging") {

@@ -5,6 +5,7 @@
  * graph (lib/offline), never from a copy of its resources.
  */
 import * as assert from "assert";
+import { isAdministratorOwned } from "../../infra/identity";
 import { AwsCli } from "../../lib/aws-cli";
 import { EnvironmentRun, environmentGraph, runEnvironment } from "../../lib/offline";
 import { clusterOwnedTagKey } from "../../lib/tags";
@@ -18,6 +19,8 @@ const UNPROTECTED = { "infra:protect": false, "platform:protect": false, "apps:p
 const EXPOSED = {
     "platform:certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
     "platform:argocdHostname": "argocd.staging.example.com",
+    // ArgoCD is exposed only with SSO or to listed sources.
+    "platform:uiAccessCidrs": ["198.51.100.0/24"],
 };
 
 // The graphs of the variants are evaluated once each, and only by the tests that need them.
@@ -102,7 +105,7 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         const f = destroyDeps();
         await main(["staging", "--dry-run", "--org", "acme"], f.deps, {});
         const text = f.out.join("\n");
-        const identity = (await environmentGraph("staging")).infra.resources.filter((r) => r.protect && r.type.startsWith("aws:iam/")).map((r) => `${r.name} (${r.type.split(":")[1]})`);
+        const identity = (await environmentGraph("staging")).infra.resources.filter((r) => r.protect && isAdministratorOwned(r)).map((r) => `${r.name} (${r.type.split(":")[1]})`);
         assert.ok(identity.length >= 5);
         assert.ok(text.includes(`CI's identity, protected in every environment (the deploy role may not delete it): ${identity.join(", ")}`));
         assert.match(text, /pulumi -C infra state unprotect --all --yes -s acme\/staging\n\s+pulumi -C infra destroy --yes -s acme\/staging/);
@@ -130,7 +133,7 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         assert.match(text, /infra:protect is true for production: network-vpc \(awsx:ec2:Vpc\), cluster-secrets \(aws:kms\/key:Key\), cluster \(eks:index:Cluster\)|infra:protect is true for production: .*network-vpc.*cluster/);
         assert.match(text, /ECR repositories that are not force-deleted \(infra:protect\): gitops-production\/user-service/);
         assert.match(text, /production is destroyed only with --allow-production-destroy/);
-        assert.match(text, /secrets in their recovery window .*gitops-production\/mysql \(30 days\)/);
+        assert.match(text, /secrets in their recovery window .*gitops-production\/apps\/mysql \(30 days\)/);
 
         const flagged = destroyDeps();
         assert.strictEqual(await main(["production", "--dry-run", "--allow-production-destroy"], flagged.deps, {}), 1);

@@ -1,8 +1,10 @@
 import * as assert from "assert";
+import { isAdministratorOwned } from "../../infra/identity";
 import { INFRA_OUTPUT_NAMES, INFRA_SECRET_OUTPUTS } from "../../infra/contract";
-import { LayerRun, MOCK_ACCOUNT_ID, runLayer, RecordedResource } from "../../lib/offline";
+import { githubProviderDecision } from "../../infra/github-ci";
+import { GithubProviderMode } from "../../infra/settings";
+import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
 import { policyDocument } from "../helpers";
-import { evaluate } from "./iam-simulator";
 
 const EXPECT = {
     // Staging's nodes run in one AZ of its two (cost); production's in every AZ.
@@ -305,9 +307,10 @@ for (const env of ["staging", "production"] as const) {
                 assert.deepStrictEqual(attached.map((a) => a.inputs.policyArn), ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
             });
 
-            it("survives a CI destroy: the provider, the CI roles, their policies and the workload boundary are protected, not their access entries", () => {
-                const identity = run.resources.filter((r) => r.type.startsWith("aws:iam/") && r.protect).map((r) => `${r.type} ${r.name}`);
+            it("survives a CI destroy: the provider, the CI roles, their policies, the workload boundary and the account policies are protected, not their access entries", () => {
+                const identity = run.resources.filter((r) => isAdministratorOwned(r) && r.protect).map((r) => `${r.type} ${r.name}`);
                 assert.deepStrictEqual(identity.sort(), [
+                    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy account-waf-logs",
                     "aws:iam/openIdConnectProvider:OpenIdConnectProvider ci-github",
                     "aws:iam/policy:Policy workload-boundary",
                     "aws:iam/role:Role ci-deploy",
@@ -320,7 +323,7 @@ for (const env of ["staging", "production"] as const) {
                     "aws:iam/rolePolicyAttachment:RolePolicyAttachment ci-preview-viewonly",
                 ]);
                 for (const entry of run.ofType("aws:eks/accessEntry:AccessEntry")) assert.strictEqual(entry.protect, false, entry.name);
-                if (!expected.protect) assert.deepStrictEqual(run.resources.filter((r) => r.protect && !r.type.startsWith("aws:iam/")), []);
+                if (!expected.protect) assert.deepStrictEqual(run.resources.filter((r) => r.protect && !isAdministratorOwned(r)), []);
             });
 
             it("destroy --exclude-protected keeps for it only itself, its components and the AWS provider: not the cluster, not ECR", () => {
@@ -333,10 +336,10 @@ for (const env of ["staging", "production"] as const) {
                     [...r.dependsOn, r.parent].forEach((urn) => keep(urn === undefined ? undefined : byUrn.get(urn)));
                     keep(providerOf(r.provider));
                 };
-                const identity = run.resources.filter((r) => r.type.startsWith("aws:iam/") && r.protect);
+                const identity = run.resources.filter((r) => isAdministratorOwned(r) && r.protect);
                 identity.forEach(keep);
                 const others = [...kept].filter((r) => !identity.includes(r)).map((r) => `${r.type} ${r.name}`);
-                assert.deepStrictEqual(others.sort(), ["gitops:infra:GithubCi ci", "gitops:infra:WorkloadBoundary workload-boundary", "pulumi:providers:aws aws"]);
+                assert.deepStrictEqual(others.sort(), ["gitops:infra:AccountPolicies account", "gitops:infra:GithubCi ci", "gitops:infra:WorkloadBoundary workload-boundary", "pulumi:providers:aws aws"]);
             });
 
             it("cluster access: cluster-admin for the deploy role, view for the preview role, view with Helm's records for drift", () => {
@@ -417,18 +420,100 @@ for (const env of ["staging", "production"] as const) {
     });
 }
 
-describe("infra settings change what is built", () => {
-    it("an existing GitHub OIDC provider is reused, not created", async () => {
-        const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com`;
-        const run = await runLayer("infra", { env: "staging", config: { "infra:githubOidcProviderArn": arn } });
-        assert.strictEqual(run.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 0);
-        assert.strictEqual(run.outputs.githubOidcProviderArn, arn);
-        // It belongs to the environment that created it: this one's deploy role may not even retag it.
-        const deploy = run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!;
-        const tag = { action: "iam:TagOpenIDConnectProvider", resource: arn, context: { "aws:TagKeys": ["CostCenter"], "aws:RequestedRegion": "us-east-1" } };
-        assert.notStrictEqual(evaluate([JSON.parse(deploy.inputs.policy)], tag), "allowed");
+describe("the GitHub OIDC provider: one per account (infra:githubOidcProvider, default auto)", () => {
+    const arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com`;
+    const PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
+    const trusted = (run: LayerRun) => run.ofType("aws:iam/role:Role").filter((r) => /-ci-/.test(r.inputs.name)).map((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Federated);
+    const deployStatement = (run: LayerRun, sid: string) => JSON.parse(run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!.inputs.policy).Statement.find((st: any) => st.Sid === sid);
+    const tagsOf = (env: string, project = "gitops") => ({ Environment: env, Project: project, ManagedBy: "pulumi" });
+    const own = { environment: "staging", project: "gitops" };
+    const lookupOf = (found?: Record<string, string>) => {
+        const asked: string[] = [];
+        return { asked, lookup: async (a: string) => (asked.push(a), found === undefined ? undefined : { tags: found }) };
+    };
+
+    it("decides by the provider's tags: create when the account has none or it is this stack's, reuse another's; create never looks, existing never creates", async () => {
+        const cases: [GithubProviderMode, Record<string, string> | undefined, boolean][] = [
+            ["auto", undefined, true],
+            ["auto", tagsOf("staging"), true],
+            ["auto", tagsOf("production"), false],
+            ["auto", tagsOf("staging", "other-project"), false],
+            ["auto", {}, false],
+            ["existing", tagsOf("production"), false],
+            ["create", tagsOf("production"), true],
+        ];
+        for (const [mode, found, create] of cases) {
+            const { asked, lookup } = lookupOf(found);
+            assert.deepStrictEqual(await githubProviderDecision(mode, MOCK_ACCOUNT_ID, own, lookup), { create, arn }, `${mode} ${JSON.stringify(found)}`);
+            assert.deepStrictEqual(asked, mode === "create" ? [] : [arn]);
+        }
+        await assert.rejects(githubProviderDecision("existing", MOCK_ACCOUNT_ID, own, lookupOf().lookup), /infra:githubOidcProvider = "existing": the account 123456789012 has no GitHub OIDC provider/);
     });
 
+    it("the first environment of an account creates it (protected) and may retag it", async () => {
+        const run = (await environmentGraph("staging")).infra;
+        const provider = run.one(PROVIDER);
+        assert.strictEqual(provider.protect, true);
+        assert.deepStrictEqual(provider.inputs.clientIdLists, ["sts.amazonaws.com"]);
+        assert.deepStrictEqual(trusted(run), [arn, arn, arn]);
+        assert.ok(deployStatement(run, "RetagOwnIdentity").Resource.includes(arn));
+        assert.strictEqual(run.calls.filter((c) => c.token === "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")[0].inputs.arn, arn, "it looked first");
+    });
+
+    it("the second environment of a shared account finds the first one's and reuses it: no setting, no ARN, no EntityAlreadyExists", async () => {
+        const run = await runLayer("infra", { env: "production", githubOidcProvider: { tags: tagsOf("staging") } });
+        assert.strictEqual(run.ofType(PROVIDER).length, 0);
+        assert.strictEqual(run.outputs.githubOidcProviderArn, arn);
+        assert.deepStrictEqual(trusted(run), [arn, arn, arn]);
+        // It belongs to the environment that created it: this one's deploy role may not even retag it.
+        assert.ok(!deployStatement(run, "RetagOwnIdentity").Resource.includes(arn));
+        assert.ok(deployStatement(run, "NoChangesToOwnIdentity").Resource.includes(arn));
+    });
+
+    it("existing fails the program, naming the setting, when the account has none", async () => {
+        const failure = await runLayerExpectingFailure("infra", { env: "staging", config: { "infra:githubOidcProvider": "existing" } });
+        assert.match(failure.error.message, /infra:githubOidcProvider = "existing": the account 123456789012 has no GitHub OIDC provider/);
+        assert.strictEqual(failure.resources.filter((r) => r.type === PROVIDER).length, 0);
+    });
+});
+
+describe("what AWS and the add-ons create at runtime carries the environment's tags (the IAM environment guards read Environment)", () => {
+    const standard = (env: string) => ({ Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+    const runs: [string, () => Promise<LayerRun>, Record<string, string>][] = [
+        ["staging", async () => (await environmentGraph("staging")).infra, standard("staging")],
+        ["production", async () => (await environmentGraph("production")).infra, standard("production")],
+        ["production with infra:tags", () => runLayer("infra", { env: "production", config: { "infra:tags": { CostCenter: "platform" } } }), { CostCenter: "platform", ...standard("production") }],
+    ];
+    for (const [what, runOf, expected] of runs) {
+        it(`${what}: nodes, their volumes and ENIs, the node groups' Auto Scaling groups, the cluster security group, the CNI's ENIs and the CSI driver's volumes`, async () => {
+            const run = await runOf();
+            const env = expected.Environment;
+            const specs = run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.tagSpecifications;
+            assert.deepStrictEqual(specs.map((t: any) => t.resourceType), ["instance", "volume", "network-interface"]);
+            for (const t of specs) assert.deepStrictEqual(t.tags, { ...expected, Name: `gitops-${env}-node` });
+
+            const groups = run.ofType("aws:eks/nodeGroup:NodeGroup");
+            const asgTags = run.ofType("aws:autoscaling/tag:Tag");
+            for (const group of groups) {
+                const name = group.state.resources[0].autoscalingGroups[0].name;
+                const tags = asgTags.filter((t) => t.inputs.autoscalingGroupName === name);
+                assert.deepStrictEqual(Object.fromEntries(tags.map((t) => [t.inputs.tag.key, t.inputs.tag.value])), expected, group.name);
+                for (const t of tags) assert.strictEqual(t.inputs.tag.propagateAtLaunch, false, "instances are tagged by the launch template");
+            }
+            assert.strictEqual(asgTags.length, groups.length * Object.keys(expected).length);
+            const sgTags = run.ofType("aws:ec2/tag:Tag");
+            for (const t of sgTags) assert.strictEqual(t.inputs.resourceId, run.outputs.clusterSecurityGroupId);
+            assert.deepStrictEqual(Object.fromEntries(sgTags.map((t) => [t.inputs.key, t.inputs.value])), expected);
+
+            const config = (name: string) => JSON.parse(run.ofType("aws:eks/addon:Addon").find((a) => a.inputs.addonName === name)!.inputs.configurationValues);
+            assert.deepStrictEqual(JSON.parse(config("vpc-cni").env.ADDITIONAL_ENI_TAGS), expected);
+            // The CSI driver's volumes also carry the cluster's tag, by which a destroy finds those a StatefulSet left.
+            assert.deepStrictEqual(config("aws-ebs-csi-driver").controller.extraVolumeTags, { ...expected, [`kubernetes.io/cluster/${run.outputs.clusterName}`]: "owned" });
+        });
+    }
+});
+
+describe("infra settings change what is built", () => {
     it("admin principals get cluster-admin access entries; no CIDR turns the public endpoint off", async () => {
         const admin = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/platform-admins`;
         const run = await runLayer("infra", { env: "production", config: { "infra:adminPrincipalArns": [admin], "infra:endpointPublicAccessCidrs": [] } });

@@ -196,6 +196,11 @@ describe("infra settings", () => {
             assertSettingsError(() => load("staging", { "infra:endpointPublicAccessCidrs": many }), "infra:endpointPublicAccessCidrs", '"10.40.0.0/16"', /at most 40 IPv4 CIDRs \(the EKS limit\)/);
         });
 
+        it("a GitHub OIDC provider mode other than auto, create or existing (an ARN is never needed)", () => {
+            assert.strictEqual(load("staging").githubOidcProvider, "auto");
+            assertSettingsError(() => load("production", { "infra:githubOidcProvider": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }), "infra:githubOidcProvider", "oidc-provider", /one of auto, create, existing/);
+        });
+
         it("CPU credits other than standard or unlimited", () => {
             assertSettingsError(() => load("staging", { "infra:nodeGroup": { cpuCredits: "burst" } }), "infra:nodeGroup.cpuCredits", '"burst"', /one of standard, unlimited/);
         });

@@ -5,20 +5,40 @@ import { CERTIFICATE_ARN, objectOf, release, reveal, runPlatform, validateObject
 
 const ANNOTATION = (name: string) => `alb.ingress.kubernetes.io/${name}`;
 
-/** The load-balancer-level annotations every member of the ALB group must share. */
-function assertPublicGroupMember(annotations: Record<string, string>, run: LayerRun, env: string): void {
-    assert.strictEqual(annotations[ANNOTATION("scheme")], "internet-facing");
-    assert.strictEqual(annotations[ANNOTATION("target-type")], "ip");
-    assert.strictEqual(annotations[ANNOTATION("group.name")], `gitops-${env}`);
+/** What a public Ingress sets itself: listeners, its backend and checks; never the load balancer's settings (its class's). */
+function assertOwnAnnotationsOnly(annotations: Record<string, string>): void {
     assert.deepStrictEqual(JSON.parse(annotations[ANNOTATION("listen-ports")]), [{ HTTP: 80 }, { HTTPS: 443 }]);
-    assert.strictEqual(annotations[ANNOTATION("ssl-redirect")], "443", "HTTP only redirects to HTTPS");
-    assert.strictEqual(annotations[ANNOTATION("certificate-arn")], CERTIFICATE_ARN);
-    assert.strictEqual(annotations[ANNOTATION("ssl-policy")], "ELBSecurityPolicy-TLS13-1-2-2021-06");
-    assert.strictEqual(annotations[ANNOTATION("wafv2-acl-arn")], run.outputs.wafAclArn);
-    assert.strictEqual(
-        annotations[ANNOTATION("load-balancer-attributes")],
-        `access_logs.s3.enabled=true,access_logs.s3.bucket=${run.outputs.albAccessLogsBucket},access_logs.s3.prefix=alb,routing.http.drop_invalid_header_fields.enabled=true`,
-    );
+    for (const key of ["group.name", "scheme", "target-type", "ssl-redirect", "certificate-arn", "ssl-policy", "wafv2-acl-arn", "load-balancer-attributes", "inbound-cidrs"]) {
+        assert.ok(!(ANNOTATION(key) in annotations), `${key} belongs to the class`);
+    }
+}
+
+/** The IngressClassParams of a class, by the class's name. */
+function classParams(run: LayerRun, className: string): Record<string, any> {
+    const ingressClass = run.ofType("kubernetes:networking.k8s.io/v1:IngressClass").find((c) => c.inputs.metadata.name === className)!;
+    assert.ok(ingressClass, className);
+    assert.strictEqual(ingressClass.inputs.spec.controller, "ingress.k8s.aws/alb");
+    const params = run.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams").find((p) => p.inputs.metadata.name === ingressClass.inputs.spec.parameters.name)!;
+    assert.deepStrictEqual(ingressClass.inputs.spec.parameters, { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name: className });
+    return params.inputs.spec;
+}
+
+/** The load balancer's settings a public class fixes for all its Ingresses. */
+function assertPublicClass(spec: Record<string, any>, run: LayerRun, group: string, namespaces: string[]): void {
+    assert.deepStrictEqual(spec.group, { name: group });
+    assert.deepStrictEqual(spec.namespaceSelector, { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: namespaces }] });
+    assert.strictEqual(spec.scheme, "internet-facing");
+    assert.strictEqual(spec.targetType, "ip");
+    assert.strictEqual(spec.sslRedirectPort, "443", "HTTP only redirects to HTTPS");
+    assert.deepStrictEqual(spec.certificateArn, [CERTIFICATE_ARN]);
+    assert.strictEqual(spec.sslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    assert.strictEqual(spec.wafv2AclArn, run.outputs.wafAclArn);
+    assert.deepStrictEqual(spec.loadBalancerAttributes, [
+        { key: "access_logs.s3.enabled", value: "true" },
+        { key: "access_logs.s3.bucket", value: run.outputs.albAccessLogsBucket },
+        { key: "access_logs.s3.prefix", value: "alb" },
+        { key: "routing.http.drop_invalid_header_fields.enabled", value: "true" },
+    ]);
 }
 
 describe("platform exposed through the ALB (staging, hostnames and a certificate, infra of another organization)", () => {
@@ -29,6 +49,8 @@ describe("platform exposed through the ALB (staging, hostnames and a certificate
             "platform:certificateArn": CERTIFICATE_ARN,
             "platform:argocdHostname": "argocd.staging.example.com",
             "platform:grafanaHostname": "grafana.staging.example.com",
+            // No SSO: the platform's load balancer accepts only these sources.
+            "platform:uiAccessCidrs": ["203.0.113.0/24", "198.51.100.7/32"],
             "platform:alarmEmail": "oncall@example.com",
         };
         run = await runPlatform("staging", config, "acme-infra");
@@ -38,14 +60,32 @@ describe("platform exposed through the ALB (staging, hostnames and a certificate
         assert.strictEqual(run.one("pulumi:pulumi:StackReference").inputs.name, "acme-infra/infra/staging");
     });
 
-    it("ArgoCD: an ALB Ingress (chart's aws mode: gRPC to its own target group) in the environment's group, HTTPS to the server", () => {
+    it("two IngressClasses: the platform's (argocd, monitoring; its own ALB, only from uiAccessCidrs) and the workloads' (their namespaces; another ALB)", async () => {
+        const platform = classParams(run, "alb-platform");
+        assertPublicClass(platform, run, "gitops-staging-platform", ["argocd", "monitoring"]);
+        assert.deepStrictEqual(platform.inboundCIDRs, ["203.0.113.0/24", "198.51.100.7/32"]);
+        const workloads = classParams(run, "alb");
+        assertPublicClass(workloads, run, "gitops-staging", ["frontend", "backend", "data"]);
+        assert.strictEqual(workloads.inboundCIDRs, undefined, "the shop is public");
+        assert.strictEqual(run.outputs.ingressClass, "alb");
+        assert.strictEqual(run.outputs.albGroupName, "gitops-staging");
+        // No Ingress can bypass its class: the deprecated class annotation and the group annotation are off.
+        const v = release(run, "aws-load-balancer-controller").inputs.values;
+        assert.strictEqual(v.createIngressClassResource, false);
+        assert.strictEqual(v.disableIngressClassAnnotation, true);
+        assert.strictEqual(v.disableIngressGroupNameAnnotation, true);
+        for (const c of run.ofType("kubernetes:networking.k8s.io/v1:IngressClass")) assert.strictEqual(c.inputs.metadata.annotations, undefined, "no default class");
+        for (const p of run.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")) assert.ok(p.dependsOn.includes(release(run, "aws-load-balancer-controller").urn));
+    });
+
+    it("ArgoCD: an Ingress of the platform's class (chart's aws mode: gRPC to its own target group), HTTPS to the server", () => {
         const v = release(run, "argo-cd").inputs.values;
         const ingress = v.server.ingress;
         assert.strictEqual(ingress.enabled, true);
         assert.strictEqual(ingress.controller, "aws");
-        assert.strictEqual(ingress.ingressClassName, "alb");
+        assert.strictEqual(ingress.ingressClassName, "alb-platform");
         assert.strictEqual(ingress.hostname, "argocd.staging.example.com");
-        assertPublicGroupMember(ingress.annotations, run, "staging");
+        assertOwnAnnotationsOnly(ingress.annotations);
         assert.strictEqual(ingress.annotations[ANNOTATION("backend-protocol")], "HTTPS");
         assert.strictEqual(ingress.annotations[ANNOTATION("healthcheck-path")], "/healthz");
         assert.deepStrictEqual(ingress.aws, {
@@ -66,12 +106,12 @@ describe("platform exposed through the ALB (staging, hostnames and a certificate
         }
     });
 
-    it("Grafana: an Ingress in the same group with the same load balancer settings", () => {
+    it("Grafana: an Ingress of the platform's class, beside ArgoCD on the platform's ALB", () => {
         const grafana = release(run, "kube-prometheus-stack").inputs.values.grafana;
         assert.strictEqual(grafana.ingress.enabled, true);
-        assert.strictEqual(grafana.ingress.ingressClassName, "alb");
+        assert.strictEqual(grafana.ingress.ingressClassName, "alb-platform");
         assert.deepStrictEqual(grafana.ingress.hosts, ["grafana.staging.example.com"]);
-        assertPublicGroupMember(grafana.ingress.annotations, run, "staging");
+        assertOwnAnnotationsOnly(grafana.ingress.annotations);
         assert.strictEqual(grafana["grafana.ini"].server.root_url, "https://grafana.staging.example.com");
         assert.strictEqual(run.outputs.grafanaUrl, "https://grafana.staging.example.com");
         assert.strictEqual(run.outputs.certificateArn, CERTIFICATE_ARN);
@@ -144,14 +184,18 @@ describe("platform with SSO, PagerDuty and its own namespaces (production)", () 
         assert.strictEqual(reveal(sub.inputs.endpoint), "mock-secret-value-of:gitops-production/pagerduty/cloudwatch-url");
     });
 
-    it("workload namespaces from settings get the baseline, and only they (with argocd and monitoring) may use the secret store", () => {
+    it("workload namespaces from settings get the baseline, and only they may use the workloads' secret store and IngressClass", () => {
         const workloads = run.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.labels["gitops/owner"] === "workloads");
         assert.deepStrictEqual(workloads.map((n) => n.inputs.metadata.name), ["shop", "payments"]);
         for (const ns of ["shop", "payments"]) {
             const names = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.namespace === ns).map((p) => p.inputs.metadata.name);
             assert.deepStrictEqual(names.sort(), ["allow-dns", "allow-prometheus-scrape", "default-deny"]);
         }
-        assert.deepStrictEqual(run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore").inputs.spec.conditions, [{ namespaces: ["argocd", "monitoring", "shop", "payments"] }]);
+        const store = run.ofType("kubernetes:external-secrets.io/v1:ClusterSecretStore").find((st) => st.inputs.metadata.name === "aws-secrets-manager")!;
+        assert.deepStrictEqual(store.inputs.spec.conditions, [{ namespaces: ["shop", "payments"] }]);
+        assertPublicClass(classParams(run, "alb"), run, "gitops-production", ["shop", "payments"]);
+        // With SSO the platform's load balancer may face the internet.
+        assert.strictEqual(classParams(run, "alb-platform").inboundCIDRs, undefined);
         assert.deepStrictEqual(run.outputs.workloadNamespaces, ["shop", "payments"]);
     });
 

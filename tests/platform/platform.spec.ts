@@ -85,9 +85,12 @@ for (const env of ENVS) {
                 const releaseUrns = run.ofType(RELEASE).map((r) => r.urn);
                 assert.deepStrictEqual(lbc.dependsOn.filter((u) => releaseUrns.includes(u)), [], "the controller waits for no release");
                 for (const r of run.ofType(RELEASE).filter((r) => r !== lbc)) assert.ok(r.dependsOn.includes(lbc.urn), `${r.inputs.chart} after the controller`);
-                const store = run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore");
-                assert.ok(store.dependsOn.includes(eso.urn));
-                for (const es of run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")) assert.ok(es.dependsOn.includes(store.urn), es.name);
+                const stores = run.ofType("kubernetes:external-secrets.io/v1:ClusterSecretStore");
+                for (const store of stores) assert.ok(store.dependsOn.includes(eso.urn), store.name);
+                const platformStore = stores.find((st) => st.inputs.metadata.name === "aws-secrets-manager-platform")!;
+                for (const es of run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")) assert.ok(es.dependsOn.includes(platformStore.urn), es.name);
+                // Ingresses need their class (the controller's webhook refuses one whose class does not exist).
+                for (const r of [argocd, kps]) for (const c of run.ofType("kubernetes:networking.k8s.io/v1:IngressClass")) assert.ok(r.dependsOn.includes(c.urn), `${r.inputs.chart} after ${c.name}`);
                 assert.ok(argocd.dependsOn.includes(kps.urn));
                 const grafanaAdmin = run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret").find((e) => e.inputs.metadata.name === "grafana-admin")!;
                 assert.ok(kps.dependsOn.includes(grafanaAdmin.urn), "Grafana starts with its admin Secret");
@@ -134,9 +137,9 @@ for (const env of ENVS) {
                 return { arn: sa.annotations[ROLE_ARN_ANNOTATION] as string, name: sa.name as string };
             };
 
-            it("exactly three IRSA roles", () => {
-                assert.strictEqual(run.ofType("gitops:iam:IrsaRole").length, 3);
-                assert.strictEqual(run.ofType("aws:iam/role:Role").length, 3);
+            it("exactly four IRSA roles (the load balancer controller, the two secret stores, the autoscaler)", () => {
+                assert.strictEqual(run.ofType("gitops:iam:IrsaRole").length, 4);
+                assert.strictEqual(run.ofType("aws:iam/role:Role").length, 4);
             });
 
             it("each under infra's role path with infra's permissions boundary (the only roles the CI deploy role may create)", () => {
@@ -156,17 +159,31 @@ for (const env of ENVS) {
                 assert.ok(!actions.some((a: string) => a.endsWith(":*") || a === "*"), "no wildcard actions");
             });
 
-            it("External Secrets: external-secrets/external-secrets, read-only on this environment's prefix", () => {
-                const role = roleOf("external-secrets", (v) => v.serviceAccount);
-                assert.strictEqual(irsaSubject(run, role.arn, infra as any), "system:serviceaccount:external-secrets:external-secrets");
-                assert.deepStrictEqual(inlinePolicy(run, role.arn).Statement, [
-                    {
-                        Sid: "ReadThisEnvironmentsSecrets",
-                        Effect: "Allow",
-                        Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                        Resource: `arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:gitops-${env}/*`,
-                    },
-                ]);
+            it("External Secrets: no AWS identity for the controller; each store its own service account and role (the workloads' reads only <prefix>/apps/*)", () => {
+                const values = release(run, "external-secrets").inputs.values;
+                assert.strictEqual(values.serviceAccount.annotations, undefined, "the controller has no role");
+                assert.strictEqual(values.rbac.serviceAccountTokenCreate, false, "no cluster-wide token requests");
+                const secrets = `arn:aws:secretsmanager:us-east-1:${MOCK_ACCOUNT_ID}:secret:gitops-${env}`;
+                const read = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+                const expectedPolicies: Record<string, object[]> = {
+                    "secrets-workloads": [{ Sid: "ReadTheWorkloadsSecrets", Effect: "Allow", Action: read, Resource: `${secrets}/apps/*` }],
+                    "secrets-platform": [
+                        { Sid: "ReadThePlatformsSecrets", Effect: "Allow", Action: read, Resource: `${secrets}/*` },
+                        { Sid: "NotTheWorkloadsSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: `${secrets}/apps/*` },
+                    ],
+                };
+                for (const [name, statements] of Object.entries(expectedPolicies)) {
+                    const sa = run.ofType("kubernetes:core/v1:ServiceAccount").find((a) => a.inputs.metadata.name === name)!;
+                    assert.strictEqual(sa.inputs.metadata.namespace, "external-secrets");
+                    assert.strictEqual(sa.inputs.automountServiceAccountToken, false);
+                    const arn = sa.inputs.metadata.annotations[ROLE_ARN_ANNOTATION];
+                    assert.strictEqual(irsaSubject(run, arn, infra as any), `system:serviceaccount:external-secrets:${name}`);
+                    assert.deepStrictEqual(inlinePolicy(run, arn).Statement, statements, name);
+                }
+                const tokens = run.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs;
+                assert.deepStrictEqual(tokens.rules, [{ apiGroups: [""], resources: ["serviceaccounts/token"], resourceNames: ["secrets-platform", "secrets-workloads"], verbs: ["create"] }]);
+                const binding = run.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs;
+                assert.deepStrictEqual(binding.subjects, [{ kind: "ServiceAccount", name: "external-secrets", namespace: "external-secrets" }]);
             });
 
             it("Cluster Autoscaler: kube-system/cluster-autoscaler, scaling only this cluster's tagged groups", () => {
@@ -193,6 +210,20 @@ for (const env of ENVS) {
                 assert.strictEqual(v.defaultLoadBalancerScheme, "internal");
                 assert.strictEqual(v.replicaCount, expected.ha ? 2 : 1);
                 assert.deepStrictEqual(v.podDisruptionBudget, expected.ha ? { maxUnavailable: 1 } : {});
+            });
+
+            it("tags everything it creates in AWS (load balancers, target groups, listeners, rules, security groups) with the environment's tags", () => {
+                const v = release(run, "aws-load-balancer-controller").inputs.values;
+                assert.deepStrictEqual(v.defaultTags, { Environment: env, Project: "gitops", ManagedBy: "pulumi" });
+                // The same tags as every resource the platform creates itself.
+                assert.deepStrictEqual(JSON.parse(run.one("pulumi:providers:aws").inputs.defaultTags).tags, v.defaultTags);
+            });
+
+            it("two IngressClasses, no default one: the platform's and the workloads' (lib/alb.ts), nothing exposed by default", () => {
+                assert.deepStrictEqual(run.ofType("kubernetes:networking.k8s.io/v1:IngressClass").map((c) => c.inputs.metadata.name).sort(), ["alb", "alb-platform"]);
+                const params = run.ofType("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams");
+                assert.deepStrictEqual(params.map((p) => p.inputs.spec.group.name).sort(), [`gitops-${env}`, `gitops-${env}-platform`]);
+                for (const p of params) assert.strictEqual(p.inputs.spec.certificateArn, undefined, "no certificate without a hostname");
             });
         });
 
@@ -283,15 +314,25 @@ for (const env of ENVS) {
         });
 
         describe("External Secrets", () => {
-            it("a ClusterSecretStore `aws-secrets-manager` for Secrets Manager in the region, prefixing keys with the environment's, open to the namespaces that need secrets", async () => {
-                const store = run.one("kubernetes:external-secrets.io/v1:ClusterSecretStore");
-                assert.strictEqual(store.inputs.metadata.name, "aws-secrets-manager");
-                // ExternalSecrets name `mysql`; the store reads `gitops-<env>/mysql`, the only names its role may read.
-                assert.deepStrictEqual(store.inputs.spec.provider, { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/` } });
-                assert.deepStrictEqual(store.inputs.spec.conditions, [{ namespaces: ["argocd", "monitoring", "frontend", "backend", "data"] }]);
-                await validateObject(objectOf(store));
+            it("two ClusterSecretStores: the workloads' (workload namespaces, <prefix>/apps/) and the platform's (argocd, monitoring, <prefix>/)", async () => {
+                const stores = Object.fromEntries(run.ofType("kubernetes:external-secrets.io/v1:ClusterSecretStore").map((st) => [st.inputs.metadata.name, st.inputs.spec]));
+                const auth = (name: string) => ({ jwt: { serviceAccountRef: { name, namespace: "external-secrets" } } });
+                // Workload ExternalSecrets name `mysql`; their store reads `gitops-<env>/apps/mysql`, the only names its role may read.
+                assert.deepStrictEqual(stores, {
+                    "aws-secrets-manager": {
+                        provider: { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/apps/`, auth: auth("secrets-workloads") } },
+                        conditions: [{ namespaces: ["frontend", "backend", "data"] }],
+                    },
+                    "aws-secrets-manager-platform": {
+                        provider: { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/`, auth: auth("secrets-platform") } },
+                        conditions: [{ namespaces: ["argocd", "monitoring"] }],
+                    },
+                });
+                for (const store of run.ofType("kubernetes:external-secrets.io/v1:ClusterSecretStore")) await validateObject(objectOf(store));
+                for (const es of run.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")) assert.strictEqual(es.inputs.spec.secretStoreRef.name, "aws-secrets-manager-platform", es.name);
                 assert.strictEqual(run.outputs.secretStoreName, "aws-secrets-manager");
-                assert.strictEqual(run.outputs.secretsPrefix, `gitops-${env}/`);
+                assert.strictEqual(run.outputs.secretsPrefix, `gitops-${env}/apps/`);
+                assert.strictEqual(run.outputs.platformSecretStoreName, "aws-secrets-manager-platform");
                 assert.strictEqual(run.outputs.argocdWebhookSecretName, `gitops-${env}/argocd/github-webhook`);
             });
 

@@ -23,6 +23,7 @@ describe("platform settings", () => {
             assert.strictEqual(s.argocdAdminGroup, "platform-admins");
             assert.strictEqual(s.region, "us-east-1");
             assert.strictEqual(s.organization, undefined);
+            assert.deepStrictEqual(s.uiAccessCidrs, []);
         });
 
         it("production: 15-day retention on a 50 GiB gp3 volume, a year of ALB logs, protected", () => {
@@ -104,6 +105,33 @@ describe("platform settings", () => {
             assertSettingsError(() => load("staging", { "platform:alarmEmail": "ops" }), "platform:alarmEmail", '"ops"', /e-mail address/);
             assertSettingsError(() => load("staging", { "platform:alarmPagerDutyUrlSecret": "/pagerduty" }), "platform:alarmPagerDutyUrlSecret", '"/pagerduty"', /relative to the environment's prefix/);
             assertSettingsError(() => load("staging", { "platform:wafRateLimit": 5 }), "platform:wafRateLimit", "5", /from 10 to 2000000000/);
+        });
+
+        it("ArgoCD on a hostname without SSO: its local admin login would face the internet, unless uiAccessCidrs limits the platform's load balancer", () => {
+            const exposed = { "platform:certificateArn": CERTIFICATE_ARN, "platform:argocdHostname": "argocd.example.com" };
+            assertSettingsError(() => load("staging", exposed), "platform:argocdHostname", '"argocd.example.com"', /only with platform:argocdSso .* or platform:uiAccessCidrs .*local admin login would face the internet/);
+            assert.deepStrictEqual(load("staging", { ...exposed, "platform:uiAccessCidrs": ["203.0.113.0/24"] }).uiAccessCidrs, ["203.0.113.0/24"]);
+            assert.ok(load("production", { ...exposed, "platform:argocdSso": { issuer: "https://login.example.com", clientId: "argocd" } }).argocdSso);
+            // Grafana keeps its generated admin login: it may face the internet behind the WAF.
+            assert.strictEqual(load("staging", { "platform:certificateArn": CERTIFICATE_ARN, "platform:grafanaHostname": "grafana.example.com" }).uiAccessCidrs.length, 0);
+        });
+
+        it("uiAccessCidrs that are not IPv4 CIDRs, wider than /8, or more than the security group takes", () => {
+            assertSettingsError(() => load("staging", { "platform:uiAccessCidrs": ["203.0.113.7"] }), "platform:uiAccessCidrs", '"203.0.113.7"', /IPv4 CIDRs, each \/8 or narrower/);
+            assertSettingsError(() => load("staging", { "platform:uiAccessCidrs": ["0.0.0.0/0"] }), "platform:uiAccessCidrs", '"0.0.0.0/0"', /each \/8 or narrower/);
+            const many = Array.from({ length: 26 }, (_, i) => `10.${i}.0.0/16`);
+            assertSettingsError(() => load("staging", { "platform:uiAccessCidrs": many }), "platform:uiAccessCidrs", '"10.25.0.0/16"', /at most 25 IPv4 CIDRs/);
+        });
+
+        it("a platform secret named under apps/ (the workloads' secrets, which the platform's store may not read)", () => {
+            assertSettingsError(() => load("staging", { "platform:alertmanagerPagerDutySecret": "apps/mysql" }), "platform:alertmanagerPagerDutySecret", '"apps/mysql"', /not under apps\//);
+            assertSettingsError(() => load("staging", { "platform:alarmPagerDutyUrlSecret": "pagerduty/../apps/redis" }), "platform:alarmPagerDutyUrlSecret", "apps/redis", /not under apps\//);
+            assertSettingsError(
+                () => load("production", { "platform:certificateArn": CERTIFICATE_ARN, "platform:argocdHostname": "argocd.example.com", "platform:argocdSso": { issuer: "https://login.example.com", clientId: "argocd", clientSecretKey: "apps/oidc" } }),
+                "platform:argocdSso.clientSecretKey",
+                '"apps/oidc"',
+                /not under apps\//,
+            );
         });
 
         it("a misspelt key, with every other problem at once", () => {

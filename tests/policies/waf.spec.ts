@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { publicAlbAnnotations } from "../../lib/alb";
+import * as pulumi from "@pulumi/pulumi";
+import { albClassParams } from "../../lib/alb";
 import { OfflineResource } from "../../policies/offline";
 import { KNOWN_BAD_INPUTS, publicIngressesHardened as ingresses, wafWebAclsHardened as policy } from "../../policies/waf";
 import {
@@ -73,16 +74,20 @@ describe("policy waf-web-acls-hardened", () => {
 
 describe("policy public-ingresses-hardened", () => {
     const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
-    const annotations = publicAlbAnnotations({ groupName: "gitops-staging", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x", wafAclArn: ACL_ARN, accessLogsBucket: "logs" });
+    // An Ingress that sets its load balancer by annotations (one that does not use the platform's classes).
+    const annotations = {
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/wafv2-acl-arn": ACL_ARN,
+        "alb.ingress.kubernetes.io/load-balancer-attributes": "access_logs.s3.enabled=true,access_logs.s3.bucket=logs,access_logs.s3.prefix=alb,routing.http.drop_invalid_header_fields.enabled=true",
+    };
     const resolved = (a: Record<string, unknown>, changes: Props = {}) => {
-        // Outside a program the interpolated attribute is an Output: the value it takes is what lib/alb.ts writes.
-        const out: Props = { ...a, "alb.ingress.kubernetes.io/load-balancer-attributes": "access_logs.s3.enabled=true,access_logs.s3.bucket=logs,access_logs.s3.prefix=alb,routing.http.drop_invalid_header_fields.enabled=true", ...changes };
+        const out: Props = { ...a, ...changes };
         for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
         return out;
     };
     const ingress = (a: Props) => createResourceValidationArgs(ingresses, INGRESS, { metadata: { name: "frontend", namespace: "frontend", annotations: a }, spec: { ingressClassName: "alb" } }, { name: "frontend/frontend" });
 
-    it("passes the public Ingress lib/alb.ts builds, and internal ones without a WAF", async () => {
+    it("passes a public Ingress with the WAF and the attributes, and internal ones without a WAF", async () => {
         await assertNoResourceViolations(ingresses, ingress(resolved(annotations)));
         await assertNoResourceViolations(ingresses, ingress({ "alb.ingress.kubernetes.io/scheme": "internal" }));
     });
@@ -91,7 +96,7 @@ describe("policy public-ingresses-hardened", () => {
         const violations = await assertViolationCount(ingresses, ingress(resolved(annotations, { "alb.ingress.kubernetes.io/wafv2-acl-arn": undefined, "alb.ingress.kubernetes.io/load-balancer-attributes": undefined })), 3);
         assert.strictEqual(
             violations[0].message,
-            'kubernetes:networking.k8s.io/v1:Ingress "frontend/frontend": Ingress frontend is internet-facing without a WAF ACL (CKV2_AWS_28). Fix: annotate it alb.ingress.kubernetes.io/wafv2-acl-arn with the platform\'s wafAclArn (lib/alb.ts publicAlbAnnotations does).',
+            'kubernetes:networking.k8s.io/v1:Ingress "frontend/frontend": Ingress frontend is internet-facing without a WAF ACL (CKV2_AWS_28). Fix: annotate it alb.ingress.kubernetes.io/wafv2-acl-arn with the platform\'s wafAclArn, or use an IngressClass whose parameters carry it (lib/alb.ts).',
         );
         assert.match(violations[1].message, /\(CKV_AWS_91\)/);
         assert.match(violations[2].message, /\(CKV_AWS_131\)/);
@@ -103,8 +108,36 @@ describe("policy public-ingresses-hardened", () => {
         await assertHasResourceViolation(ingresses, release({ server: { ingress: { annotations: { "alb.ingress.kubernetes.io/scheme": "internet-facing" } } } }), 'the Ingress of Helm value values.server.ingress.annotations is internet-facing without a WAF ACL');
     });
 
+    describe("IngressClassParams (the controller applies them over an Ingress's own annotations)", () => {
+        const PARAMS = "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams";
+        const spec = (wafAclArn: string | undefined) =>
+            albClassParams({ group: "gitops-staging", namespaces: ["frontend"], wafAclArn, accessLogsBucket: "logs", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x" });
+        const params = async (value: Props) => createResourceValidationArgs(ingresses, PARAMS, { metadata: { name: "alb" }, spec: value }, { name: "alb" });
+        it("passes the public class lib/alb.ts builds, and the internal class it builds while no WAF exists", async () => {
+            const publicSpec = await promiseOf(spec(ACL_ARN));
+            assert.strictEqual(publicSpec.scheme, "internet-facing");
+            await assertNoResourceViolations(ingresses, await params(publicSpec));
+            const internal = await promiseOf(spec(undefined));
+            assert.strictEqual(internal.scheme, "internal");
+            assert.strictEqual(internal.wafv2AclArn, undefined);
+            await assertNoResourceViolations(ingresses, await params(internal));
+        });
+        it("reports an internet-facing class without WAF, access logs or dropping invalid headers", async () => {
+            const bare = { ...(await promiseOf(spec(ACL_ARN))), wafv2AclArn: undefined, loadBalancerAttributes: [] };
+            const violations = await assertViolationCount(ingresses, await params(bare), 3);
+            assert.match(violations[0].message, /IngressClassParams alb is internet-facing without a WAF ACL \(CKV2_AWS_28\)\. Fix: set spec\.wafv2AclArn/);
+            assert.match(violations[1].message, /\(CKV_AWS_91\)/);
+            assert.match(violations[2].message, /\(CKV_AWS_131\)/);
+        });
+    });
+
     it("unknown annotations are skipped; other kinds are not its business", async () => {
         await assertSkipsUnknown(ingresses, ingress(UNKNOWN as unknown as Props));
         await assertNotApplicable(ingresses, createResourceValidationArgs(ingresses, "kubernetes:core/v1:Service", {}));
     });
 });
+
+/** The value of an Output built outside a program (lib/alb.ts's builders return Outputs). */
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return (o as unknown as { promise(): Promise<T> }).promise();
+}
