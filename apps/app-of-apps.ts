@@ -16,7 +16,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WorkloadName, inWaveOrder, namespaceOf, WORKLOADS } from "./catalogue";
+import { WorkloadName, inWaveOrder, namespaceOf, WORKLOADS } from "../lib/catalogue";
 import { applicationManifest, KustomizeOverrides } from "./application";
 import { appProjectManifest, PROJECT_NAME } from "./project";
 import { SyncWindow } from "./settings";

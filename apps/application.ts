@@ -4,7 +4,7 @@
  * automated sync with prune and self-heal, retries with backoff, the sync wave of its tier, and the resources
  * finalizer so that deleting the Application deletes its workload first.
  */
-import { WorkloadName, WORKLOADS, namespaceOf, overlayPath, syncWaveOf } from "./catalogue";
+import { WorkloadName, WORKLOADS, namespaceOf, overlayPath, syncWaveOf } from "../lib/catalogue";
 
 export const ARGOCD_API_VERSION = "argoproj.io/v1alpha1";
 /** The cluster ArgoCD runs in. */

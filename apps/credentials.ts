@@ -12,7 +12,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DATABASE_NAME, DATABASE_USER, GeneratedSecret } from "./catalogue";
+import { DATABASE_NAME, DATABASE_USER, GeneratedSecret } from "../lib/catalogue";
 
 export interface WorkloadCredentialsArgs {
     /** platform's secretsPrefix, e.g. `gitops-staging/apps/`: the workloads' ClusterSecretStore may read only names under it. */

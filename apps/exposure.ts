@@ -10,7 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { publicIngressAnnotations } from "../lib/alb";
-import { FRONTEND_INGRESS_COMPONENT } from "./catalogue";
+import { FRONTEND_INGRESS_COMPONENT } from "../lib/catalogue";
 import { KustomizeOverrides } from "./application";
 
 export interface ExposureValues {

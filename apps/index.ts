@@ -10,7 +10,7 @@ import { resolveEnvironment } from "../lib/environment";
 import { readLayer, referenceOrganization } from "../lib/layer-reference";
 import { standardTags } from "../lib/tags";
 import { AppOfApps } from "./app-of-apps";
-import { WORKLOADS } from "./catalogue";
+import { WORKLOADS } from "../lib/catalogue";
 import { AppsOutputs } from "./contract";
 import { WorkloadCredentials } from "./credentials";
 import { frontendUrl, subnetCidrs } from "./exposure";

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InfraOutputs } from "../infra/contract";
 import { PlatformOutputs } from "../platform/contract";
 import { LayerOutputs } from "../lib/layer-reference";
-import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, WORKLOADS, WorkloadName, namespaceOf } from "./catalogue";
+import { MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, WORKLOADS, WorkloadName, namespaceOf } from "../lib/catalogue";
 
 /** The infra outputs this layer reads. */
 export const INFRA_INPUTS = ["project", "region", "kubeconfig", "ecrRepositoryUrls", "githubRepository", "publicSubnetIds", "logsAndSecretsKeyArn"] as const;

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { imageOverride, KustomizeOverrides } from "./application";
-import { WORKLOADS, WorkloadName } from "./catalogue";
+import { WORKLOADS, WorkloadName } from "../lib/catalogue";
 import { frontendIngressAnnotations, frontendOverrides } from "./exposure";
 
 export interface OverridesArgs {

@@ -4,7 +4,7 @@
  */
 import { Environment } from "../lib/environment";
 import { SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
-import { WORKLOAD_NAMES, WORKLOADS, WorkloadName } from "./catalogue";
+import { WORKLOAD_NAMES, WORKLOADS, WorkloadName } from "../lib/catalogue";
 
 export interface SyncWindow {
     kind: "allow" | "deny";

@@ -6,7 +6,7 @@
  * (comments and layout kept), from the working tree or from any commit (`git show <rev>:<file>`).
  */
 import { Document, isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName, overlayPath } from "../apps/catalogue";
+import { WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName, overlayPath } from "../lib/catalogue";
 import { Git } from "../lib/cli-support";
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

@@ -10,6 +10,7 @@ import { SettingsProblem, SettingsReader, SettingsSource, pulumiSettingsSource }
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { today as todayInput } from "../lib/today";
 import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, minorOf, nextMinor, supportStatus, supportedKubernetesVersions } from "./versions";
+import { WORKLOAD_NAMES, WORKLOADS } from "../lib/catalogue";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
 export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "t8i.micro", "t8i.small", "c7i-flex.large", "m7i-flex.large"];
@@ -121,7 +122,8 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     },
 };
 
-const DEFAULT_ECR_REPOSITORIES = ["user-service", "product-service", "order-service", "frontend"];
+/** One repository per image the workload catalogue builds (lib/catalogue.ts: the workloads with an ECR image). */
+const DEFAULT_ECR_REPOSITORIES = [...new Set(WORKLOAD_NAMES.flatMap((n) => (WORKLOADS[n].ecrImage ? [WORKLOADS[n].ecrImage!] : [])))];
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/;
 const GITHUB_REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;

@@ -9,6 +9,7 @@ import { WORKLOAD_SECRETS_FOLDER } from "../infra/identity";
 import { isValidCidr, parseCidr } from "../lib/cidr";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { ADDON_NAMES, AddonName, CHARTS } from "./charts";
+import { TIERS } from "../lib/catalogue";
 
 /** Namespaces the platform owns (or Kubernetes does): workloads cannot use these names. */
 export const PLATFORM_NAMESPACES = {
@@ -24,7 +25,8 @@ export const PLATFORM_NAMESPACES = {
 
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", ...Object.values(PLATFORM_NAMESPACES)];
 
-export const DEFAULT_WORKLOAD_NAMESPACES = ["frontend", "backend", "data"];
+/** The namespaces of the workload catalogue's tiers (lib/catalogue.ts), in its order. */
+export const DEFAULT_WORKLOAD_NAMESPACES = [...new Set(Object.values(TIERS).map((t) => t.namespace))];
 
 /** OpenID Connect single sign-on for ArgoCD (the local admin account is turned off when it is set). */
 export interface ArgocdSso {

@@ -13,6 +13,7 @@
 import type { AddonName as EksAddonName } from "../infra/versions";
 import type { AddonName as ChartName } from "../platform/charts";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../lib/instance-types";
+import { cpuMillis, memoryMiB } from "../lib/quantity";
 
 /** Millicores and MiB. */
 export interface Requests {
@@ -24,20 +25,7 @@ const ZERO: Requests = { cpu: 0, memory: 0 };
 const add = (a: Requests, b: Requests, times = 1): Requests => ({ cpu: a.cpu + times * b.cpu, memory: a.memory + times * b.memory });
 const max = (a: Requests, b: Requests): Requests => ({ cpu: Math.max(a.cpu, b.cpu), memory: Math.max(a.memory, b.memory) });
 
-/** Millicores of a CPU quantity ("250m", "1", "0.5"). */
-export function cpuMillis(q: string | number): number {
-    const s = String(q);
-    return s.endsWith("m") ? Number(s.slice(0, -1)) : Math.round(Number(s) * 1000);
-}
-
-/** MiB of a memory quantity ("96Mi", "1Gi", "512M"). */
-export function memoryMiB(q: string | number): number {
-    const s = String(q);
-    const units: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
-    const m = /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(s);
-    if (!m) throw new Error(`not a memory quantity: ${s}`);
-    return Number(m[1]) * (m[2] ? units[m[2]] : 1 / 1048576);
-}
+export { cpuMillis, memoryMiB };
 
 /** Pods of one kind: `replicas` copies of a pod requesting `perPod` (per node for daemonsets). */
 export interface PodGroup {

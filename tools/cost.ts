@@ -5,6 +5,7 @@
  */
 import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES, isBurstable } from "../lib/instance-types";
 import { PRICE_TABLES, PriceTable } from "./prices";
+import { gibibytes } from "../lib/quantity";
 
 /** The shape of a recorded resource the model reads (the mock kit's RecordedResource). */
 export interface CostedResource {
@@ -195,14 +196,7 @@ function rootVolumeGiB(groups: CostedResource[], templates: CostedResource[]): n
     return groups.reduce((n, g) => n + (g.inputs.scalingConfig?.desiredSize ?? 0) * size, 0);
 }
 
-/** Parses a Kubernetes quantity of storage ("20Gi", "500Mi", "1Ti") into GiB. */
-export function gibibytes(quantity: string | number): number {
-    if (typeof quantity === "number") return quantity / 2 ** 30;
-    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(String(quantity).trim());
-    if (!m) throw new Error(`not a storage quantity: ${quantity}`);
-    const factor: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12, "": 1 };
-    return (Number(m[1]) * factor[m[2] ?? ""]) / 2 ** 30;
-}
+export { gibibytes };
 
 /**
  * Persistent volumes: StatefulSet volumeClaimTemplates x replicas (Pulumi-managed and rendered from Git), and in

@@ -14,13 +14,15 @@
  * - a default-deny NetworkPolicy for ingress and egress;
  * - egress to CoreDNS (kube-system, UDP/TCP 53);
  * - ingress from Prometheus (monitoring namespace) for scraping;
- * - a ResourceQuota and a LimitRange (defaults for containers that declare nothing; no LoadBalancer or NodePort
- *   Services: traffic enters through the shared ALB).
+ * - a ResourceQuota and a LimitRange sized from the workload catalogue (quotas.ts): what the namespace's workloads
+ *   run at full scale with headroom, defaults for containers that declare nothing; no LoadBalancer or NodePort
+ *   Services (traffic enters through the shared ALB).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../lib/environment";
 import { PLATFORM_NAMESPACES } from "../settings";
+import { workloadNamespaceLimits } from "./quotas";
 
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
@@ -67,50 +69,6 @@ export class PlatformNamespaces extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 }
-
-export interface NamespaceLimits {
-    quota: Record<string, string>;
-    /** Per-container defaults and maximum. */
-    defaultRequest: { cpu: string; memory: string };
-    defaultLimit: { cpu: string; memory: string };
-    max: { cpu: string; memory: string };
-}
-
-/** Per workload namespace. Staging nodes are free-tier t3.small: workloads share about 3 GiB in all. */
-export const NAMESPACE_LIMITS: Record<Environment, NamespaceLimits> = {
-    staging: {
-        quota: {
-            "requests.cpu": "1",
-            "requests.memory": "1Gi",
-            "limits.cpu": "2",
-            "limits.memory": "2Gi",
-            pods: "20",
-            persistentvolumeclaims: "4",
-            "requests.storage": "20Gi",
-            "services.loadbalancers": "0",
-            "services.nodeports": "0",
-        },
-        defaultRequest: { cpu: "50m", memory: "64Mi" },
-        defaultLimit: { cpu: "250m", memory: "256Mi" },
-        max: { cpu: "1", memory: "1Gi" },
-    },
-    production: {
-        quota: {
-            "requests.cpu": "4",
-            "requests.memory": "6Gi",
-            "limits.cpu": "8",
-            "limits.memory": "12Gi",
-            pods: "50",
-            persistentvolumeclaims: "10",
-            "requests.storage": "200Gi",
-            "services.loadbalancers": "0",
-            "services.nodeports": "0",
-        },
-        defaultRequest: { cpu: "100m", memory: "128Mi" },
-        defaultLimit: { cpu: "500m", memory: "512Mi" },
-        max: { cpu: "2", memory: "4Gi" },
-    },
-};
 
 /** The baseline NetworkPolicies of every workload namespace (the apps layer's AppProject does not report them as orphans). */
 export const BASELINE_NETWORK_POLICIES = { defaultDeny: "default-deny", allowDns: "allow-dns", allowPrometheusScrape: "allow-prometheus-scrape" } as const;
@@ -166,7 +124,7 @@ export class WorkloadNamespace extends pulumi.ComponentResource {
             ],
         });
 
-        const limits = NAMESPACE_LIMITS[args.environment];
+        const limits = workloadNamespaceLimits(args.namespace, args.environment);
         new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: { name: "workloads", namespace }, spec: { hard: limits.quota } }, { parent: this });
         new k8s.core.v1.LimitRange(
             `${name}-limits`,

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { APPS_OUTPUT_NAMES } from "../../apps/contract";
 import { WAIT_FOR_ANNOTATION } from "../../apps/application";
-import { WORKLOAD_NAMES, WorkloadName } from "../../apps/catalogue";
+import { namespaceOf, WORKLOAD_NAMES, WorkloadName } from "../../lib/catalogue";
 import { REPOSITORY_SECRET_NAME } from "../../apps/repository";
 import { assess } from "../../ci/argocd-wait";
 import { publicIngressAnnotations } from "../../lib/alb";
@@ -114,7 +114,7 @@ for (const env of ENVS) {
 
             it("deploys only to the three workload namespaces of this cluster", () => {
                 const destinations = project.inputs.spec.destinations;
-                assert.deepStrictEqual(destinations.map((d: any) => d.namespace).sort(), ["backend", "data", "frontend"]);
+                assert.deepStrictEqual(destinations.map((d: any) => d.namespace).sort(), [...new Set(WORKLOAD_NAMES.map(namespaceOf))].sort());
                 for (const d of destinations) {
                     assert.deepStrictEqual(Object.keys(d).sort(), ["namespace", "server"]);
                     assert.strictEqual(d.server, IN_CLUSTER);
@@ -463,7 +463,7 @@ describe("apps stops when infra's or platform's outputs do not match the manifes
             secretStoreName: "aws-secrets-manager",
             secretsPrefix: "gitops-staging/apps/",
             platformSecretStoreName: "aws-secrets-manager-platform",
-            workloadNamespaces: ["frontend", "backend", "data"],
+            workloadNamespaces: [...new Set(WORKLOAD_NAMES.map(namespaceOf))],
             storageClassName: "gp3",
         };
         assert.deepStrictEqual(contractProblems(ok, platform, { workloads: [...WORKLOAD_NAMES] }), []);

@@ -2,9 +2,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KustomizeOverrides } from "../../apps/application";
-import { GENERATED_SECRETS, MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../apps/catalogue";
+import { GENERATED_SECRETS, MANIFEST_SECRET_STORE, MANIFEST_STORAGE_CLASS, namespaceOf, overlayPath, ROLLING_SURGE, WORKLOAD_NAMES, WORKLOADS, WORKLOADS_PATH, WorkloadName } from "../../lib/catalogue";
 import { REPO_ROOT } from "../../lib/environment";
-import { NAMESPACE_LIMITS } from "../../platform/cluster/namespaces";
+import { workloadNamespaceLimits } from "../../platform/cluster/quotas";
 import { LayerRun } from "../../lib/offline";
 import { ISOLATION_POLICIES } from "../../policies/isolation";
 import { createResourceValidationArgs, runResourcePolicy } from "../policies/util";
@@ -19,15 +19,10 @@ const EXPECT = {
 } as const;
 
 /** Staging shares free-tier nodes with the platform: what the six workloads may request together. */
-const STAGING_BUDGET = { memoryMiB: 700, cpuMillis: 500 };
 
 /** Who may talk to whom (TCP), and nothing else. */
-const EXPECTED_CONNECTIONS = [
-    "frontend -> user-service:5000",
-    "frontend -> product-service:5000",
-    "frontend -> order-service:5000",
-    ...["user-service", "product-service", "order-service"].flatMap((s) => [`${s} -> mysql:3306`, `${s} -> redis:6379`]),
-].sort();
+/** Each workload reaches what it requires, on the port that serves (the catalogue), and nothing else. */
+const EXPECTED_CONNECTIONS = WORKLOAD_NAMES.flatMap((w) => WORKLOADS[w].requires.map((r) => `${w} -> ${r}:${WORKLOADS[r].port}`)).sort();
 
 /** A public image's tag: a semantic version (with a variant suffix such as -alpine). */
 const PINNED_TAG = /^v?\d+\.\d+\.\d+([-+.][0-9A-Za-z.-]+)?$/;
@@ -175,7 +170,7 @@ for (const env of ENVS) {
 
         it("every pod meets the restricted Pod Security Standard (non-root, no escalation, ALL capabilities dropped, RuntimeDefault seccomp)", () => {
             const pods = workloadsOf(all);
-            assert.strictEqual(pods.length, 6);
+            assert.strictEqual(pods.length, WORKLOAD_NAMES.length);
             for (const o of pods) {
                 assert.deepStrictEqual(restrictedViolations(podSpec(o)), [], o.metadata.name);
                 const psc = podSpec(o).securityContext;
@@ -469,26 +464,29 @@ for (const env of ENVS) {
             assert.match(findings[2], /group.name = "gitops-[a-z]+-platform"/);
         });
 
-        if (env === "staging") {
-            it(`staging: the six workloads request at most ${STAGING_BUDGET.memoryMiB} MiB and ${STAGING_BUDGET.cpuMillis}m together (free-tier nodes)`, () => {
-                let memory = 0;
-                let cpu = 0;
-                for (const [w, objects] of git) {
-                    const workload = workloadsOf(objects)[0];
-                    const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler");
-                    const replicas = hpa ? hpa.spec.minReplicas : workload.spec.replicas;
-                    const requests = podResources(workload, "requests");
-                    memory += replicas * requests.memory;
-                    cpu += replicas * requests.cpu;
-                    assert.ok(replicas >= 1, w);
-                }
-                assert.ok(memory <= STAGING_BUDGET.memoryMiB, `${memory} MiB requested`);
-                assert.ok(cpu <= STAGING_BUDGET.cpuMillis, `${cpu}m requested`);
-            });
-        }
+        it("each overlay declares exactly the catalogue's sizing: its controller, replicas (the HPA's range), every container's requests and limits, its volume", () => {
+            for (const [w, objects] of git) {
+                const expected = WORKLOADS[w].sizing[env as Env];
+                const [workload] = workloadsOf(objects);
+                assert.strictEqual(workload.kind, WORKLOADS[w].controller, w);
+                const hpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler");
+                const replicas = hpa ? { min: hpa.spec.minReplicas, max: hpa.spec.maxReplicas } : { min: workload.spec.replicas, max: workload.spec.replicas };
+                assert.deepStrictEqual(replicas, expected.replicas, `${overlayPath(w, env)}: replicas (lib/catalogue.ts says ${JSON.stringify(expected.replicas)})`);
+                if (workload.kind === "Deployment") assert.strictEqual(workload.spec.strategy.rollingUpdate.maxSurge, ROLLING_SURGE, `${w}: the surge the quotas count`);
+                const rendered = Object.fromEntries(
+                    [...(podSpec(workload).initContainers ?? []).map((c: any) => [c.name, { ...c, init: true }]), ...podSpec(workload).containers.map((c: any) => [c.name, c])].map(([name, c]: any) => [
+                        name,
+                        { requests: { cpu: String(c.resources.requests.cpu), memory: c.resources.requests.memory }, limits: { cpu: String(c.resources.limits.cpu), memory: c.resources.limits.memory }, ...(c.init ? { init: true } : {}) },
+                    ]),
+                );
+                const declared = Object.fromEntries(Object.entries(expected.containers).map(([n, c]) => [n, { ...c, requests: { ...c.requests }, limits: { ...c.limits } }]));
+                assert.deepStrictEqual(rendered, declared, `${overlayPath(w, env)}: containers differ from lib/catalogue.ts`);
+                const claims = workload.spec.volumeClaimTemplates ?? [];
+                assert.deepStrictEqual(claims.map((c: any) => c.spec.resources.requests.storage), expected.volume ? [expected.volume] : [], `${w}: volume`);
+            }
+        });
 
-        it("at full scale (HPA maximum plus a rolling-update surge) every namespace stays within platform's quota and limit range", () => {
-            const limits = NAMESPACE_LIMITS[env as Env];
+        it("at full scale (HPA maximum plus a rolling-update surge) every namespace stays within platform's quota and limit range, with headroom", () => {
             const used = new Map<string, Record<string, number>>();
             for (const [w, objects] of git) {
                 const workload = workloadsOf(objects)[0];
@@ -500,6 +498,7 @@ for (const env of ENVS) {
                 u["requests.memory"] += pods * requests.memory;
                 u["limits.cpu"] += pods * limitsOfPod.cpu;
                 u["limits.memory"] += pods * limitsOfPod.memory;
+                const limits = workloadNamespaceLimits(namespaceOf(w), env as Env);
                 for (const c of containersOf(workload)) {
                     assert.ok(cpuMillis(c.resources.limits.cpu) <= cpuMillis(limits.max.cpu), `${w}/${c.name} cpu limit`);
                     assert.ok(memoryMiB(c.resources.limits.memory) <= memoryMiB(limits.max.memory), `${w}/${c.name} memory limit`);
@@ -512,11 +511,14 @@ for (const env of ENVS) {
                 used.set(namespaceOf(w), u);
             }
             for (const [ns, u] of used) {
+                const limits = workloadNamespaceLimits(ns, env as Env);
                 for (const [key, value] of Object.entries(u)) {
                     const hard = limits.quota[key];
                     if (hard === undefined) continue;
                     const max = key.endsWith("cpu") ? cpuMillis(hard) : key.endsWith("memory") || key.endsWith("storage") ? memoryMiB(hard) : Number(hard);
                     assert.ok(value <= max, `${ns}: ${key} ${value} > ${hard}`);
+                    // Room for a debugging pod or a rollout (the headroom), but sized from what runs: not twice the need.
+                    if (["requests.cpu", "requests.memory", "pods"].includes(key)) assert.ok(value >= max / 2, `${ns}: ${key} ${hard} for ${value}: oversized`);
                 }
             }
         });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { WORKLOAD_NAMES } from "../../apps/catalogue";
+import { WORKLOAD_NAMES } from "../../lib/catalogue";
 import { isBranchOrTag, isHostname, isRepoUrl, loadAppsSettings } from "../../apps/settings";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
 import { runLayerExpectingFailure } from "../../lib/offline";

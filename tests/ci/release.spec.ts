@@ -10,7 +10,7 @@ import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { accountVariable, resolveCiContext } from "../../ci/ci-context";
 import { listServices, overlayKustomizationPath } from "../../lib/cli-support";
-import { WORKLOADS } from "../../apps/catalogue";
+import { WORKLOADS } from "../../lib/catalogue";
 import { DIGEST_PATTERN, UNRELEASED_DIGEST, pinIn, reference, withDigest } from "../../ci/pins";
 import { pinTrailer, releaseMessage } from "../../ci/records";
 import { Runner, ecrRegistry, parseRepositoryPrefix, promotedTag } from "../../ci/registry";

@@ -14,7 +14,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { loadInfraSettings } from "../../infra/settings";
-import { WORKLOADS } from "../../apps/catalogue";
+import { WORKLOADS } from "../../lib/catalogue";
 import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../lib/cli-support";
 import { settingsFileSource } from "../../lib/settings-file";
 import { parseDockerfile, stageFiles } from "../../lib/dockerfile";

@@ -5,7 +5,7 @@
  * steps. The waits themselves come from the program graph; a hand-made graph checks the arithmetic.
  */
 import * as assert from "assert";
-import { WORKLOADS, WorkloadName } from "../../apps/catalogue";
+import { WORKLOADS, WorkloadName } from "../../lib/catalogue";
 import { DEPLOY_SESSION_SECONDS } from "../../infra/github-ci";
 import { environmentGraph, LayerRun, RecordedResource } from "../../lib/offline";
 import {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { LayerRun } from "../../lib/offline";
 import { CERTIFICATE_ARN, objectOf, release, reveal, runPlatform, validateObject } from "./helpers";
+import { DEFAULT_WORKLOAD_NAMESPACES } from "../../platform/settings";
 
 const ANNOTATION = (name: string) => `alb.ingress.kubernetes.io/${name}`;
 
@@ -65,7 +66,7 @@ describe("platform exposed through the ALB (staging, hostnames and a certificate
         assertPublicClass(platform, run, "gitops-staging-platform", ["argocd", "monitoring"]);
         assert.deepStrictEqual(platform.inboundCIDRs, ["203.0.113.0/24", "198.51.100.7/32"]);
         const workloads = classParams(run, "alb");
-        assertPublicClass(workloads, run, "gitops-staging", ["frontend", "backend", "data"]);
+        assertPublicClass(workloads, run, "gitops-staging", DEFAULT_WORKLOAD_NAMESPACES);
         assert.strictEqual(workloads.inboundCIDRs, undefined, "the shop is public");
         assert.strictEqual(run.outputs.ingressClass, "alb");
         assert.strictEqual(run.outputs.albGroupName, "gitops-staging");

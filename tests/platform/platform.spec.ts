@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { PLATFORM_OUTPUT_NAMES } from "../../platform/contract";
 import { ADDON_NAMES, CHARTS } from "../../platform/charts";
+import { workloadNamespaceLimits } from "../../platform/cluster/quotas";
 import { POLICY_SOURCE_VERSION } from "../../platform/addons/aws-load-balancer-controller-iam-policy";
 import { IMAGE_TAGS } from "../../platform/addons/cluster-autoscaler";
 import { NOTIFICATION_TRIGGERS } from "../../platform/addons/argocd";
@@ -9,6 +10,7 @@ import { KUBERNETES_VERSIONS } from "../../infra/versions";
 import { allocatableCpuMillis, allocatableMemoryMiB, INSTANCE_TYPES } from "../../lib/instance-types";
 import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID } from "../../lib/offline";
 import { CERTIFICATE_ARN, ENVS, inlinePolicy, irsaSubject, isSecret, objectOf, platformRequests, release, RELEASE, reveal, runPlatform, validateObject } from "./helpers";
+import { DEFAULT_WORKLOAD_NAMESPACES } from "../../platform/settings";
 
 const EXPECT = {
     staging: { ha: false, prometheusReplicas: 1, retention: "3d", volume: undefined as string | undefined, reclaim: "Delete", protect: false },
@@ -321,7 +323,7 @@ for (const env of ENVS) {
                 assert.deepStrictEqual(stores, {
                     "aws-secrets-manager": {
                         provider: { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/apps/`, auth: auth("secrets-workloads") } },
-                        conditions: [{ namespaces: ["frontend", "backend", "data"] }],
+                        conditions: [{ namespaces: DEFAULT_WORKLOAD_NAMESPACES }],
                     },
                     "aws-secrets-manager-platform": {
                         provider: { aws: { service: "SecretsManager", region: "us-east-1", prefix: `gitops-${env}/`, auth: auth("secrets-platform") } },
@@ -478,7 +480,7 @@ for (const env of ENVS) {
                 }
             });
 
-            for (const ns of ["frontend", "backend", "data"]) {
+            for (const ns of DEFAULT_WORKLOAD_NAMESPACES) {
                 it(`${ns}: default-deny ingress and egress, DNS to CoreDNS, scraping from Prometheus only`, async () => {
                     const policies = run.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.namespace === ns);
                     assert.deepStrictEqual(policies.map((p) => p.inputs.metadata.name).sort(), ["allow-dns", "allow-prometheus-scrape", "default-deny"]);
@@ -499,16 +501,18 @@ for (const env of ENVS) {
                     ]);
                 });
 
-                it(`${ns}: a resource quota (no LoadBalancer or NodePort Services) and container defaults`, async () => {
+                it(`${ns}: a resource quota sized from the workload catalogue (no LoadBalancer or NodePort Services) and container defaults`, async () => {
                     const quota = k8s("kubernetes:core/v1:ResourceQuota", "workloads", ns);
                     assert.strictEqual(quota.inputs.spec.hard["services.loadbalancers"], "0");
                     assert.strictEqual(quota.inputs.spec.hard["services.nodeports"], "0");
-                    assert.strictEqual(quota.inputs.spec.hard["requests.memory"], env === "staging" ? "1Gi" : "6Gi");
+                    // The manifests' suite checks the overlays fit these at full scale; here, that platform applies them.
+                    assert.deepStrictEqual(quota.inputs.spec.hard, workloadNamespaceLimits(ns, env).quota);
                     await validateObject(objectOf(quota, "v1", "ResourceQuota"));
                     const limits = k8s("kubernetes:core/v1:LimitRange", "container-defaults", ns);
                     const container = limits.inputs.spec.limits[0];
                     assert.strictEqual(container.type, "Container");
                     for (const k of ["defaultRequest", "default", "max"]) assert.ok(container[k].cpu && container[k].memory, k);
+                    assert.deepStrictEqual(container.max, workloadNamespaceLimits(ns, env).max);
                     await validateObject(objectOf(limits, "v1", "LimitRange"));
                 });
             }
@@ -605,7 +609,7 @@ for (const env of ENVS) {
                 assert.strictEqual(o.ingressClass, "alb");
                 assert.strictEqual(o.albGroupName, `gitops-${env}`);
                 assert.strictEqual(o.certificateArn, "");
-                assert.deepStrictEqual(o.workloadNamespaces, ["frontend", "backend", "data"]);
+                assert.deepStrictEqual(o.workloadNamespaces, DEFAULT_WORKLOAD_NAMESPACES);
             });
         });
     });

@@ -5,6 +5,7 @@ import { DEFAULT_WORKLOAD_NAMESPACES, loadPlatformSettings } from "../../platfor
 import { runLayerExpectingFailure } from "../../lib/offline";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
 import { CERTIFICATE_ARN, runPlatformExpectingFailure } from "./helpers";
+import { namespaceOf, WORKLOAD_NAMES } from "../../lib/catalogue";
 
 const load = (env: Environment, overrides: Record<string, unknown> = {}) => loadPlatformSettings(env, { source: settingsSource(env, overrides) });
 
@@ -13,7 +14,8 @@ describe("platform settings", () => {
         it("staging: 3-day Prometheus retention without a volume, 30 days of ALB logs, not protected, nothing exposed", () => {
             const s = load("staging");
             assert.deepStrictEqual(s.workloadNamespaces, DEFAULT_WORKLOAD_NAMESPACES);
-            assert.deepStrictEqual(s.workloadNamespaces, ["frontend", "backend", "data"]);
+            // The catalogue's tiers, each namespace once.
+            assert.deepStrictEqual(s.workloadNamespaces, [...new Set(WORKLOAD_NAMES.map(namespaceOf))]);
             assert.strictEqual(s.prometheusRetentionDays, 3);
             assert.strictEqual(s.prometheusVolumeGiB, 0);
             assert.strictEqual(s.albAccessLogRetentionDays, 30);
