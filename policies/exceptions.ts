@@ -71,13 +71,12 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             match: [
                 "public.ecr.aws/docker/library/mysql",
                 "public.ecr.aws/docker/library/redis",
-                "*.dkr.ecr.*.amazonaws.com/*/user-service",
-                "*.dkr.ecr.*.amazonaws.com/*/product-service",
-                "*.dkr.ecr.*.amazonaws.com/*/order-service",
+                // The services built on apps/services/python-kit, which are named <name>-service (README: Extending).
+                "*.dkr.ecr.*.amazonaws.com/*/*-service",
             ],
             reason:
-                "The images take their credentials from environment variables (the official MySQL image's MYSQL_*PASSWORD, Redis' --requirepass, the services' " +
-                "DB_PASSWORD and REDIS_PASSWORD). The values come from External Secrets, never from Git, and are visible only inside the pod.",
+                "The images take their credentials from environment variables (the official MySQL image's MYSQL_*PASSWORD, Redis' --requirepass, the Python " +
+                "services' DB_PASSWORD, REDIS_PASSWORD and SESSION_KEY). The values come from External Secrets, never from Git, and are visible only inside the pod.",
         },
     ],
     "s3-buckets-hardened": [

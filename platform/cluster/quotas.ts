@@ -5,7 +5,7 @@
  * the catalogue grows its namespace's quota; nothing here is written by hand per workload.
  */
 import { Environment } from "../../lib/environment";
-import { ContainerSizing, podsAtFullScale, Sizing, workloadsIn } from "../../lib/catalogue";
+import { ContainerSizing, podsAtFullScale, Sizing, Workload, workloadsIn } from "../../lib/catalogue";
 import { cpuMillis, gibibytes, memoryMiB } from "../../lib/quantity";
 
 export interface NamespaceLimits {
@@ -46,10 +46,12 @@ export function podAmount(sizing: Sizing, kind: "requests" | "limits"): Amount {
 const cpuQuantity = (millis: number, step = 50) => `${Math.ceil(millis / step) * step}m`;
 const memoryQuantity = (mib: number, step = 64) => `${Math.ceil(mib / step) * step}Mi`;
 
-/** The namespace's quota and limit range in an environment, from its catalogue workloads (none: room for defaults only). */
-export function workloadNamespaceLimits(namespace: string, environment: Environment): NamespaceLimits {
+/**
+ * The namespace's quota and limit range in an environment, from its catalogue workloads (none: room for defaults
+ * only). `workloads` replaces the catalogue's (tests size hand-made namespaces).
+ */
+export function workloadNamespaceLimits(namespace: string, environment: Environment, workloads: readonly Workload[] = workloadsIn(namespace)): NamespaceLimits {
     const defaults = CONTAINER_DEFAULTS[environment];
-    const workloads = workloadsIn(namespace);
     const need = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 }, pods: 0, claims: 0, storageGiB: 0 };
     let largest = { cpu: cpuMillis(defaults.defaultLimit.cpu), memory: memoryMiB(defaults.defaultLimit.memory) };
     for (const w of workloads) {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { APPS_OUTPUT_NAMES } from "../../apps/contract";
 import { WAIT_FOR_ANNOTATION } from "../../apps/application";
-import { namespaceOf, WORKLOAD_NAMES, WorkloadName } from "../../lib/catalogue";
+import { inWaveOrder, namespaceOf, syncWaveOf, WORKLOAD_NAMES, WORKLOADS, WorkloadName } from "../../lib/catalogue";
 import { REPOSITORY_SECRET_NAME } from "../../apps/repository";
 import { assess } from "../../ci/argocd-wait";
 import { publicIngressAnnotations } from "../../lib/alb";
@@ -22,16 +22,10 @@ const REPO_URL = "https://github.com/acme-platform/eks-gitops-platform.git";
 const IN_CLUSTER = "https://kubernetes.default.svc";
 const PROJECT = "workloads";
 
-/** What each workload is: its namespace and sync wave, what it needs running first, the generated secrets it reads. */
-const EXPECTED: Record<WorkloadName, { namespace: string; wave: number; requires: WorkloadName[]; secrets: string[]; data: boolean }> = {
-    mysql: { namespace: "data", wave: 0, requires: [], secrets: ["mysql"], data: true },
-    redis: { namespace: "data", wave: 0, requires: [], secrets: ["redis"], data: true },
-    "user-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
-    "product-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
-    // order-service calls neither of the other services (the stock is in its own transaction, the buyer in the token).
-    "order-service": { namespace: "backend", wave: 1, requires: ["mysql", "redis"], secrets: ["mysql", "redis", "session"], data: false },
-    frontend: { namespace: "frontend", wave: 2, requires: ["user-service", "product-service", "order-service"], secrets: [], data: false },
-};
+/** What each workload is, from the catalogue: its namespace and sync wave, what it needs first, the generated secrets it reads. */
+const EXPECTED = Object.fromEntries(
+    WORKLOAD_NAMES.map((n) => [n, { namespace: namespaceOf(n), wave: syncWaveOf(n), requires: WORKLOADS[n].requires, secrets: WORKLOADS[n].secrets, data: WORKLOADS[n].controller === "StatefulSet", image: WORKLOADS[n].ecrImage }]),
+) as Record<WorkloadName, { namespace: string; wave: number; requires: WorkloadName[]; secrets: string[]; data: boolean; image?: string }>;
 
 /** The waitFor list of an Application: the source ArgoCD compared, then its state. */
 function expectedWait(name: WorkloadName, repoUrl: string, revision: string): string[] {
@@ -186,11 +180,14 @@ for (const env of ENVS) {
         });
 
         describe("Applications", () => {
-            it("one per workload, exported in sync-wave order: data, then services, then the frontend", () => {
+            it("one per workload, exported in sync-wave order: data, then services, then the frontend; each after what it requires", () => {
                 assert.deepStrictEqual([...apps.keys()].sort(), [...WORKLOAD_NAMES].sort());
-                assert.deepStrictEqual(run.outputs.applicationNames, ["mysql", "redis", "user-service", "product-service", "order-service", "frontend"]);
-                const waves = run.outputs.applicationNames.map((n: string) => Number(apps.get(n)!.inputs.metadata.annotations["argocd.argoproj.io/sync-wave"]));
-                assert.deepStrictEqual(waves, [0, 0, 1, 1, 1, 2]);
+                const names: WorkloadName[] = run.outputs.applicationNames;
+                const waves = names.map((n) => Number(apps.get(n)!.inputs.metadata.annotations["argocd.argoproj.io/sync-wave"]));
+                assert.deepStrictEqual(waves, names.map((n) => EXPECTED[n].wave));
+                assert.deepStrictEqual(waves, [...waves].sort((x, y) => x - y), "waves never go down");
+                assert.deepStrictEqual([names[0], names[names.length - 1]], ["mysql", "frontend"], "the data first, the frontend last");
+                for (const [i, n] of names.entries()) for (const r of EXPECTED[n].requires) assert.ok(names.indexOf(r) < i, `${n} after ${r}`);
             });
 
             for (const name of WORKLOAD_NAMES) {
@@ -210,8 +207,8 @@ for (const env of ENVS) {
             it("the services and the frontend get their ECR repository from infra, keeping the overlay's digest pin; mysql and redis no override", () => {
                 for (const name of WORKLOAD_NAMES) {
                     const kustomize = apps.get(name)!.inputs.spec.source.kustomize;
-                    // mysql and redis run public images; the services and the frontend their own, named after them.
-                    const image = EXPECTED[name].data ? undefined : name;
+                    // mysql and redis run public images; the services and the frontend their own (the catalogue's ECR image).
+                    const image = EXPECTED[name].image;
                     if (!image) {
                         assert.strictEqual(kustomize, undefined, name);
                         continue;
@@ -330,7 +327,7 @@ for (const env of ENVS) {
                 assert.deepStrictEqual(run.outputs, {
                     environment: env,
                     appProjectName: PROJECT,
-                    applicationNames: ["mysql", "redis", "user-service", "product-service", "order-service", "frontend"],
+                    applicationNames: inWaveOrder(WORKLOAD_NAMES),
                     frontendUrl: "",
                 });
             });
@@ -452,7 +449,8 @@ describe("apps stops when infra's or platform's outputs do not match the manifes
     }
 
     it("the checks themselves: every problem at once; none for the outputs the manifests expect", () => {
-        const ok = { ecrRepositoryUrls: Object.fromEntries(["user-service", "product-service", "order-service", "frontend"].map((s) => [s, `x/${s}`])) };
+        const images = WORKLOAD_NAMES.flatMap((n) => (WORKLOADS[n].ecrImage ? [WORKLOADS[n].ecrImage!] : []));
+        const ok = { ecrRepositoryUrls: Object.fromEntries(images.map((s) => [s, `x/${s}`])) };
         const platform = {
             argocdNamespace: "argocd",
             ingressClass: "alb",
@@ -468,7 +466,9 @@ describe("apps stops when infra's or platform's outputs do not match the manifes
         };
         assert.deepStrictEqual(contractProblems(ok, platform, { workloads: [...WORKLOAD_NAMES] }), []);
         const problems = contractProblems({ ecrRepositoryUrls: {} }, { ...platform, workloadNamespaces: [], secretsPrefix: "" }, { workloads: [...WORKLOAD_NAMES], frontendHostname: "shop.example.com" });
-        assert.strictEqual(problems.length, 3 + 1 + 4 + 1, problems.join("\n"));
-        assert.ok(problems.some((p) => p.includes('no "order-service" repository')));
+        // One per missing namespace, the empty prefix, one per missing repository, the missing certificate.
+        const namespaces = new Set(WORKLOAD_NAMES.map(namespaceOf)).size;
+        assert.strictEqual(problems.length, namespaces + 1 + images.length + 1, problems.join("\n"));
+        for (const image of images) assert.ok(problems.some((p) => p.includes(`no "${image}" repository`)), image);
     });
 });

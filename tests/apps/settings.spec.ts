@@ -64,7 +64,7 @@ describe("apps settings", () => {
                 () => loadAppsSettings("staging", settingsSource("staging", { "apps:workloads": ["mysql", "redis", "payment-service"] })),
                 "apps:workloads",
                 "payment-service",
-                /workloads of this repository \(mysql, redis, user-service, product-service, order-service, frontend\)/,
+                new RegExp(`workloads of this repository \\(${WORKLOAD_NAMES.join(", ")}\\)`),
             );
         });
 

@@ -14,13 +14,14 @@ import * as path from "path";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../../lib/environment";
 import { loadInfraSettings } from "../../infra/settings";
-import { WORKLOADS } from "../../lib/catalogue";
+import { WORKLOAD_NAMES, WORKLOADS } from "../../lib/catalogue";
 import { PYTHON_KIT, listServices, serviceDockerfile, serviceSources } from "../../lib/cli-support";
 import { settingsFileSource } from "../../lib/settings-file";
 import { parseDockerfile, stageFiles } from "../../lib/dockerfile";
 
 const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");
-const PYTHON_SERVICES = ["user-service", "product-service", "order-service"];
+/** The services built on the Python kit: the catalogue's images whose folder holds an app.py (the kit's layout). */
+const PYTHON_SERVICES = WORKLOAD_NAMES.flatMap((n) => (WORKLOADS[n].ecrImage ? [WORKLOADS[n].ecrImage!] : [])).filter((s) => fs.existsSync(path.join(REPO_ROOT, "apps", "services", s, "app.py")));
 const read = (...parts: string[]) => fs.readFileSync(path.join(SERVICES_DIR, ...parts), "utf8");
 /** The Dockerfile a service builds with (the one rule of the tools and the workflows). */
 const dockerfileOf = (service: string) => fs.readFileSync(path.join(REPO_ROOT, serviceDockerfile(service)), "utf8");
@@ -60,12 +61,13 @@ describe("service sources", () => {
     });
 
     it("are the folders of apps/services with a Dockerfile or an app.py, not the Python kit", () => {
+        assert.ok(PYTHON_SERVICES.length >= 3, "the shop's three services at least");
         assert.deepStrictEqual(listServices(), ["frontend", ...PYTHON_SERVICES].sort());
         assert.ok(!listServices().includes(PYTHON_KIT));
         assert.ok(fs.existsSync(path.join(SERVICES_DIR, PYTHON_KIT, "Dockerfile")), "the kit has a Dockerfile and is still no service");
     });
 
-    for (const service of ["user-service", "product-service", "order-service", "frontend"]) {
+    for (const service of listServices()) {
         describe(service, () => {
             const dockerfile = dockerfileOf(service);
             const { pod, container } = deployment(service);

@@ -5,6 +5,11 @@ import { githubProviderDecision } from "../../infra/github-ci";
 import { GithubProviderMode } from "../../infra/settings";
 import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
 import { policyDocument } from "../helpers";
+import { WORKLOAD_NAMES, WORKLOADS } from "../../lib/catalogue";
+import { listServices } from "../../lib/cli-support";
+
+/** The images the catalogue's workloads are built from, sorted. */
+const CATALOGUE_IMAGES = WORKLOAD_NAMES.flatMap((n) => (WORKLOADS[n].ecrImage ? [WORKLOADS[n].ecrImage!] : [])).sort();
 
 const EXPECT = {
     // Staging's nodes run in one AZ of its two (cost); production's in every AZ.
@@ -234,9 +239,10 @@ for (const env of ["staging", "production"] as const) {
         });
 
         describe("ECR", () => {
-            it("one repository per service: scan on push, immutable tags, KMS encryption", () => {
+            it("one repository per image the repository builds (apps/services, the catalogue's images): scan on push, immutable tags, KMS encryption", () => {
                 const repos = run.ofType("aws:ecr/repository:Repository");
-                assert.deepStrictEqual(repos.map((r) => r.inputs.name).sort(), ["frontend", "order-service", "product-service", "user-service"].map((s) => `gitops-${env}/${s}`));
+                assert.deepStrictEqual(CATALOGUE_IMAGES, listServices(), "every service folder is a catalogue image, and back");
+                assert.deepStrictEqual(repos.map((r) => r.inputs.name).sort(), CATALOGUE_IMAGES.map((s) => `gitops-${env}/${s}`));
                 for (const r of repos) {
                     assert.strictEqual(r.inputs.imageTagMutability, "IMMUTABLE");
                     assert.strictEqual(r.inputs.imageScanningConfiguration.scanOnPush, true);
@@ -412,7 +418,7 @@ for (const env of ["staging", "production"] as const) {
                 assert.strictEqual(JSON.parse(o.kubeconfig).clusters[0].cluster.server, o.clusterEndpoint);
                 assert.strictEqual(o.nodeCountMinimum, expected.minSize * expected.nodeAzs);
                 assert.strictEqual(o.nodeGroupNames.length, expected.nodeAzs);
-                assert.deepStrictEqual(Object.keys(o.ecrRepositoryUrls).sort(), ["frontend", "order-service", "product-service", "user-service"]);
+                assert.deepStrictEqual(Object.keys(o.ecrRepositoryUrls).sort(), CATALOGUE_IMAGES);
                 assert.match(o.ecrRepositoryUrls["user-service"], new RegExp(`^${MOCK_ACCOUNT_ID}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/gitops-${env}/user-service$`));
                 assert.strictEqual(o.accountId, MOCK_ACCOUNT_ID);
             });
