@@ -75,6 +75,13 @@ describe("repository", () => {
             }
             assert.ok(steps > 0);
         });
+        it("the frontend's build image and its package's engines take the same major", () => {
+            const dockerfile = read("apps/services/frontend/Dockerfile");
+            const image = /^FROM node:(\d+)\.\d+\.\d+-alpine/m.exec(dockerfile);
+            assert.ok(image, "the frontend builds with a pinned node image");
+            assert.strictEqual(image![1], major);
+            assert.match(JSON.parse(read("apps/services/frontend/package.json")).engines.node, new RegExp(`^>=${major}(\\.|$)`));
+        });
         it(".ci/run provides that major when the machine has another, and the README says so", () => {
             const run = read(".ci/run");
             assert.match(run, /\.nvmrc/);
