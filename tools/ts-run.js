@@ -8,53 +8,9 @@
  * (`npm run typecheck` does that) and no source maps (the plan reports user errors as messages, not stack traces).
  */
 "use strict";
-const crypto = require("crypto");
-const fs = require("fs");
-const Module = require("module");
 const path = require("path");
-
-// GITOPS_CACHE_DIR moves the caches (lib/workloads.ts cacheDir; npm run bench times a first run with empty ones).
-const CACHE = process.env.GITOPS_CACHE_DIR || path.join(__dirname, "..", "node_modules", ".cache", "eks-gitops-platform");
-// What tsconfig.json asks of ts-node: ES2022, CommonJS with esModuleInterop, define semantics for class fields.
-const SWC_OPTIONS = {
-    jsc: { parser: { syntax: "typescript" }, target: "es2022", keepClassNames: true, transform: { useDefineForClassFields: true } },
-    module: { type: "commonjs", strictMode: true, noInterop: false },
-    sourceMaps: false,
-    swcrc: false,
-    configFile: false,
-};
-
-if (typeof Module.enableCompileCache === "function") Module.enableCompileCache(path.join(CACHE, "v8"));
-
-let swc;
-let salt;
-function transpile(source, filename) {
-    swc ??= require("@swc/core");
-    return swc.transformSync(source, { ...SWC_OPTIONS, filename }).code;
-}
-
-/** The transpiled code of a file, from the cache when its content (and the compiler) are the same. */
-function compiled(filename) {
-    const source = fs.readFileSync(filename, "utf8");
-    salt ??= `${require("@swc/core/package.json").version}\0${JSON.stringify(SWC_OPTIONS)}\0`;
-    const key = crypto.createHash("sha256").update(salt).update(source).digest("hex");
-    const file = path.join(CACHE, "ts", key.slice(0, 2), `${key}.js`);
-    try {
-        return fs.readFileSync(file, "utf8");
-    } catch {
-        const code = transpile(source, filename);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        // Written whole, then renamed: a concurrent run never reads half a file.
-        const partial = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(partial, code);
-        fs.renameSync(partial, file);
-        return code;
-    }
-}
-
-require.extensions[".ts"] = function (module, filename) {
-    module._compile(compiled(filename), filename);
-};
+const Module = require("module");
+require("./ts-hook").register();
 
 const [script, ...args] = process.argv.slice(2);
 if (!script) {

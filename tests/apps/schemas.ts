@@ -58,6 +58,8 @@ export async function schemaProblems(objects: KubeObject[]): Promise<string[]> {
     return problems;
 }
 
+const declarations = new Map<string, ts.SourceFile | undefined>();
+
 /** Type-checks the objects as literals of their model interfaces (one compilation for all of them). */
 export function unknownFieldProblems(objects: KubeObject[]): string[] {
     const file = path.join(REPO_ROOT, "tests", "apps", "__schema_check__.ts");
@@ -76,7 +78,13 @@ export function unknownFieldProblems(objects: KubeObject[]): string[] {
     const source = lines.join("\n");
     const host = ts.createCompilerHost({});
     const read = host.getSourceFile.bind(host);
-    host.getSourceFile = (name, language, ...rest) => (path.resolve(name) === file ? ts.createSourceFile(name, source, language) : read(name, language, ...rest));
+    // The models' declaration files are the same for every check: parsed once per process.
+    host.getSourceFile = (name, language, ...rest) => {
+        if (path.resolve(name) === file) return ts.createSourceFile(name, source, language);
+        const key = `${name}\0${typeof language === "object" ? language.languageVersion : language}`;
+        if (!declarations.has(key)) declarations.set(key, read(name, language, ...rest));
+        return declarations.get(key);
+    };
     const program = ts.createProgram(
         [file],
         { strict: true, noEmit: true, skipLibCheck: true, types: [], module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, target: ts.ScriptTarget.ES2022 },

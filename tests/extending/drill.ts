@@ -24,7 +24,6 @@ export const DRILL_SUITES = [
     "tests/ci/layers.spec.ts",
     "tests/capacity.spec.ts",
     "tests/policies/whole-graph.spec.ts",
-    "tests/plan/plan.spec.ts",
 ];
 
 const git = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

@@ -27,10 +27,10 @@ export interface TempCheckout {
     remove(): void;
 }
 
-/** A git repository holding this working tree's tracked files in one commit, the engine's node_modules linked. */
+/** A git repository holding this working tree's files (as a clone would, new ones too) in one commit, node_modules linked. */
 export function tempCheckout(): TempCheckout {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
-    const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
     for (const file of files) {
         const from = path.join(REPO_ROOT, file);
         if (!fs.existsSync(from)) continue;
