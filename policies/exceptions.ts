@@ -115,16 +115,6 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             reason: "Nothing consumes events of new access-log objects; they are read when investigating.",
         },
     ],
-    "cloudwatch-log-groups-hardened": [
-        {
-            id: "log-retention-under-a-year",
-            rule: "CKV_AWS_338",
-            match: ["*"],
-            reason:
-                "Retention is a setting per environment (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays): 14 days in " +
-                "staging and 90 in production by default, what investigating an incident needs; a year of logs multiplies their storage cost.",
-        },
-    ],
     "secrets-manager-hardened": [
         {
             id: "database-password-rotation",

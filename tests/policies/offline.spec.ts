@@ -5,6 +5,7 @@ import { formatReport, kubernetesType, manifestResources, OfflineResource, PREVI
 import { workloadPodSecurity } from "../../policies/workloads";
 import { PackConfigError } from "../../policies/pack-config";
 import { DEPLOYMENT, LAUNCH_TEMPLATE, launchTemplate, podSpec, ROLE, workload } from "./fixtures";
+import { REQUIRED_SETTINGS } from "./util";
 
 const STACK = "urn:pulumi:staging::infra";
 const PROVIDER_URN = `${STACK}::pulumi:providers:aws::aws`;
@@ -31,7 +32,7 @@ function lt(name: string, inputs: Record<string, unknown>): OfflineResource {
     return { type: LAUNCH_TEMPLATE, name, custom: true, provider: `${PROVIDER_URN}::aws-1`, inputs: { ...launchTemplate(), ...inputs } };
 }
 
-const config = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+const config = REQUIRED_SETTINGS;
 
 describe("offline runner (runPack)", () => {
     it("gives resource policies the inputs, the resolved provider, the options and the config, as the engine does", async () => {

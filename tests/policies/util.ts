@@ -16,6 +16,14 @@ export type Props = Record<string, any>;
 /** A value unknown during preview (the engine's marker). */
 export const UNKNOWN = PREVIEW_UNKNOWN;
 
+/** The settings the pack requires (what every policies/config/<env>.json sets), for a staging stack. */
+export const REQUIRED_SETTINGS = {
+    "instance-types-allowed": { environment: "staging" },
+    "node-group-default-instance-type": { environment: "staging" },
+    "argocd-pinned-revision": { environment: "staging" },
+    "cloudwatch-log-groups-hardened": { minimumRetentionDays: 14 },
+};
+
 export interface ArgsOptions {
     name?: string;
     /** The policy's settings, as in a --policy-pack-config file; defaults come from its configSchema. */
