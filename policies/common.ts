@@ -151,3 +151,31 @@ export function kubernetesName(props: Props, fallback: string): string {
     const name = props.metadata?.name;
     return isNonEmptyString(name) ? name : fallback;
 }
+
+/**
+ * The ArgoCD Application that syncs an object rendered from Git, and the namespace it deploys to
+ * (`spec.destination.namespace`). The offline runner sets it on the validation arguments of every rendered manifest
+ * (offline.ts `manifestResources`); the engine sets none, since a Pulumi-registered object has no Application.
+ */
+export interface SyncingApplication {
+    name: string;
+    namespace?: string;
+}
+
+/** The property of the validation arguments where the offline runner puts the syncing Application. */
+export const SYNCED_BY = "gitopsSyncedBy";
+
+export function syncedBy(args: object): SyncingApplication | undefined {
+    return (args as Record<string, unknown>)[SYNCED_BY] as SyncingApplication | undefined;
+}
+
+/**
+ * The namespace a policy grants an object the rights of: for an object an Application syncs, the Application's
+ * destination (an overlay cannot claim a platform namespace, or another workload's, to get its secrets or its load
+ * balancer: objects-in-application-namespace refuses the claim itself); otherwise the object's own metadata.namespace.
+ */
+export function judgedNamespace(props: Props, args: object): unknown {
+    const application = syncedBy(args);
+    return isNonEmptyString(application?.namespace) ? application.namespace : props.metadata?.namespace;
+}
+

@@ -16,7 +16,9 @@
  * Manifests are resources too: `manifestResources(rendered)` turns the Kubernetes objects ArgoCD would sync
  * (rendered from Git by lib/workloads.ts) into resources of the same types a Pulumi program registers, so the
  * pack's Kubernetes policies judge both with one implementation. Their findings name the file the object comes
- * from (`source`). Findings a documented exception lets pass (exceptions.ts) are listed in `excepted`.
+ * from (`source`), and each knows the Application that syncs it (`application`: the namespace-based policies judge
+ * it by the Application's destination, common.ts `judgedNamespace`). Findings a documented exception lets pass
+ * (exceptions.ts) are listed in `excepted`.
  */
 import {
     PolicyProviderResource,
@@ -31,6 +33,7 @@ import {
 } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ALL_POLICIES, PackPolicy } from "./all";
+import { SYNCED_BY, SyncingApplication } from "./common";
 import { EXCEPTION_SINK, ExceptedFinding } from "./exceptions";
 import { loadPackConfig, PackConfig, resolvePackConfig, ResolvedPolicyConfig } from "./pack-config";
 
@@ -56,6 +59,8 @@ export interface OfflineResource {
     dependsOn?: string[];
     /** Where the resource is defined when no Pulumi program registers it: a manifest file and the overlay that renders it. */
     source?: string;
+    /** The ArgoCD Application that syncs it (rendered manifests), with the namespace it deploys to. */
+    application?: SyncingApplication;
 }
 
 export type ReportedLevel = "advisory" | "mandatory";
@@ -215,6 +220,7 @@ export function resourceValidationArgs(
         notApplicable: throwNotApplicable,
     };
     if (provider) args.provider = provider;
+    if (r.application) Object.assign(args, { [SYNCED_BY]: r.application });
     return args;
 }
 
@@ -349,11 +355,15 @@ export function formatReport(report: PolicyReport): string {
     return lines.join("\n");
 }
 
-/** A Kubernetes object rendered from Git, with the file it comes from. */
+/** A Kubernetes object rendered from Git, with the file it comes from and the Application that syncs it. */
 export interface RenderedManifest {
     object: Record<string, any>;
-    /** e.g. "apps/workloads/user-service/base/deployment.yaml (rendered from apps/workloads/user-service/overlays/staging)". */
+    /** e.g. "apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/staging". */
     source: string;
+    /** The ArgoCD Application that syncs it (lib/workloads.ts RenderedObject). */
+    application?: string;
+    /** The namespace that Application deploys to (its spec.destination.namespace). */
+    destinationNamespace?: string;
 }
 
 /** The Pulumi type token of a Kubernetes object: `kubernetes:<group or core>/<version>:<Kind>`. */
@@ -364,12 +374,15 @@ export function kubernetesType(apiVersion: string, kind: string): string {
 
 /**
  * Rendered manifests as resources the pack checks like Pulumi-registered ones: the type a Pulumi program would
- * register, named `<namespace>/<name>`, the object as its inputs, and its file as its source.
+ * register, named `<namespace>/<name>` (the namespace the object names, else its Application's), the object as its
+ * inputs, its file as its source, and the Application that syncs it.
  */
 export function manifestResources(manifests: readonly RenderedManifest[], stack = "manifests"): OfflineResource[] {
-    return manifests.map(({ object, source }) => {
+    return manifests.map(({ object, source, application, destinationNamespace }) => {
         const type = kubernetesType(String(object.apiVersion), String(object.kind));
-        const name = object.metadata?.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : String(object.metadata?.name);
-        return { type, name, inputs: object, state: object, custom: true, source, urn: `urn:pulumi:${stack}::manifests::${type}::${name}` };
+        const namespace = object.metadata?.namespace ?? destinationNamespace;
+        const name = namespace ? `${namespace}/${object.metadata?.name}` : String(object.metadata?.name);
+        const syncing = application ? { application: { name: application, ...(destinationNamespace ? { namespace: destinationNamespace } : {}) } } : {};
+        return { type, name, inputs: object, state: object, custom: true, source, ...syncing, urn: `urn:pulumi:${stack}::manifests::${type}::${name}` };
     });
 }

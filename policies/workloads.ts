@@ -7,7 +7,7 @@
  * Rule ids are Checkov's (CKV_K8S_*) where Checkov has the rule; documented exceptions name them (exceptions.ts).
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, Checks, describeResource, isNonEmptyString, Props, stringListSetting, validateTypes } from "./common";
+import { asList, Checks, describeResource, isNonEmptyString, Props, stringListSetting, syncedBy, validateTypes } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings, globMatches } from "./exceptions";
 
 /** Where each kind keeps its pod spec. */
@@ -258,7 +258,8 @@ export const workloadIdentity: ResourceValidationPolicy = {
     validateResource: validatePods(WORKLOAD_TYPES, (pod, args, report, checks) => {
         const props = args.props;
         checks.run(() => {
-            const namespace = props.metadata?.namespace;
+            // Where it runs: its own namespace, else its Application's destination (ArgoCD applies it there), else the provider's.
+            const namespace = props.metadata?.namespace ?? syncedBy(args)?.namespace;
             const providerNamespace = args.provider?.props?.namespace;
             if (namespace === "default" || (namespace === undefined && !isNonEmptyString(providerNamespace))) {
                 const actual = namespace === undefined ? "not set (the provider's namespace: default)" : '"default"';

@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { PackPolicy } from "../../policies/all";
+import { SyncingApplication } from "../../policies/common";
 import { EXCEPTION_SINK, ExceptedFinding } from "../../policies/exceptions";
 import { NotApplicableError, OfflineResource, policyProps, PREVIEW_UNKNOWN, resourceValidationArgs, stackValidationArgs } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
@@ -30,6 +31,8 @@ export interface ArgsOptions {
     config?: Record<string, unknown>;
     /** The resource's provider, e.g. { type: "pulumi:providers:aws", props: { defaultTags: "..." } }. */
     provider?: { type: string; name?: string; props: Props };
+    /** The ArgoCD Application that syncs it (a rendered manifest), as the offline runner passes it. */
+    application?: SyncingApplication;
 }
 
 /** The policy's config as the engine would pass it: configSchema defaults with `config` over them. */
@@ -41,7 +44,8 @@ export function policyConfig(policy: PackPolicy, config: Record<string, unknown>
 export function createResourceValidationArgs(policy: PackPolicy, type: string, props: Props, options: ArgsOptions = {}): ResourceValidationArgs {
     const p = options.provider;
     const provider = p && { type: p.type, name: p.name ?? "provider", urn: `urn:pulumi:test::test::${p.type}::${p.name ?? "provider"}`, props: policyProps(p.props) };
-    return resourceValidationArgs({ type, name: options.name ?? "test", inputs: props }, policyConfig(policy, options.config), provider, { stack: "test", project: "test" });
+    const application = options.application ? { application: options.application } : {};
+    return resourceValidationArgs({ type, name: options.name ?? "test", inputs: props, ...application }, policyConfig(policy, options.config), provider, { stack: "test", project: "test" });
 }
 
 /** A stack of resources for a stack validation, as the engine passes it (each resource's state). */

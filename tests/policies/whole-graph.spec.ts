@@ -115,6 +115,12 @@ for (const env of ENVS) {
             assert.ok(report.evaluated["volume-claims-use-gp3-class"] >= 2, "the StatefulSets' claims");
         });
 
+        it("judges every rendered object by its Application: each knows the Application's destination, and is in it", () => {
+            if (!graph.apps) return;
+            for (const m of manifests) assert.ok(m.application?.name && m.application.namespace, `${m.type} ${m.name} knows its Application`);
+            assert.strictEqual(report.evaluated["objects-in-application-namespace"], manifests.length);
+        });
+
         it("every documented exception is in use (a stale one would hide a future finding), and each lists what it let pass", () => {
             const used = new Set(report.excepted.map((x) => x.exceptionId));
             const unused = Object.values(EXCEPTIONS).flat().map((x) => x.id).filter((id) => !used.has(id));
@@ -175,7 +181,25 @@ for (const env of ENVS) {
                     spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { ...structuredClone(escalating.spec.template.spec), containers: [{ ...structuredClone(deployment.object.spec.template.spec.containers[0]), image: "user-service:latest", resources: { requests: { cpu: "10m", memory: "32Mi" } } }] } } } } },
                 };
                 const cronJobSource = "apps/workloads/user-service/base/cronjob.yaml, rendered from apps/workloads/user-service/overlays/" + env;
-                bad.push(...manifestResources([{ object: { ...escalating, metadata: { ...escalating.metadata, name: "bad-deployment" } }, source: deployment.source }, { object: cronJob, source: cronJobSource }], env));
+                // A workload overlay's ExternalSecret that claims the platform's namespace to read Grafana's login from the platform's store.
+                const frontend = rendered.find((r) => r.application === "frontend")!;
+                const spoofSource = `apps/workloads/frontend/overlays/${env}/grafana-admin.yaml, rendered from apps/workloads/frontend/overlays/${env}`;
+                const spoof = {
+                    apiVersion: "external-secrets.io/v1",
+                    kind: "ExternalSecret",
+                    metadata: { name: "grafana-admin", namespace: "monitoring" },
+                    spec: { secretStoreRef: { kind: "ClusterSecretStore", name: "aws-secrets-manager-platform" }, target: { name: "grafana-admin" }, dataFrom: [{ extract: { key: "grafana/admin" } }] },
+                };
+                bad.push(
+                    ...manifestResources(
+                        [
+                            { ...deployment, object: { ...escalating, metadata: { ...escalating.metadata, name: "bad-deployment" } } },
+                            { object: cronJob, source: cronJobSource },
+                            { ...frontend, object: spoof, source: spoofSource },
+                        ],
+                        env,
+                    ),
+                );
                 badReport = await runPack([...graph.resources, ...manifests, ...bad], loadPackConfig(env));
             });
 
@@ -194,6 +218,8 @@ for (const env of ENVS) {
                     "workload-resources backend/report",
                     // No exception covers an image by that name.
                     "workload-secrets-as-files backend/report",
+                    "objects-in-application-namespace monitoring/grafana-admin",
+                    "external-secrets-store-by-namespace monitoring/grafana-admin",
                 ].sort();
                 assert.deepStrictEqual(found, expected, formatReport(badReport));
             });
@@ -209,6 +235,10 @@ for (const env of ENVS) {
                 assert.strictEqual(escalation.source, `apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/${env}`);
                 assert.match(escalation.message, new RegExp(`^kubernetes:apps/v1:Deployment "backend/bad-deployment": container "app": allowPrivilegeEscalation is true.* \\(apps/workloads/user-service/base/deployment\\.yaml, rendered from apps/workloads/user-service/overlays/${env}\\)$`));
                 assert.match(badReport.mandatory.find((v) => v.resourceName === "backend/report" && v.policyName === "workload-images-pinned")!.message, /init container|container "app": image user-service:latest names no registry/);
+                const spoofed = badReport.mandatory.filter((v) => v.resourceName === "monitoring/grafana-admin");
+                for (const v of spoofed) assert.strictEqual(v.source, `apps/workloads/frontend/overlays/${env}/grafana-admin.yaml, rendered from apps/workloads/frontend/overlays/${env}`);
+                assert.match(spoofed.find((v) => v.policyName === "objects-in-application-namespace")!.message, /metadata\.namespace is "monitoring", but Application frontend deploys to frontend/);
+                assert.match(spoofed.find((v) => v.policyName === "external-secrets-store-by-namespace")!.message, /\(synced by Application frontend into frontend\): spec\.secretStoreRef is ClusterSecretStore "aws-secrets-manager-platform"/);
             });
         });
     });
