@@ -179,3 +179,16 @@ export function judgedNamespace(props: Props, args: object): unknown {
     return isNonEmptyString(application?.namespace) ? application.namespace : props.metadata?.namespace;
 }
 
+/** The property of the validation arguments where the offline runner puts its notice channel (the engine sets none). */
+export const NOTICE_SINK = "gitopsNoticeSink";
+
+export type NoticeSink = (message: string) => void;
+
+/**
+ * How a policy says what is no violation but what a person should act on (`npm run plan` lists it as a warning, the
+ * offline report under `notices`). The engine has no channel for it: a real `pulumi preview` says nothing.
+ */
+export function notices(args: object): NoticeSink {
+    const sink = (args as Record<string, unknown>)[NOTICE_SINK] as NoticeSink | undefined;
+    return (message) => sink?.(message);
+}

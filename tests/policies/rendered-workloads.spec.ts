@@ -143,6 +143,8 @@ describe("npm run plan on a manifest that breaks a rule", function () {
         assert.match(section, new RegExp(`^\\[mandatory\\] objects-in-application-namespace\\n {2}- kubernetes:external-secrets\\.io/v1:ExternalSecret monitoring/grafana-admin: .*metadata\\.namespace is "monitoring", but Application user-service deploys to backend.* ${spoofFile}`, "m"));
         assert.match(section, new RegExp(`^\\[mandatory\\] external-secrets-store-by-namespace\\n {2}- .*ExternalSecret monitoring/grafana-admin \\(synced by Application user-service into backend\\): spec\\.secretStoreRef is ClusterSecretStore "aws-secrets-manager-platform".* ${spoofFile}`, "m"));
         assert.match(stdout, /Result: FAILS: 3 mandatory policy violation\(s\) \(exit 1\)\./);
+        // A service never released is said, not silently passed: a warning naming it.
+        assert.match(stdout, /^ {2}- workload-images-pinned: kubernetes:apps\/v1:Deployment "backend\/product-service": product-service was never released: /m);
         // What passes on purpose is said, with its reason, not silently passed.
         for (const [policy, list] of Object.entries(EXCEPTIONS)) {
             for (const e of list) assert.ok(section.includes(`[exception] ${e.id} (${policy}, ${e.rule}): ${e.reason}`), `${e.id} in the plan`);

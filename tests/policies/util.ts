@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { PackPolicy } from "../../policies/all";
-import { SyncingApplication } from "../../policies/common";
+import { NOTICE_SINK, SyncingApplication } from "../../policies/common";
 import { EXCEPTION_SINK, ExceptedFinding } from "../../policies/exceptions";
 import { NotApplicableError, OfflineResource, policyProps, PREVIEW_UNKNOWN, resourceValidationArgs, stackValidationArgs } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
@@ -187,10 +187,14 @@ export function withValue(props: Props, path: string, value: unknown): Props {
     return copy;
 }
 
-/** Runs a policy with the offline runner's exception channel attached: what it reported, and what documented exceptions let pass. */
-export async function runWithExceptions(policy: PackPolicy, args: ResourceValidationArgs | StackValidationArgs): Promise<Outcome & { excepted: ExceptedFinding[] }> {
+/**
+ * Runs a policy with the offline runner's channels attached: what it reported, what documented exceptions let pass,
+ * and its notices (what the plan lists as warnings).
+ */
+export async function runWithExceptions(policy: PackPolicy, args: ResourceValidationArgs | StackValidationArgs): Promise<Outcome & { excepted: ExceptedFinding[]; notices: string[] }> {
     const excepted: ExceptedFinding[] = [];
-    Object.assign(args, { [EXCEPTION_SINK]: (f: ExceptedFinding) => excepted.push(f) });
+    const notices: string[] = [];
+    Object.assign(args, { [EXCEPTION_SINK]: (f: ExceptedFinding) => excepted.push(f), [NOTICE_SINK]: (message: string) => notices.push(message) });
     const outcome = "validateStack" in policy ? await runStackPolicy(policy, args as StackValidationArgs) : await runResourcePolicy(policy as ResourceValidationPolicy, args as ResourceValidationArgs);
-    return { ...outcome, excepted };
+    return { ...outcome, excepted, notices };
 }
