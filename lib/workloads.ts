@@ -153,24 +153,31 @@ export async function renderAsArgoCD(overlay: string, overrides: KustomizeOverri
     return (await renderWorkloads([{ application: overlay, path: overlay, kustomize: overrides }], options)).map((r) => r.object);
 }
 
-/** What an Application syncs: its name, the overlay (repository-relative) and the Kustomize options it adds. */
+/** What an Application syncs: its name, the overlay (repository-relative), the Kustomize options it adds, and where. */
 export interface WorkloadSource {
     application: string;
     path: string;
     kustomize: KustomizeOverrides;
+    /** The namespace it deploys to (spec.destination.namespace): the policies judge its objects by it. */
+    namespace?: string;
 }
 
 /** The sources of the ArgoCD Applications among recorded resources (those with a Kustomize path; Helm sources are not rendered here). */
 export function applicationSources(resources: readonly { type: string; inputs: Record<string, any> }[]): WorkloadSource[] {
     return resources
         .filter((r) => r.type === APPLICATION_TYPE && typeof r.inputs.spec?.source?.path === "string" && r.inputs.spec.source.chart === undefined)
-        .map((r) => ({ application: String(r.inputs.metadata?.name), path: r.inputs.spec.source.path, kustomize: r.inputs.spec.source.kustomize ?? {} }));
+        .map((r) => {
+            const namespace = r.inputs.spec.destination?.namespace;
+            return { application: String(r.inputs.metadata?.name), path: r.inputs.spec.source.path, kustomize: r.inputs.spec.source.kustomize ?? {}, ...(typeof namespace === "string" ? { namespace } : {}) };
+        });
 }
 
 /** A rendered object and where it comes from. */
 export interface RenderedObject {
     object: KubeObject;
     application: string;
+    /** The namespace the Application deploys to (its spec.destination.namespace), when it names one. */
+    destinationNamespace?: string;
     /** The overlay the Application syncs (repository-relative). */
     overlay: string;
     /** The file the object is defined in (repository-relative). */
@@ -257,7 +264,8 @@ async function renderUncached(sources: readonly WorkloadSource[], root: string):
                 const { objects, tmp } = await renderCopy(s.path, s.kustomize, root, true);
                 return objects.map((object): RenderedObject => {
                     const file = takeOrigin(object, path.join(tmp, s.path), tmp, s.path);
-                    return { object, application: s.application, overlay: s.path, file, source: `${file}, rendered from ${s.path}` };
+                    const destination = s.namespace === undefined ? {} : { destinationNamespace: s.namespace };
+                    return { object, application: s.application, ...destination, overlay: s.path, file, source: `${file}, rendered from ${s.path}` };
                 });
             } catch (error) {
                 if (error instanceof WorkloadRenderError) throw new WorkloadRenderError(`Application ${s.application}: ${error.message}`);

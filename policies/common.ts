@@ -151,3 +151,44 @@ export function kubernetesName(props: Props, fallback: string): string {
     const name = props.metadata?.name;
     return isNonEmptyString(name) ? name : fallback;
 }
+
+/**
+ * The ArgoCD Application that syncs an object rendered from Git, and the namespace it deploys to
+ * (`spec.destination.namespace`). The offline runner sets it on the validation arguments of every rendered manifest
+ * (offline.ts `manifestResources`); the engine sets none, since a Pulumi-registered object has no Application.
+ */
+export interface SyncingApplication {
+    name: string;
+    namespace?: string;
+}
+
+/** The property of the validation arguments where the offline runner puts the syncing Application. */
+export const SYNCED_BY = "gitopsSyncedBy";
+
+export function syncedBy(args: object): SyncingApplication | undefined {
+    return (args as Record<string, unknown>)[SYNCED_BY] as SyncingApplication | undefined;
+}
+
+/**
+ * The namespace a policy grants an object the rights of: for an object an Application syncs, the Application's
+ * destination (an overlay cannot claim a platform namespace, or another workload's, to get its secrets or its load
+ * balancer: objects-in-application-namespace refuses the claim itself); otherwise the object's own metadata.namespace.
+ */
+export function judgedNamespace(props: Props, args: object): unknown {
+    const application = syncedBy(args);
+    return isNonEmptyString(application?.namespace) ? application.namespace : props.metadata?.namespace;
+}
+
+/** The property of the validation arguments where the offline runner puts its notice channel (the engine sets none). */
+export const NOTICE_SINK = "gitopsNoticeSink";
+
+export type NoticeSink = (message: string) => void;
+
+/**
+ * How a policy says what is no violation but what a person should act on (`npm run plan` lists it as a warning, the
+ * offline report under `notices`). The engine has no channel for it: a real `pulumi preview` says nothing.
+ */
+export function notices(args: object): NoticeSink {
+    const sink = (args as Record<string, unknown>)[NOTICE_SINK] as NoticeSink | undefined;
+    return (message) => sink?.(message);
+}

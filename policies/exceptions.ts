@@ -60,8 +60,9 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             rule: "CKV_K8S_43",
             match: ["public.ecr.aws/docker/library/mysql", "public.ecr.aws/docker/library/redis", "public.ecr.aws/nginx/nginx-prometheus-exporter"],
             reason:
-                "Third-party images are pinned by exact version tag until the delivery work pins digests (sha256:...) in the overlays. An ECR Public tag can be " +
-                "re-pushed, so only a digest is immutable; our own images come from ECR repositories with immutable tags and need no exception.",
+                "MySQL, Redis and the nginx exporter are pinned by exact version tag in their overlays: the release pins digests only of the images CI builds, and " +
+                "a new version of these is a reviewed edit of the tag. An ECR Public tag can be re-pushed, so only a digest is immutable: a digest pin in the overlay " +
+                "(digest: sha256:... beside newTag) ends the exception. Our own images are pinned by digest.",
         },
     ],
     "workload-secrets-as-files": [
@@ -113,16 +114,6 @@ export const EXCEPTIONS: Record<string, PolicyException[]> = {
             rule: "CKV2_AWS_62",
             match: ["ALB access-log bucket *"],
             reason: "Nothing consumes events of new access-log objects; they are read when investigating.",
-        },
-    ],
-    "cloudwatch-log-groups-hardened": [
-        {
-            id: "log-retention-under-a-year",
-            rule: "CKV_AWS_338",
-            match: ["*"],
-            reason:
-                "Retention is a setting per environment (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays): 14 days in " +
-                "staging and 90 in production by default, what investigating an incident needs; a year of logs multiplies their storage cost.",
         },
     ],
     "secrets-manager-hardened": [

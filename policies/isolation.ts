@@ -9,11 +9,16 @@
  *   may choose its group or class by annotation (`alb.ingress.kubernetes.io/group.name`,
  *   `kubernetes.io/ingress.class`): either would put it on another load balancer than its class's, where a rule of
  *   higher priority could take over ArgoCD's or Grafana's hosts.
+ * - An object ArgoCD syncs from Git has the rights of its Application's destination namespace, whatever namespace it
+ *   names: the policies above judge it by the Application (common.ts `judgedNamespace`), and
+ *   objects-in-application-namespace refuses an object that names another namespace (kustomize keeps an object's
+ *   own namespace when its overlay sets none, and ArgoCD applies it there: into another workload's namespace, which
+ *   the AppProject admits, or a platform one, which the AppProject refuses only at sync).
  * The store and the controller refuse the same at runtime; these policies say so before anything is applied, for
- * the platform's objects and (tests/apps) for every workload manifest ArgoCD renders from Git.
+ * the platform's objects and for every workload manifest ArgoCD renders from Git (`npm run plan`, the tests).
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, describeResource, isNonEmptyString, kubernetesName, listText, Props, stringListSetting, validateTypes } from "./common";
+import { asList, checking, describeResource, isNonEmptyString, judgedNamespace, kubernetesName, listText, Props, stringListSetting, syncedBy, validateTypes } from "./common";
 
 export const EXTERNAL_SECRET_TYPES = ["kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1beta1:ExternalSecret"];
 export const INGRESS_TYPES = ["kubernetes:networking.k8s.io/v1:Ingress"];
@@ -30,6 +35,17 @@ interface StoreConfig {
     platformNamespaces: string[];
     workloadSecretStore: string;
     platformSecretStore: string;
+}
+
+/**
+ * How a message names a namespaced object: `<Kind> <namespace>/<name>`, and, when ArgoCD syncs it, the Application
+ * whose destination the policies judge it by (if that differs from what it names).
+ */
+function namespacedSubject(kind: string, props: Props, args: { type: string; name: string }): string {
+    const named = props.metadata?.namespace;
+    const application = syncedBy(args);
+    const by = application?.namespace !== undefined && named !== undefined && named !== application.namespace ? ` (synced by Application ${application.name} into ${application.namespace})` : "";
+    return `${describeResource(args.type, args.name)}: ${kind} ${named ?? application?.namespace ?? "(no namespace)"}/${kubernetesName(props, args.name)}${by}`;
 }
 
 /** Every store an ExternalSecret reads from, with the path that names it. */
@@ -68,10 +84,10 @@ export const externalSecretsStoreByNamespace: ResourceValidationPolicy = {
     },
     validateResource: validateTypes(EXTERNAL_SECRET_TYPES, (props, args, report, checks) => {
         const c = args.getConfig<StoreConfig>();
-        const namespace = props.metadata?.namespace;
+        const namespace = judgedNamespace(props, args);
         const platform = isNonEmptyString(namespace) && c.platformNamespaces.includes(namespace);
         const store = platform ? c.platformSecretStore : c.workloadSecretStore;
-        const subject = `${describeResource(args.type, args.name)}: ExternalSecret ${namespace ?? "(no namespace)"}/${kubernetesName(props, args.name)}`;
+        const subject = namespacedSubject("ExternalSecret", props, args);
         const spec: Props = props.spec ?? {};
         const who = platform ? `in the platform's namespace ${namespace}` : `outside the platform's namespaces (${listText(c.platformNamespaces)})`;
         for (const { path, ref } of storeRefs(spec)) {
@@ -126,9 +142,9 @@ export const ingressClassByNamespace: ResourceValidationPolicy = {
     },
     validateResource: validateTypes(INGRESS_TYPES, (props, args, report, checks) => {
         const c = args.getConfig<IngressConfig>();
-        const namespace = props.metadata?.namespace;
+        const namespace = judgedNamespace(props, args);
         const platform = isNonEmptyString(namespace) && c.platformNamespaces.includes(namespace);
-        const subject = `${describeResource(args.type, args.name)}: Ingress ${namespace ?? "(no namespace)"}/${kubernetesName(props, args.name)}`;
+        const subject = namespacedSubject("Ingress", props, args);
         const annotations: Props = props.metadata?.annotations ?? {};
         checks.run(() => {
             if (!platform && props.spec?.ingressClassName === c.platformIngressClass) {
@@ -146,4 +162,26 @@ export const ingressClassByNamespace: ResourceValidationPolicy = {
     }),
 };
 
-export const ISOLATION_POLICIES = [externalSecretsStoreByNamespace, ingressClassByNamespace];
+export const objectsInApplicationNamespace: ResourceValidationPolicy = {
+    name: "objects-in-application-namespace",
+    description:
+        "Every object an ArgoCD Application syncs from Git is in the Application's destination namespace (it names that namespace or none): an overlay cannot put an " +
+        "object into another workload's namespace or a platform one, where other quotas, network policies, secrets and load balancers apply. The namespace-based " +
+        "policies judge such an object by its Application; this one says where ArgoCD would apply it. It sees only rendered manifests (`npm run plan`, the tests).",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        const application = syncedBy(args);
+        if (application === undefined || !isNonEmptyString(application.namespace)) return args.notApplicable("not an object an ArgoCD Application syncs");
+        const destination = application.namespace;
+        checking(() => {
+            const named = args.props.metadata?.namespace;
+            if (named === undefined || named === null || named === destination) return;
+            report(
+                `${describeResource(args.type, args.name)}: metadata.namespace is ${JSON.stringify(named)}, but Application ${application.name} deploys to ${destination}: ` +
+                    `ArgoCD would apply it in ${named}, outside its Application's namespace. Fix: set metadata.namespace to ${destination}, or remove it and set namespace: ${destination} in the overlay's kustomization.yaml.`,
+            );
+        });
+    },
+};
+
+export const ISOLATION_POLICIES = [externalSecretsStoreByNamespace, ingressClassByNamespace, objectsInApplicationNamespace];

@@ -4,7 +4,7 @@
  * platform's ALB (Ingress), never straight at a node.
  */
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, listText, Props, resourcesByReference, stringListSetting, validateTypes } from "./common";
+import { asBool, asList, checking, Checks, describeResource, isNonEmptyString, judgedNamespace, listText, Props, resourcesByReference, stringListSetting, validateTypes } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 
 const ELB_ROLE_TAG = "kubernetes.io/role/elb";
@@ -189,7 +189,8 @@ export const internalLoadBalancers: ResourceValidationPolicy = {
         const scheme = annotations[SCHEME_ANNOTATION];
         const internal = scheme === "internal" || (scheme === undefined && (asBool(annotations[INTERNAL_ANNOTATION]) === true || annotations[INTERNAL_ANNOTATION] === "0.0.0.0/0"));
         if (internal) return;
-        const id = `${props.metadata?.namespace ?? "default"}/${props.metadata?.name ?? args.name}`;
+        // The namespace it is allowed by: its Application's destination when ArgoCD syncs it (an overlay cannot claim another's entry).
+        const id = `${judgedNamespace(props, args) ?? "default"}/${props.metadata?.name ?? args.name}`;
         const allowed = args.getConfig<LoadBalancersConfig>().allowedPublicServices;
         if (allowed.includes(id)) return;
         const why = scheme === undefined ? `has no ${SCHEME_ANNOTATION} annotation` : `sets ${SCHEME_ANNOTATION} to ${JSON.stringify(scheme)}`;

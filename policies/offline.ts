@@ -16,7 +16,13 @@
  * Manifests are resources too: `manifestResources(rendered)` turns the Kubernetes objects ArgoCD would sync
  * (rendered from Git by lib/workloads.ts) into resources of the same types a Pulumi program registers, so the
  * pack's Kubernetes policies judge both with one implementation. Their findings name the file the object comes
- * from (`source`). Findings a documented exception lets pass (exceptions.ts) are listed in `excepted`.
+ * from (`source`), and each knows the Application that syncs it (`application`: the namespace-based policies judge
+ * it by the Application's destination, common.ts `judgedNamespace`). Findings a documented exception lets pass
+ * (exceptions.ts) are listed in `excepted`, what a person should act on without it being a violation in `notices`.
+ *
+ * What a config file cannot know, the environment's graph tells the runner: infra's ECR repositories whose tags are
+ * immutable are added to workload-images-pinned's immutableTagRepositories (`resolveForEnvironment`). The engine
+ * has no graph: a real preview judges by the config file alone, which is stricter, never looser.
  */
 import {
     PolicyProviderResource,
@@ -31,8 +37,10 @@ import {
 } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ALL_POLICIES, PackPolicy } from "./all";
+import { NOTICE_SINK, SYNCED_BY, SyncingApplication } from "./common";
 import { EXCEPTION_SINK, ExceptedFinding } from "./exceptions";
 import { loadPackConfig, PackConfig, resolvePackConfig, ResolvedPolicyConfig } from "./pack-config";
+import { environmentImmutableRepositories, workloadImagesPinned } from "./workloads";
 
 export { loadPackConfig, PackConfig };
 
@@ -56,6 +64,8 @@ export interface OfflineResource {
     dependsOn?: string[];
     /** Where the resource is defined when no Pulumi program registers it: a manifest file and the overlay that renders it. */
     source?: string;
+    /** The ArgoCD Application that syncs it (rendered manifests), with the namespace it deploys to. */
+    application?: SyncingApplication;
 }
 
 export type ReportedLevel = "advisory" | "mandatory";
@@ -89,6 +99,16 @@ export interface SkippedCheck {
     message: string;
 }
 
+/** What a policy says a person should act on, without it being a violation (the plan lists these as warnings). */
+export interface PolicyNotice {
+    policyName: string;
+    resourceType?: string;
+    resourceName?: string;
+    source?: string;
+    /** Names the resource, and the file for a rendered manifest. */
+    message: string;
+}
+
 export interface PolicyReport {
     violations: PolicyViolation[];
     mandatory: PolicyViolation[];
@@ -96,6 +116,8 @@ export interface PolicyReport {
     skipped: SkippedCheck[];
     /** Findings documented exceptions let pass (policies/exceptions.ts), with their reasons. */
     excepted: ExceptedViolation[];
+    /** What policies say a person should act on (a service never released), each once. */
+    notices: PolicyNotice[];
     /** Policy name -> resources it applied to (stack policies: 1 when they ran). Disabled policies are absent. */
     evaluated: Record<string, number>;
 }
@@ -109,6 +131,11 @@ export interface RunPackOptions {
     stackTags?: Record<string, string>;
     /** Where the config came from, for error messages. */
     configSource?: string;
+    /**
+     * The environment's whole graph (every layer that ran), which tells what the config cannot know (the environment's
+     * ECR repositories); default: `resources`. The plan passes it when it checks fewer layers (--layer).
+     */
+    environment?: readonly OfflineResource[];
 }
 
 /** What `args.notApplicable()` throws; the runner counts the policy as not applying to the resource. */
@@ -215,6 +242,7 @@ export function resourceValidationArgs(
         notApplicable: throwNotApplicable,
     };
     if (provider) args.provider = provider;
+    if (r.application) Object.assign(args, { [SYNCED_BY]: r.application });
     return args;
 }
 
@@ -263,9 +291,10 @@ function isStackPolicy(p: PackPolicy): p is StackValidationPolicy {
  */
 export async function runPack(resources: readonly OfflineResource[], config: PackConfig, options: RunPackOptions = {}): Promise<PolicyReport> {
     const policies = options.policies ?? ALL_POLICIES;
-    const resolved = resolvePackConfig(policies, config, options.configSource);
+    const resolved = resolveForEnvironment(policies, config, options.environment ?? resources, options.configSource);
     const byUrn = new Map(resources.map((r) => [urnOf(r, options), r]));
-    const report: PolicyReport = { violations: [], mandatory: [], advisory: [], skipped: [], excepted: [], evaluated: {} };
+    const report: PolicyReport = { violations: [], mandatory: [], advisory: [], skipped: [], excepted: [], notices: [], evaluated: {} };
+    const noticed = new Set<string>();
 
     for (const policy of policies) {
         const { enforcementLevel, properties } = resolved.get(policy.name) as ResolvedPolicyConfig;
@@ -279,6 +308,13 @@ export async function runPack(resources: readonly OfflineResource[], config: Pac
             report[level].push(v);
         };
         const except = (finding: ExceptedFinding, r?: OfflineResource) => report.excepted.push({ policyName: policy.name, ...finding, ...about(r) });
+        const notice = (r: OfflineResource) => (message: string) => {
+            const n: PolicyNotice = { policyName: policy.name, ...about(r), message: withSource(message, r) };
+            const key = JSON.stringify([n.policyName, n.resourceType, n.resourceName, n.message]);
+            if (noticed.has(key)) return;
+            noticed.add(key);
+            report.notices.push(n);
+        };
         const skip = (error: UnknownValueError, r?: OfflineResource) =>
             report.skipped.push({ policyName: policy.name, message: error.message, ...(r ? { resourceType: r.type, resourceName: r.name, urn: urnOf(r, options) } : {}) });
 
@@ -293,13 +329,29 @@ export async function runPack(resources: readonly OfflineResource[], config: Pac
             const urn = urnOf(r, options);
             let applied = false;
             for (const validate of validations) {
-                const args = withSink(resourceValidationArgs(r, properties, providerOf(r, byUrn, options), options), (f) => except(f, r));
+                const args = Object.assign(withSink(resourceValidationArgs(r, properties, providerOf(r, byUrn, options), options), (f) => except(f, r)), { [NOTICE_SINK]: notice(r) });
                 applied = (await runValidation(() => validate(args, (message) => record(message, r, urn)), (e) => skip(e, r))) || applied;
             }
             if (applied) report.evaluated[policy.name]++;
         }
     }
     return report;
+}
+
+/**
+ * The pack's config resolved for an environment: the config file reconciled with the policies' schemas (pack-config.ts),
+ * then what only the environment's graph knows: its own ECR repositories whose tags are immutable (IMMUTABLE, which
+ * ecr-repositories-hardened requires of each) join workload-images-pinned's immutableTagRepositories, so a tag CI
+ * pushed there pins its image and a tag of another account's registry does not.
+ */
+export function resolveForEnvironment(policies: readonly PackPolicy[], config: PackConfig, environment: readonly OfflineResource[], source?: string): Map<string, ResolvedPolicyConfig> {
+    const resolved = resolvePackConfig(policies, config, source);
+    const images = resolved.get(workloadImagesPinned.name);
+    if (images) {
+        const configured = (images.properties.immutableTagRepositories as string[] | undefined) ?? [];
+        images.properties.immutableTagRepositories = [...new Set([...configured, ...environmentImmutableRepositories(environment)])];
+    }
+    return resolved;
 }
 
 /** The resource fields of a finding. */
@@ -341,19 +393,24 @@ async function runValidation(run: () => void | Promise<void>, onUnknown: (e: Unk
 export function formatReport(report: PolicyReport): string {
     const where = (x: { resourceType?: string; resourceName?: string }) => (x.resourceType ? `${x.resourceType} "${x.resourceName}"` : "(stack)");
     const lines = [
-        `${report.mandatory.length} mandatory, ${report.advisory.length} advisory violation(s); ${report.skipped.length} check(s) skipped on unknown values; ${report.excepted.length} finding(s) excepted`,
+        `${report.mandatory.length} mandatory, ${report.advisory.length} advisory violation(s); ${report.skipped.length} check(s) skipped on unknown values; ${report.excepted.length} finding(s) excepted; ${report.notices.length} notice(s)`,
         ...report.violations.map((v) => `  [${v.enforcementLevel}] ${v.policyName} ${where(v)}: ${v.message}`),
         ...report.skipped.map((s) => `  [skipped] ${s.policyName} ${where(s)}: ${s.message}`),
         ...report.excepted.map((e) => `  [excepted: ${e.exceptionId}] ${e.policyName} ${where(e)}${e.source ? ` (${e.source})` : ""}: ${e.rule} ${e.subject}`),
+        ...report.notices.map((n) => `  [notice] ${n.policyName} ${where(n)}: ${n.message}`),
     ];
     return lines.join("\n");
 }
 
-/** A Kubernetes object rendered from Git, with the file it comes from. */
+/** A Kubernetes object rendered from Git, with the file it comes from and the Application that syncs it. */
 export interface RenderedManifest {
     object: Record<string, any>;
-    /** e.g. "apps/workloads/user-service/base/deployment.yaml (rendered from apps/workloads/user-service/overlays/staging)". */
+    /** e.g. "apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/staging". */
     source: string;
+    /** The ArgoCD Application that syncs it (lib/workloads.ts RenderedObject). */
+    application?: string;
+    /** The namespace that Application deploys to (its spec.destination.namespace). */
+    destinationNamespace?: string;
 }
 
 /** The Pulumi type token of a Kubernetes object: `kubernetes:<group or core>/<version>:<Kind>`. */
@@ -364,12 +421,15 @@ export function kubernetesType(apiVersion: string, kind: string): string {
 
 /**
  * Rendered manifests as resources the pack checks like Pulumi-registered ones: the type a Pulumi program would
- * register, named `<namespace>/<name>`, the object as its inputs, and its file as its source.
+ * register, named `<namespace>/<name>` (the namespace the object names, else its Application's), the object as its
+ * inputs, its file as its source, and the Application that syncs it.
  */
 export function manifestResources(manifests: readonly RenderedManifest[], stack = "manifests"): OfflineResource[] {
-    return manifests.map(({ object, source }) => {
+    return manifests.map(({ object, source, application, destinationNamespace }) => {
         const type = kubernetesType(String(object.apiVersion), String(object.kind));
-        const name = object.metadata?.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : String(object.metadata?.name);
-        return { type, name, inputs: object, state: object, custom: true, source, urn: `urn:pulumi:${stack}::manifests::${type}::${name}` };
+        const namespace = object.metadata?.namespace ?? destinationNamespace;
+        const name = namespace ? `${namespace}/${object.metadata?.name}` : String(object.metadata?.name);
+        const syncing = application ? { application: { name: application, ...(destinationNamespace ? { namespace: destinationNamespace } : {}) } } : {};
+        return { type, name, inputs: object, state: object, custom: true, source, ...syncing, urn: `urn:pulumi:${stack}::manifests::${type}::${name}` };
     });
 }

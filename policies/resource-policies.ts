@@ -2,7 +2,8 @@
  * Resource policies (KMS key policies, S3 bucket policies, ECR repository policies, Secrets Manager secret
  * policies, CloudWatch Logs resource policies, SNS topic policies) never allow everyone: an Allow statement for
  * the principal `*` must carry a condition that pins it to an account, an organization or a source. A key policy
- * like aws/secretsmanager's (`*` limited by kms:CallerAccount and kms:ViaService) passes; `*` alone does not.
+ * like aws/secretsmanager's (`*` limited by kms:CallerAccount and kms:ViaService) passes; `*` alone does not. An
+ * Allow with NotPrincipal grants everyone but the principals it lists, so it counts as `*`.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { asList, describeResource, parseJson, Props, validateTypes } from "./common";
@@ -56,7 +57,7 @@ function scoped(condition: Props | undefined): boolean {
 export const resourcePoliciesNotPublic: ResourceValidationPolicy = {
     name: "resource-policies-not-public",
     description:
-        "Resource policies (KMS key, S3 bucket, ECR repository, Secrets Manager secret, CloudWatch Logs, SNS topic) allow the principal * only with a condition that pins " +
+        "Resource policies (KMS key, S3 bucket, ECR repository, Secrets Manager secret, CloudWatch Logs, SNS topic) allow the principal * (or everyone but a NotPrincipal) only with a condition that pins " +
         "the account, organization or source (CKV_AWS_33, CKV_AWS_70, CKV_AWS_32): a resource policy is the one place IAM can grant access to the whole internet.",
     enforcementLevel: "mandatory",
     validateResource: validateTypes(Object.keys(DOCUMENTS), (props, args, report, checks) => {
@@ -72,12 +73,15 @@ export const resourcePoliciesNotPublic: ResourceValidationPolicy = {
         checks.each(
             () => asList<Props>(document.Statement),
             (s: Props, i) => {
-                if (s.Effect !== "Allow" || !everyone(s.Principal)) return;
+                if (s.Effect !== "Allow") return;
+                const notPrincipal = s.NotPrincipal !== undefined && s.NotPrincipal !== null;
+                if (!notPrincipal && !everyone(s.Principal)) return;
                 if (scoped(s.Condition)) return;
                 const name = s.Sid ? `statement ${JSON.stringify(s.Sid)}` : `statement ${i}`;
+                const whom = notPrincipal ? "every principal but its NotPrincipal (Allow with NotPrincipal)" : "the principal *";
                 report(
-                    `${subject}: ${field} ${name} allows the principal * (${listActions(s.Action)}) without a condition that pins an account, organization or source${rule ? ` (${rule})` : ""}. ` +
-                        "Fix: name the principals, or add a StringEquals/ArnLike condition on aws:PrincipalAccount, aws:SourceAccount, aws:SourceArn or aws:PrincipalOrgID (kms:CallerAccount for keys).",
+                    `${subject}: ${field} ${name} allows ${whom} (${listActions(s.Action)}) without a condition that pins an account, organization or source${rule ? ` (${rule})` : ""}. ` +
+                        `Fix: name the principals${notPrincipal ? " in Principal instead of NotPrincipal" : ""}, or add a StringEquals/ArnLike condition on aws:PrincipalAccount, aws:SourceAccount, aws:SourceArn or aws:PrincipalOrgID (kms:CallerAccount for keys).`,
                 );
             },
         );

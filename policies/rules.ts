@@ -53,7 +53,15 @@ export const CHECKOV_RULES: CheckovRule[] = [
     rule("KMS", "CKV_AWS_33", "KMS key policy has no wildcard (*) principal", "resource-policies-not-public"),
     rule("CloudWatch Logs", "CKV_AWS_66", "CloudWatch log groups specify a retention", "cloudwatch-log-groups-hardened"),
     rule("CloudWatch Logs", "CKV_AWS_158", "CloudWatch log groups are encrypted with KMS", "cloudwatch-log-groups-hardened"),
-    rule("CloudWatch Logs", "CKV_AWS_338", "CloudWatch log groups retain logs for at least a year", "cloudwatch-log-groups-hardened"),
+    {
+        id: "CKV_AWS_338",
+        title: "CloudWatch log groups retain logs for at least a year",
+        area: "CloudWatch Logs",
+        notAdopted:
+            "retention is a setting per environment (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays; 14 days in staging, 90 in production " +
+            "by default), what investigating an incident needs, and a year of logs multiplies their storage cost; cloudwatch-log-groups-hardened holds each environment's " +
+            "minimum instead (minimumRetentionDays in the environment's policies/config file)",
+    },
     rule("S3", "CKV2_AWS_6", "S3 bucket has a public access block", "s3-buckets-hardened"),
     rule("S3", "CKV_AWS_53", "S3 public access block blocks public ACLs", "s3-buckets-hardened"),
     rule("S3", "CKV_AWS_54", "S3 public access block blocks public policies", "s3-buckets-hardened"),

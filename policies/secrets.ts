@@ -12,6 +12,12 @@ import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 const SECRET = "aws:secretsmanager/secret:Secret";
 const ROTATION = "aws:secretsmanager/secretRotation:SecretRotation";
 const MAXIMUM_ROTATION_DAYS = 90;
+/**
+ * An AWS managed key, named by its alias or the alias's ARN (`alias/aws/...` is reserved for them). A key id or key
+ * ARN cannot be told apart from a customer-managed key's without the KMS API, so those pass (the platform names its
+ * key by ARN: infra output logsAndSecretsKeyArn).
+ */
+const AWS_MANAGED_ALIAS = /(^|:)alias\/aws\//;
 
 export const secretsManagerHardened: StackValidationPolicy = {
     name: "secrets-manager-hardened",
@@ -30,9 +36,9 @@ export const secretsManagerHardened: StackValidationPolicy = {
                 const subject = describeResource(secret.type, secret.name);
                 checks.run(() => {
                     const key = secret.props.kmsKeyId;
-                    if (!isNonEmptyString(key) || key === "alias/aws/secretsmanager") {
+                    if (!isNonEmptyString(key) || AWS_MANAGED_ALIAS.test(key)) {
                         report(
-                            `${subject}: kmsKeyId is ${key === undefined ? "not set" : JSON.stringify(key)}, so the AWS managed key encrypts it and any principal allowed by IAM can decrypt it (CKV_AWS_149). ` +
+                            `${subject}: kmsKeyId is ${key === undefined ? "not set" : `${JSON.stringify(key)}, an AWS managed key's alias`}, so the AWS managed key encrypts it and any principal allowed by IAM can decrypt it (CKV_AWS_149). ` +
                                 "Fix: set kmsKeyId to the environment's key (infra output logsAndSecretsKeyArn).",
                             secret.urn,
                         );

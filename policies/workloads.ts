@@ -7,7 +7,7 @@
  * Rule ids are Checkov's (CKV_K8S_*) where Checkov has the rule; documented exceptions name them (exceptions.ts).
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { asList, Checks, describeResource, isNonEmptyString, Props, stringListSetting, validateTypes } from "./common";
+import { asList, Checks, describeResource, isNonEmptyString, notices, Props, stringListSetting, syncedBy, validateTypes } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings, globMatches } from "./exceptions";
 
 /** Where each kind keeps its pod spec. */
@@ -258,7 +258,8 @@ export const workloadIdentity: ResourceValidationPolicy = {
     validateResource: validatePods(WORKLOAD_TYPES, (pod, args, report, checks) => {
         const props = args.props;
         checks.run(() => {
-            const namespace = props.metadata?.namespace;
+            // Where it runs: its own namespace, else its Application's destination (ArgoCD applies it there), else the provider's.
+            const namespace = props.metadata?.namespace ?? syncedBy(args)?.namespace;
             const providerNamespace = args.provider?.props?.namespace;
             if (namespace === "default" || (namespace === undefined && !isNonEmptyString(providerNamespace))) {
                 const actual = namespace === undefined ? "not set (the provider's namespace: default)" : '"default"';
@@ -304,24 +305,43 @@ export function parseImage(image: string): ImageReference {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** The pin of a service never released (ci/pins.ts writes it until the first release): a digest of no image. */
+export const UNRELEASED_DIGEST = `sha256:${"0".repeat(64)}`;
+const ECR_REPOSITORY = "aws:ecr/repository:Repository";
+
+/**
+ * The environment's own ECR repositories whose tags are immutable (`IMMUTABLE`), by URL, among a stack's resources
+ * (their state: the repository URL is an output). What the offline runner adds to immutableTagRepositories
+ * (offline.ts `resolveForEnvironment`): a config file cannot know the account.
+ */
+export function environmentImmutableRepositories(resources: readonly { type: string; inputs: Props; state?: Props }[]): string[] {
+    return resources
+        .filter((r) => r.type === ECR_REPOSITORY)
+        .map((r) => ({ ...r.inputs, ...r.state }))
+        .filter((p) => p.imageTagMutability === "IMMUTABLE" && isNonEmptyString(p.repositoryUrl))
+        .map((p) => String(p.repositoryUrl));
+}
 
 export interface ImagesConfig extends ExceptionsConfig {
     allowedRegistries: string[];
-    immutableTagRegistries: string[];
+    immutableTagRepositories: string[];
 }
 
 export const workloadImagesPinned: ResourceValidationPolicy = {
     name: "workload-images-pinned",
     description:
-        "Every container image comes from an allowed registry (default: ECR, private or Public) and is pinned: by digest, or by a tag (never latest) in a registry " +
-        "whose tags are immutable, such as this platform's ECR repositories (CKV_K8S_14, CKV_K8S_43). What was reviewed is what runs, and a re-pushed tag cannot change it.",
+        "Every container image comes from an allowed registry (default: ECR, private or Public) and is pinned: by digest, or by a tag (never latest) of a repository " +
+        "whose tags are immutable: the environment's own ECR repositories (IMMUTABLE: ecr-repositories-hardened), which the offline runner takes from the environment's graph, " +
+        "and those immutableTagRepositories lists (CKV_K8S_14, CKV_K8S_43). What was reviewed is what runs, and a re-pushed tag cannot change it. " +
+        "A service never released (its pin the all-zero digest) is a notice: its pods cannot start until a release pins its image.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             allowedRegistries: stringListSetting("Registry hosts (globs) images may come from.", ["*.dkr.ecr.*.amazonaws.com", "public.ecr.aws"]),
-            immutableTagRegistries: stringListSetting(
-                "Registry hosts (globs) whose tags cannot be moved (the platform's ECR repositories have IMMUTABLE tags: ecr-repositories-hardened), so a tag pins the image.",
-                ["*.dkr.ecr.*.amazonaws.com"],
+            immutableTagRepositories: stringListSetting(
+                "Image repositories (globs over <registry>/<name>, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/team/*) whose tags cannot be moved, so a tag pins the image, " +
+                    "beyond the environment's own ECR repositories (which the offline runner adds; a real preview knows only this list).",
+                [],
             ),
             exceptions: exceptionsSetting("workload-images-pinned"),
         },
@@ -329,7 +349,9 @@ export const workloadImagesPinned: ResourceValidationPolicy = {
     validateResource: validatePods(WORKLOAD_TYPES, (pod, args, report) => {
         const config = args.getConfig<ImagesConfig>();
         const finding = findings(args, report, config.exceptions);
-        const inList = (registry: string, globs: string[]) => globs.some((g) => globMatches(g, registry));
+        const notice = notices(args);
+        const unreleased = new Set<string>();
+        const inList = (value: string, globs: string[]) => globs.some((g) => globMatches(g, value));
         pod.eachContainer((c) => {
             const image = c.props.image;
             const at = `${pod.subject}: ${c.label}`;
@@ -345,17 +367,26 @@ export const workloadImagesPinned: ResourceValidationPolicy = {
             }
             if (ref.digest !== undefined) {
                 if (!DIGEST.test(ref.digest)) report(`${at}: image ${image} has a malformed digest. Fix: pin ${c.path}.image by its sha256 digest (64 hex characters).`);
+                else if (ref.digest === UNRELEASED_DIGEST && !unreleased.has(ref.repository)) {
+                    unreleased.add(ref.repository);
+                    const service = ref.repository.split("/").pop();
+                    notice(
+                        `${pod.subject}: ${service} was never released: its image is pinned to the all-zero placeholder digest, which names no image, so its pods cannot start ` +
+                            `until a release pins one (CI's release of a change to its sources, or npm run -s delivery -- pin <env> ${service}=<tag-or-digest>)`,
+                    );
+                }
                 return;
             }
             if (ref.tag === undefined || ref.tag === "latest") {
                 report(`${at}: image ${image} is ${ref.tag === undefined ? "not tagged (latest)" : "tagged latest"}, so every pull may run another build (CKV_K8S_14). Fix: pin ${c.path}.image by digest or a release tag.`);
                 return;
             }
-            if (!inList(ref.registry, config.immutableTagRegistries)) {
+            if (!inList(ref.repository, config.immutableTagRepositories)) {
                 finding(
                     "CKV_K8S_43",
                     ref.repository,
-                    `${at}: image ${image} is pinned by tag in ${ref.registry}, whose tags can be re-pushed (CKV_K8S_43). Fix: pin it by digest (${ref.repository}@sha256:...).`,
+                    `${at}: image ${image} is pinned by tag, and ${ref.repository} is not a repository whose tags are immutable (the environment's own ECR repositories, or immutableTagRepositories), ` +
+                        `so the tag can be re-pushed (CKV_K8S_43). Fix: pin it by digest (${ref.repository}@sha256:...), or, if that repository's tags are immutable, list it in immutableTagRepositories in policies/config/<env>.json.`,
                 );
             }
         });

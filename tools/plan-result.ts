@@ -17,7 +17,7 @@ export interface PlanResult {
     failures: string[];
     /** 1 when anything fails. */
     exitCode: 0 | 1;
-    /** What a person should act on: the programs' warnings, the fork checklist, the cost's and the capacity's. */
+    /** What a person should act on: the programs' warnings, the cost's and the capacity's, the fork checklist, the policies' notices (a service never released). */
     warnings: string[];
     layers: LayerPlan[];
     notes: string[];

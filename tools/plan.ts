@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ENVIRONMENTS, Environment, isEnvironment, REPO_ROOT, settingsFilePath } from "../lib/environment";
 import { parseOptions, UsageError } from "../lib/cli-support";
-import { Layer, LAYERS, RecordedResource } from "../lib/offline";
+import { Layer, LAYERS } from "../lib/offline";
 import { WorkloadRenderError } from "../lib/workloads";
 import { settingLines, settingsFileSource } from "../lib/settings-file";
 import { isIsoDate, today, TODAY_VARIABLE } from "../lib/today";
@@ -21,7 +21,7 @@ import { loadPackConfig, manifestResources, PackConfig, PolicyReport, runPack } 
 import { forkChecklist } from "./fork-checklist";
 import { checkoutBase, resolveCommit } from "./plan-base";
 import { costDelta, diffResources } from "./plan-diff";
-import { evaluateSide, planSide, RenderedWorkloads, SideRun } from "./plan-environment";
+import { evaluateSide, planSide, SideRun } from "./plan-environment";
 import { errorMarkdown, planMarkdown } from "./plan-markdown";
 import { PlanResult } from "./plan-result";
 import { formatPlan } from "./plan-text";
@@ -161,10 +161,11 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
  * sync (the objects rendered once for the side, each naming the file it comes from). A workload that cannot be
  * rendered is a user error: ArgoCD could not sync it either.
  */
-async function policyFindings(resources: RecordedResource[], rendered: Promise<RenderedWorkloads>, env: string, config: PackConfig): Promise<PolicyReport> {
-    const workloads = await rendered;
+async function policyFindings(head: SideRun, env: string, config: PackConfig): Promise<PolicyReport> {
+    const workloads = await head.rendered;
     if (workloads.error) throw new WorkloadRenderError(workloads.error);
-    return runPack([...resources, ...manifestResources(workloads.rendered, env)], config);
+    // The whole graph tells what the config cannot (the environment's ECR repositories), also with --layer.
+    return runPack([...head.resources, ...manifestResources(workloads.rendered, env)], config, { environment: head.graph.resources });
 }
 
 async function planToday(options: PlanOptions): Promise<PlanResult> {
@@ -188,7 +189,7 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
             }
         }
         // The pack runs while kubectl renders the workloads.
-        const report = await policyFindings(head.resources, head.rendered, env, options.packConfig ?? loadPackConfig(env, path.join(root, "policies", "config")));
+        const report = await policyFindings(head, env, options.packConfig ?? loadPackConfig(env, path.join(root, "policies", "config")));
         const headPlan = await planSide(head);
         const basePlan = baseRun ? await planSide(baseRun) : undefined;
         const checklist = forkChecklist(env, settingsFileSource(env, root, options.config), day);
@@ -203,7 +204,7 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
             region: headPlan.region,
             failures,
             exitCode: failures.length > 0 ? 1 : 0,
-            warnings: [...headPlan.warnings, ...checklist],
+            warnings: [...headPlan.warnings, ...checklist, ...report.notices.map((n) => `${n.policyName}: ${n.message}`)],
             layers: headPlan.layers,
             notes: [REMOTE_NOTE, ...(headPlan.capacityNote && !head.graph.apps ? [headPlan.capacityNote] : [])],
             policies: { violations: report.violations, mandatory: report.mandatory.length, advisory: report.advisory.length, excepted: report.excepted },

@@ -5,8 +5,10 @@
  *
  * Every request the ACL sees is logged to the CloudWatch log group `aws-waf-logs-<prefix>` (the name prefix WAF
  * requires), encrypted with the environment's key and kept for the retention setting; the Authorization and Cookie
- * headers are redacted (ArgoCD and Grafana sessions). The group's resource policy lets only this account's log
- * delivery write to it (without one, WAF would add an account-wide policy itself).
+ * headers are redacted (ArgoCD and Grafana sessions). The group has no resource policy of its own (CloudWatch Logs
+ * resource policies are account-wide): the log delivery policy that lets only this account's log delivery write to
+ * it is infra's, applied by an administrator (infra/account-policies.ts); without it, WAF would add an account-wide
+ * policy itself.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

@@ -12,6 +12,7 @@ import { EXCEPTIONS, exceptionFor, globMatches } from "../../policies/exceptions
 import { PackConfigError, resolvePackConfig } from "../../policies/pack-config";
 import { exceptionTable, ruleTable } from "../../policies/readme-tables";
 import { CHECKOV_RULES } from "../../policies/rules";
+import { REQUIRED_SETTINGS } from "./util";
 
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 const documented = Object.entries(EXCEPTIONS).flatMap(([policy, list]) => list.map((e) => ({ policy, ...e })));
@@ -62,7 +63,7 @@ describe("documented exceptions (policies/exceptions.ts)", () => {
     });
 
     it("are a setting: a config file may replace them, and malformed ones are rejected naming the key", () => {
-        const base = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+        const base = REQUIRED_SETTINGS;
         const mine = [{ id: "legacy-uid", rule: "CKV_K8S_40", match: ["ghcr.io/acme/legacy"], reason: "The legacy image runs as 1000 until it is rebuilt." }];
         assert.deepStrictEqual(resolvePackConfig(ALL_POLICIES, { ...base, "workload-pod-security": { exceptions: mine } }).get("workload-pod-security")!.properties.exceptions, mine);
         assert.throws(

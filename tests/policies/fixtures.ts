@@ -104,8 +104,11 @@ export const CRON_JOB = "kubernetes:batch/v1:CronJob";
 export const POD = "kubernetes:core/v1:Pod";
 export const ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/user-service";
 
-/** A container as the workloads' manifests write them: restricted, sized, probed, pinned. */
-export function container(name = "app", image = `${ECR_IMAGE}:0123456789abcdef0123456789abcdef01234567`): Props {
+/** A released image, as the services' overlays pin them (the registry added by the Application). */
+export const PINNED_IMAGE = `${ECR_IMAGE}@sha256:${"4e".repeat(32)}`;
+
+/** A container as the workloads' manifests write them: restricted, sized, probed, pinned by digest. */
+export function container(name = "app", image = PINNED_IMAGE): Props {
     return {
         name,
         image,

@@ -1,11 +1,19 @@
 import * as assert from "assert";
 import { PackPolicy } from "../../policies/all";
-import { externalSecretsStoreByNamespace as stores, ingressClassByNamespace as classes } from "../../policies/isolation";
+import { SyncingApplication } from "../../policies/common";
+import { externalSecretsStoreByNamespace as stores, ingressClassByNamespace as classes, objectsInApplicationNamespace as inNamespace } from "../../policies/isolation";
+import { internalLoadBalancers } from "../../policies/networking";
+import { loadPackConfig, manifestResources, runPack } from "../../policies/offline";
+import { workloadIdentity } from "../../policies/workloads";
+import { DEPLOYMENT, workload } from "./fixtures";
 import { assertHasResourceViolation, assertNoResourceViolations, assertNotApplicable, assertSkipsUnknown, assertViolationCount, createResourceValidationArgs, Props, UNKNOWN } from "./util";
 
 const EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const args = (policy: PackPolicy, type: string, props: Props, config: Record<string, unknown> = {}) => createResourceValidationArgs(policy, type, props, { name: "res", config });
+/** The arguments of an object the Application `application` syncs into `namespace`, as the offline runner passes them. */
+const synced = (policy: PackPolicy, type: string, props: Props, application: SyncingApplication) => createResourceValidationArgs(policy, type, props, { name: "res", application });
+const FRONTEND_APP = { name: "frontend", namespace: "frontend" };
 
 const externalSecret = (namespace: string, store: Props, spec: Props = {}) => ({
     metadata: { name: "creds", namespace },
@@ -85,5 +93,79 @@ describe("policy ingress-class-by-namespace", () => {
 
     it("skips what is unknown during preview", async () => {
         await assertSkipsUnknown(classes, args(classes, INGRESS, { metadata: { name: "x", namespace: UNKNOWN }, spec: {} }));
+    });
+});
+
+describe("objects ArgoCD syncs are judged by their Application, whatever namespace they name", () => {
+    const grafanaAdmin = externalSecret("monitoring", platformStore, { dataFrom: [{ extract: { key: "grafana/admin" } }] });
+
+    it("a workload's ExternalSecret that claims a platform namespace gets the workloads' rules: the platform's store is refused", async () => {
+        // Registered by a program (the platform's own), the claim is what it is.
+        await assertNoResourceViolations(stores, args(stores, EXTERNAL_SECRET, grafanaAdmin));
+        const [v] = await assertViolationCount(stores, synced(stores, EXTERNAL_SECRET, grafanaAdmin, FRONTEND_APP), 1);
+        assert.match(
+            v.message,
+            /^kubernetes:external-secrets\.io\/v1:ExternalSecret "res": ExternalSecret monitoring\/creds \(synced by Application frontend into frontend\): spec\.secretStoreRef is ClusterSecretStore "aws-secrets-manager-platform"; outside the platform's namespaces \(argocd, monitoring\) only the ClusterSecretStore "aws-secrets-manager" may be used/,
+        );
+        // An object that names no namespace is applied in its Application's: judged there, named there.
+        const unnamed = externalSecret("frontend", workloadStore);
+        delete (unnamed.metadata as Props).namespace;
+        await assertNoResourceViolations(stores, synced(stores, EXTERNAL_SECRET, unnamed, FRONTEND_APP));
+        await assertHasResourceViolation(stores, synced(stores, EXTERNAL_SECRET, { ...unnamed, spec: { ...unnamed.spec, secretStoreRef: platformStore } }, FRONTEND_APP), "ExternalSecret frontend/creds: spec.secretStoreRef");
+    });
+
+    it("an Ingress claiming a platform namespace may not use the platform's class; a Service may not claim another namespace's public entry", async () => {
+        const ingress = { metadata: { name: "web", namespace: "argocd" }, spec: { ingressClassName: "alb-platform" } };
+        await assertNoResourceViolations(classes, args(classes, INGRESS, ingress));
+        await assertHasResourceViolation(classes, synced(classes, INGRESS, ingress, FRONTEND_APP), 'Ingress argocd/web (synced by Application frontend into frontend): spec.ingressClassName is "alb-platform"');
+        const service = { metadata: { name: "web", namespace: "frontend" }, spec: { type: "LoadBalancer" } };
+        const config = { allowedPublicServices: ["frontend/web"] };
+        const lb = (application?: SyncingApplication) => createResourceValidationArgs(internalLoadBalancers, "kubernetes:core/v1:Service", service, { name: "res", config, ...(application ? { application } : {}) });
+        await assertNoResourceViolations(internalLoadBalancers, lb(FRONTEND_APP));
+        await assertHasResourceViolation(internalLoadBalancers, lb({ name: "user-service", namespace: "backend" }), "LoadBalancer Service backend/web");
+    });
+
+    it("a workload without metadata.namespace runs in its Application's namespace, not default (CKV_K8S_21)", async () => {
+        const deployment = workload(DEPLOYMENT);
+        delete deployment.metadata.namespace;
+        await assertHasResourceViolation(workloadIdentity, createResourceValidationArgs(workloadIdentity, DEPLOYMENT, deployment, { name: "res" }), "metadata.namespace is not set (the provider's namespace: default)");
+        await assertNoResourceViolations(workloadIdentity, createResourceValidationArgs(workloadIdentity, DEPLOYMENT, deployment, { name: "res", application: { name: "user-service", namespace: "backend" } }));
+        await assertHasResourceViolation(workloadIdentity, createResourceValidationArgs(workloadIdentity, DEPLOYMENT, { ...deployment, metadata: { name: "x", namespace: "default" } }, { name: "res", application: { name: "user-service", namespace: "backend" } }), 'metadata.namespace is "default"');
+    });
+});
+
+describe("policy objects-in-application-namespace", () => {
+    it("passes an object in its Application's namespace, or naming none", async () => {
+        await assertNoResourceViolations(inNamespace, synced(inNamespace, EXTERNAL_SECRET, externalSecret("frontend", workloadStore), FRONTEND_APP));
+        await assertNoResourceViolations(inNamespace, synced(inNamespace, "kubernetes:core/v1:ConfigMap", { metadata: { name: "dashboard" } }, FRONTEND_APP));
+    });
+
+    it("refuses an object that names another namespace, saying where ArgoCD would apply it", async () => {
+        const [v] = await assertViolationCount(inNamespace, synced(inNamespace, EXTERNAL_SECRET, externalSecret("monitoring", platformStore), FRONTEND_APP), 1);
+        assert.strictEqual(
+            v.message,
+            'kubernetes:external-secrets.io/v1:ExternalSecret "res": metadata.namespace is "monitoring", but Application frontend deploys to frontend: ArgoCD would apply it in monitoring, outside its Application\'s namespace. ' +
+                "Fix: set metadata.namespace to frontend, or remove it and set namespace: frontend in the overlay's kustomization.yaml.",
+        );
+        await assertHasResourceViolation(inNamespace, synced(inNamespace, "kubernetes:core/v1:Service", { metadata: { name: "mysql", namespace: "data" } }, FRONTEND_APP), 'metadata.namespace is "data"');
+    });
+
+    it("is not applicable to what a Pulumi program registers, or an Application that names no destination namespace; skips an unknown namespace", async () => {
+        await assertNotApplicable(inNamespace, args(inNamespace, EXTERNAL_SECRET, externalSecret("monitoring", platformStore)));
+        await assertNotApplicable(inNamespace, synced(inNamespace, EXTERNAL_SECRET, externalSecret("monitoring", platformStore), { name: "loose" }));
+        await assertSkipsUnknown(inNamespace, synced(inNamespace, EXTERNAL_SECRET, { metadata: { name: "x", namespace: UNKNOWN } }, FRONTEND_APP));
+    });
+
+    it("in the runner: a workload overlay's ExternalSecret claiming monitoring to read grafana/admin fails twice, naming the file", async () => {
+        const source = "apps/workloads/frontend/overlays/staging/grafana.yaml, rendered from apps/workloads/frontend/overlays/staging";
+        const object = { apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", ...externalSecret("monitoring", platformStore, { dataFrom: [{ extract: { key: "grafana/admin" } }] }) };
+        const resources = manifestResources([{ object, source, application: "frontend", destinationNamespace: "frontend" }], "staging");
+        assert.deepStrictEqual(resources[0].application, FRONTEND_APP);
+        const report = await runPack(resources, loadPackConfig("staging"));
+        assert.deepStrictEqual(report.mandatory.map((v) => [v.policyName, v.resourceName, v.source]).sort(), [
+            ["external-secrets-store-by-namespace", "monitoring/creds", source],
+            ["objects-in-application-namespace", "monitoring/creds", source],
+        ]);
+        for (const v of report.mandatory) assert.ok(v.message.endsWith(`(${source})`), v.message);
     });
 });

@@ -1,14 +1,19 @@
 import * as assert from "assert";
+import { ALL_POLICIES } from "../../policies/all";
 import { cloudwatchLogGroupsHardened as policy } from "../../policies/logs";
-import { assertHasResourceViolation, assertNoResourceViolations, assertNotApplicable, assertSkipsUnknown, assertViolationCount, createResourceValidationArgs, Props, runWithExceptions, UNKNOWN } from "./util";
+import { loadPackConfig, runPack } from "../../policies/offline";
+import { PackConfigError, resolvePackConfig } from "../../policies/pack-config";
+import { assertHasResourceViolation, assertNoResourceViolations, assertNotApplicable, assertSkipsUnknown, assertViolationCount, createResourceValidationArgs, Props, REQUIRED_SETTINGS, UNKNOWN } from "./util";
 
 const GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd";
-const args = (props: Props, config: Record<string, unknown> = {}) => createResourceValidationArgs(policy, GROUP, { name: "/aws/vpc/gitops-staging/flow-logs", ...props }, { name: "flow-logs", config });
+const STAGING = { minimumRetentionDays: 14 };
+const args = (props: Props, config: Record<string, unknown> = STAGING) => createResourceValidationArgs(policy, GROUP, { name: "/aws/vpc/gitops-staging/flow-logs", ...props }, { name: "flow-logs", config });
 
 describe("policy cloudwatch-log-groups-hardened", () => {
-    it("passes a group kept a year or more, encrypted with a customer-managed key", async () => {
-        await assertNoResourceViolations(policy, args({ retentionInDays: 365, kmsKeyId: KEY }));
+    it("passes a group kept at least the environment's minimum, encrypted with a customer-managed key", async () => {
+        await assertNoResourceViolations(policy, args({ retentionInDays: 14, kmsKeyId: KEY }));
+        await assertNoResourceViolations(policy, args({ retentionInDays: 90, kmsKeyId: KEY }, { minimumRetentionDays: 90 }));
     });
 
     it("reports a group without retention (CKV_AWS_66) or KMS key (CKV_AWS_158)", async () => {
@@ -21,16 +26,36 @@ describe("policy cloudwatch-log-groups-hardened", () => {
         await assertHasResourceViolation(policy, args({ retentionInDays: 0, kmsKeyId: KEY }), "retentionInDays is not set");
     });
 
-    it("a retention under a year (CKV_AWS_338) passes as the documented exception, listed by the runner", async () => {
-        const outcome = await runWithExceptions(policy, args({ retentionInDays: 14, kmsKeyId: KEY }));
-        assert.deepStrictEqual(outcome.violations, []);
-        assert.deepStrictEqual(outcome.excepted.map((e) => [e.exceptionId, e.rule, e.subject]), [["log-retention-under-a-year", "CKV_AWS_338", "/aws/vpc/gitops-staging/flow-logs"]]);
-        await assertHasResourceViolation(policy, args({ retentionInDays: 14, kmsKeyId: KEY }, { exceptions: [] }), "keeps its logs 14 days, less than 365 (CKV_AWS_338)");
-        await assertNoResourceViolations(policy, args({ retentionInDays: 14, kmsKeyId: KEY }, { exceptions: [], minimumRetentionDays: 14 }));
+    it("reports a retention under the environment's minimum, with no exception to hide it (Checkov's year, CKV_AWS_338, is not adopted)", async () => {
+        const [v] = await assertViolationCount(policy, args({ retentionInDays: 1, kmsKeyId: KEY }, { minimumRetentionDays: 90 }), 1);
+        assert.strictEqual(
+            v.message,
+            'aws:cloudwatch/logGroup:LogGroup "flow-logs": keeps its logs 1 days, less than the environment\'s minimum of 90 (minimumRetentionDays), so they may be gone before an incident is investigated. ' +
+                "Fix: set retentionInDays to 90 or more (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays), or lower minimumRetentionDays in policies/config/<env>.json.",
+        );
+        await assertHasResourceViolation(policy, args({ retentionInDays: 7, kmsKeyId: KEY }), "keeps its logs 7 days, less than the environment's minimum of 14");
+        assert.strictEqual(policy.configSchema?.properties.exceptions, undefined, "no exception setting: the minimum is the setting");
+    });
+
+    it("each environment's config holds its minimum: a production log group kept 14 days fails there and passes in staging", async () => {
+        const group = { type: GROUP, name: "short", custom: true, inputs: { name: "/aws/eks/gitops/cluster", retentionInDays: 14, kmsKeyId: KEY } };
+        const verdict = async (env: string) => (await runPack([group], loadPackConfig(env))).mandatory.filter((m) => m.policyName === policy.name).map((m) => m.message);
+        assert.deepStrictEqual(await verdict("staging"), []);
+        assert.match((await verdict("production"))[0], /keeps its logs 14 days, less than the environment's minimum of 90/);
+    });
+
+    it("the minimum is required: a config without it is rejected, naming the key", () => {
+        const { ["cloudwatch-log-groups-hardened"]: _, ...rest } = REQUIRED_SETTINGS;
+        assert.throws(
+            () => resolvePackConfig(ALL_POLICIES, rest),
+            (e: Error) => e instanceof PackConfigError && /cloudwatch-log-groups-hardened\.minimumRetentionDays = \(not set\): allowed a whole number of at least 1 \(required\)/.test(e.message),
+        );
+        assert.throws(() => resolvePackConfig(ALL_POLICIES, { ...REQUIRED_SETTINGS, "cloudwatch-log-groups-hardened": { minimumRetentionDays: 0 } }), /minimumRetentionDays = 0: allowed a whole number of at least 1\./);
     });
 
     it("unknown values are skipped; other types are not its business", async () => {
         await assertSkipsUnknown(policy, args({ retentionInDays: 14, kmsKeyId: UNKNOWN }));
-        await assertNotApplicable(policy, createResourceValidationArgs(policy, "aws:cloudwatch/metricAlarm:MetricAlarm", {}));
+        await assertSkipsUnknown(policy, args({ retentionInDays: UNKNOWN, kmsKeyId: KEY }));
+        await assertNotApplicable(policy, createResourceValidationArgs(policy, "aws:cloudwatch/metricAlarm:MetricAlarm", {}, { config: STAGING }));
     });
 });

@@ -2,9 +2,10 @@ import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { ALL_POLICIES } from "../../policies/all";
 import { formatReport, kubernetesType, manifestResources, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
-import { workloadPodSecurity } from "../../policies/workloads";
+import { UNRELEASED_DIGEST, workloadIdentity, workloadImagesPinned, workloadPodSecurity } from "../../policies/workloads";
 import { PackConfigError } from "../../policies/pack-config";
-import { DEPLOYMENT, LAUNCH_TEMPLATE, launchTemplate, podSpec, ROLE, workload } from "./fixtures";
+import { DEPLOYMENT, ECR_IMAGE, LAUNCH_TEMPLATE, launchTemplate, podSpec, ROLE, workload } from "./fixtures";
+import { REQUIRED_SETTINGS } from "./util";
 
 const STACK = "urn:pulumi:staging::infra";
 const PROVIDER_URN = `${STACK}::pulumi:providers:aws::aws`;
@@ -31,7 +32,7 @@ function lt(name: string, inputs: Record<string, unknown>): OfflineResource {
     return { type: LAUNCH_TEMPLATE, name, custom: true, provider: `${PROVIDER_URN}::aws-1`, inputs: { ...launchTemplate(), ...inputs } };
 }
 
-const config = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+const config = REQUIRED_SETTINGS;
 
 describe("offline runner (runPack)", () => {
     it("gives resource policies the inputs, the resolved provider, the options and the config, as the engine does", async () => {
@@ -130,7 +131,7 @@ describe("offline runner (runPack)", () => {
     it("formats a report one line per finding", async () => {
         const text = formatReport(await runPack([...recorded(), lt("big", { instanceType: "m5.large" })], config));
         const lines = text.split("\n");
-        assert.strictEqual(lines[0], "1 mandatory, 1 advisory violation(s); 0 check(s) skipped on unknown values; 0 finding(s) excepted");
+        assert.strictEqual(lines[0], "1 mandatory, 1 advisory violation(s); 0 check(s) skipped on unknown values; 0 finding(s) excepted; 0 notice(s)");
         assert.match(lines[1], /^ {2}\[mandatory\] instance-types-allowed aws:ec2\/launchTemplate:LaunchTemplate "big": /);
         assert.match(lines[2], /^ {2}\[advisory\] required-tags aws:iam\/role:Role "untagged": /);
     });
@@ -162,6 +163,22 @@ describe("offline runner (runPack)", () => {
         assert.deepStrictEqual([e.policyName, e.exceptionId, e.rule, e.subject, e.resourceName, e.source], ["workload-pod-security", "image-uids-below-10000", "CKV_K8S_40", "public.ecr.aws/docker/library/mysql", "backend/user-service", "x.yaml"]);
         assert.match(e.reason, /The images' own users/);
         assert.match(formatReport(report), /\[excepted: image-uids-below-10000\] workload-pod-security kubernetes:apps\/v1:StatefulSet "backend\/user-service" \(x\.yaml\): CKV_K8S_40 public\.ecr\.aws\/docker\/library\/mysql/);
+    });
+
+    it("gives each rendered manifest its Application (named in its own namespace, else the Application's), and lists notices once, naming the file", async () => {
+        const spec = podSpec([{ ...podSpec().containers[0], image: `${ECR_IMAGE}@${UNRELEASED_DIGEST}` }]);
+        const object: Record<string, any> = { apiVersion: "apps/v1", kind: "Deployment", ...workload(DEPLOYMENT, spec) };
+        delete object.metadata.namespace;
+        const source = "apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/staging";
+        const manifest = { object, source, application: "user-service", destinationNamespace: "backend" };
+        const [resource] = manifestResources([manifest], "staging");
+        assert.deepStrictEqual([resource.name, resource.application], ["backend/user-service", { name: "user-service", namespace: "backend" }]);
+        assert.strictEqual(manifestResources([{ object, source }])[0].application, undefined, "a manifest no Application syncs");
+        const report = await runPack([resource], {}, { policies: [workloadImagesPinned, workloadIdentity] });
+        assert.deepStrictEqual(report.violations, [], "no namespace: ArgoCD applies it in the Application's");
+        assert.deepStrictEqual(report.notices.map((n) => [n.policyName, n.resourceName, n.source]), [["workload-images-pinned", "backend/user-service", source]]);
+        assert.match(report.notices[0].message, /^kubernetes:apps\/v1:Deployment "backend\/user-service": user-service was never released: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/);
+        assert.match(formatReport(report), /; 1 notice\(s\)\n {2}\[notice\] workload-images-pinned kubernetes:apps\/v1:Deployment "backend\/user-service": .*was never released/);
     });
 
     it("runs the whole pack by default", async () => {

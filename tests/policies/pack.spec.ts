@@ -4,10 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
 import { parse } from "yaml";
-import { FREE_TIER_INSTANCE_TYPES, PRODUCTION_INSTANCE_TYPES } from "../../infra/settings";
+import { ENVIRONMENT_DEFAULTS as INFRA_DEFAULTS, FREE_TIER_INSTANCE_TYPES, PRODUCTION_INSTANCE_TYPES } from "../../infra/settings";
 import { ENVIRONMENTS } from "../../lib/environment";
+import { ENVIRONMENT_DEFAULTS as PLATFORM_DEFAULTS } from "../../platform/settings";
 import { ALL_POLICIES, PACK_NAME } from "../../policies/all";
 import { configEnvironments, loadPackConfig, PackConfig, PackConfigError, resolvePackConfig } from "../../policies/pack-config";
+import { REQUIRED_SETTINGS } from "./util";
 
 const POLICIES_DIR = path.resolve(__dirname, "../../policies");
 
@@ -130,6 +132,12 @@ describe("the policy pack", () => {
                 assert.deepStrictEqual(resolved.get("node-group-default-instance-type")!.properties, resolved.get("instance-types-allowed")!.properties);
                 for (const p of ALL_POLICIES) assert.strictEqual(resolved.get(p.name)!.enforcementLevel, p.enforcementLevel, `${env}.json keeps ${p.name}'s level`);
             });
+
+            it(`${env}.json's log retention minimum is the shortest default retention of the layers' log groups`, () => {
+                const resolved = resolvePackConfig(ALL_POLICIES, loadPackConfig(env), `${env}.json`);
+                const defaults = [INFRA_DEFAULTS[env].flowLogRetentionDays, INFRA_DEFAULTS[env].clusterLogRetentionDays, PLATFORM_DEFAULTS[env].wafLogRetentionDays];
+                assert.strictEqual(resolved.get("cloudwatch-log-groups-hardened")!.properties.minimumRetentionDays, Math.min(...defaults), defaults.join(", "));
+            });
         }
 
         it("an unknown environment names the files that exist", () => {
@@ -139,7 +147,7 @@ describe("the policy pack", () => {
     });
 
     describe("config resolution, as the engine does it, and stricter on typos", () => {
-        const base = { "instance-types-allowed": { environment: "staging" }, "node-group-default-instance-type": { environment: "staging" }, "argocd-pinned-revision": { environment: "staging" } };
+        const base = REQUIRED_SETTINGS;
 
         it("fills configSchema defaults, applies all, then each policy's level and settings", () => {
             const resolved = resolvePackConfig(ALL_POLICIES, { ...base, all: "advisory", "ebs-gp3-encrypted": "disabled", "required-tags": { enforcementLevel: "mandatory", requiredTags: ["Owner"] } });

@@ -78,8 +78,22 @@ interface PlanRun {
     stderr: string;
 }
 
+/** An ExternalSecret a workload overlay adds, claiming the platform's namespace to read Grafana's login from the platform's store. */
+const SPOOF = `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: grafana-admin
+  namespace: monitoring
+spec:
+  secretStoreRef: { kind: ClusterSecretStore, name: aws-secrets-manager-platform }
+  target: { name: grafana-admin }
+  dataFrom:
+    - extract: { key: grafana/admin }
+`;
+
 /**
- * `npm run plan -- staging` in a copy of the repository whose user-service base escalates privileges. A cold start
+ * `npm run plan -- staging` in a copy of the repository whose user-service base escalates privileges, and whose
+ * staging overlay (without its own namespace:, so kustomize keeps what an object names) adds SPOOF. A cold start
  * takes seconds: it starts with the suite (a root hook) and runs on the other core while the other suites do.
  */
 function planOnBadManifest(): { copy: string; done: Promise<PlanRun> } {
@@ -88,6 +102,11 @@ function planOnBadManifest(): { copy: string; done: Promise<PlanRun> } {
     const manifest = fs.readFileSync(file, "utf8");
     if (!manifest.includes("allowPrivilegeEscalation: false")) throw new Error(`${file} no longer sets allowPrivilegeEscalation: false: change this test`);
     fs.writeFileSync(file, manifest.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"));
+    const overlay = path.join(copy, OVERLAY("user-service", "staging"));
+    const kustomization = fs.readFileSync(path.join(overlay, "kustomization.yaml"), "utf8");
+    if (!/^namespace: backend\nresources:\n {2}- \.\.\/\.\.\/base\n/m.test(kustomization)) throw new Error(`${overlay}/kustomization.yaml changed its namespace or resources: change this test`);
+    fs.writeFileSync(path.join(overlay, "kustomization.yaml"), kustomization.replace(/^namespace: backend\nresources:\n {2}- \.\.\/\.\.\/base\n/m, "resources:\n  - ../../base\n  - grafana-admin.yaml\n"));
+    fs.writeFileSync(path.join(overlay, "grafana-admin.yaml"), SPOOF);
     const done = new Promise<PlanRun>((resolve) =>
         execFile(process.execPath, [path.join(copy, "node_modules", ".bin", "ts-node"), "--swc", "tools/plan.ts", "staging"], { cwd: copy, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
             resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code) : 0, stdout, stderr }),
@@ -113,13 +132,19 @@ describe("npm run plan on a manifest that breaks a rule", function () {
         const { code, stdout, stderr } = await badPlan!.done;
         assert.strictEqual(code, 1, stderr);
         const section = stdout.slice(stdout.indexOf("== policies:"), stdout.indexOf("== monthly cost"));
-        assert.match(section, /^== policies: 1 mandatory, 0 advisory violation\(s\) ==$/m);
+        assert.match(section, /^== policies: 3 mandatory, 0 advisory violation\(s\) ==$/m);
         assert.match(section, /^\[mandatory\] workload-pod-security$/m);
         assert.match(
             section,
             /^ {2}- kubernetes:apps\/v1:Deployment backend\/user-service: .*(?:init )?container "(?:app|migrate)": allowPrivilegeEscalation is true, .*\(CKV_K8S_20\)\. Fix: .* \(apps\/workloads\/user-service\/base\/deployment\.yaml, rendered from apps\/workloads\/user-service\/overlays\/staging\)$/m,
         );
-        assert.match(stdout, /Result: FAILS: 1 mandatory policy violation\(s\) \(exit 1\)\./);
+        // The overlay's ExternalSecret is judged by its Application (user-service, in backend), not by the namespace it claims.
+        const spoofFile = "\\(apps\\/workloads\\/user-service\\/overlays\\/staging\\/grafana-admin\\.yaml, rendered from apps\\/workloads\\/user-service\\/overlays\\/staging\\)$";
+        assert.match(section, new RegExp(`^\\[mandatory\\] objects-in-application-namespace\\n {2}- kubernetes:external-secrets\\.io/v1:ExternalSecret monitoring/grafana-admin: .*metadata\\.namespace is "monitoring", but Application user-service deploys to backend.* ${spoofFile}`, "m"));
+        assert.match(section, new RegExp(`^\\[mandatory\\] external-secrets-store-by-namespace\\n {2}- .*ExternalSecret monitoring/grafana-admin \\(synced by Application user-service into backend\\): spec\\.secretStoreRef is ClusterSecretStore "aws-secrets-manager-platform".* ${spoofFile}`, "m"));
+        assert.match(stdout, /Result: FAILS: 3 mandatory policy violation\(s\) \(exit 1\)\./);
+        // A service never released is said, not silently passed: a warning naming it.
+        assert.match(stdout, /^ {2}- workload-images-pinned: kubernetes:apps\/v1:Deployment "backend\/product-service": product-service was never released: /m);
         // What passes on purpose is said, with its reason, not silently passed.
         for (const [policy, list] of Object.entries(EXCEPTIONS)) {
             for (const e of list) assert.ok(section.includes(`[exception] ${e.id} (${policy}, ${e.rule}): ${e.reason}`), `${e.id} in the plan`);

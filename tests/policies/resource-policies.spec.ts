@@ -29,6 +29,15 @@ describe("policy resource-policies-not-public", () => {
         await assertHasResourceViolation(policy, args("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", { policyDocument: doc(everyone()) }), "policyDocument statement 0 allows the principal *");
     });
 
+    it("an Allow with NotPrincipal grants everyone else: it counts as *, pinned or not", async () => {
+        const [v] = await assertViolationCount(policy, args(BUCKET_POLICY, { policy: doc({ Sid: "AllButMe", Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::123456789012:role/me" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }), 1);
+        assert.match(v.message, /policy statement "AllButMe" allows every principal but its NotPrincipal \(Allow with NotPrincipal\) \(s3:GetObject\) without a condition .*\(CKV_AWS_70\)\. Fix: name the principals in Principal instead of NotPrincipal, or add/);
+        await assertHasResourceViolation(policy, args("aws:kms/key:Key", { policy: doc({ Effect: "Allow", NotPrincipal: { AWS: ["arn:aws:iam::123456789012:root"] }, Action: "kms:*" }) }), "(CKV_AWS_33)");
+        await assertNoResourceViolations(policy, args(BUCKET_POLICY, { policy: doc({ Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::123456789012:role/me" }, Action: "s3:GetObject", Condition: { StringEquals: { "aws:PrincipalAccount": "123456789012" } } }) }));
+        // Deny with NotPrincipal denies everyone else: it grants nothing.
+        await assertNoResourceViolations(policy, args(BUCKET_POLICY, { policy: doc({ Effect: "Deny", NotPrincipal: { AWS: "arn:aws:iam::123456789012:role/me" }, Action: "s3:*" }) }));
+    });
+
     it("a condition that does not pin (another key, an IfExists operator, a bare wildcard) does not count", async () => {
         for (const Condition of [
             { Bool: { "aws:SecureTransport": "true" } },

@@ -21,8 +21,14 @@ describe("policy secrets-manager-hardened", () => {
     it("reports a secret under the AWS managed key (CKV_AWS_149)", async () => {
         const s = secret(API, { kmsKeyId: undefined });
         await assertHasStackViolation(policy, args([s, rotation(API)]), s.name, 'aws:secretsmanager/secret:Secret "gitops-staging-api-token": kmsKeyId is not set, so the AWS managed key encrypts it');
-        const managed = secret(API, { kmsKeyId: "alias/aws/secretsmanager" });
-        await assertHasStackViolation(policy, args([managed, rotation(API)]), managed.name, '"alias/aws/secretsmanager"');
+        for (const kmsKeyId of ["alias/aws/secretsmanager", "arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager", "alias/aws/ebs"]) {
+            const managed = secret(API, { kmsKeyId });
+            await assertHasStackViolation(policy, args([managed, rotation(API)]), managed.name, `kmsKeyId is ${JSON.stringify(kmsKeyId)}, an AWS managed key's alias, so the AWS managed key encrypts it`);
+        }
+        // Customer-managed keys by alias (name or ARN), key id or key ARN pass: only alias/aws/ is reserved for AWS.
+        for (const kmsKeyId of ["alias/gitops-staging-logs", "arn:aws:kms:us-east-1:123456789012:alias/aws-logs", "1234abcd-12ab-34cd-56ef-1234567890ab", KEY]) {
+            await assertNoStackViolations(policy, args([secret(API, { kmsKeyId }), rotation(API)]));
+        }
     });
 
     it("reports a secret that never rotates (CKV2_AWS_57), or rotates less often than every 90 days (CKV_AWS_304)", async () => {

@@ -9,8 +9,7 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { ALL_POLICIES } from "../../policies/all";
-import { loadPackConfig, OfflineResource, PREVIEW_UNKNOWN, runPack, toPolicyValue } from "../../policies/offline";
-import { resolvePackConfig } from "../../policies/pack-config";
+import { loadPackConfig, OfflineResource, PREVIEW_UNKNOWN, resolveForEnvironment, runPack, toPolicyValue } from "../../policies/offline";
 import { environmentGraph } from "../../lib/offline";
 import { container, DEPLOYMENT, LAUNCH_TEMPLATE, launchTemplate, NODE_GROUP, podSpec, workload } from "./fixtures";
 
@@ -55,8 +54,12 @@ function options(r: OfflineResource) {
 const urnOf = (r: OfflineResource) => r.urn!;
 
 /** Bad resources, and ones with values unknown during preview, next to the recorded graph. */
-function extraResources(provider?: string): OfflineResource[] {
+function extraResources(provider?: string, ownRepository?: string): OfflineResource[] {
+    const tagged = (name: string, image: string): OfflineResource => ({ type: DEPLOYMENT, name, custom: true, inputs: workload(DEPLOYMENT, podSpec([{ ...container(), image }])) });
     const extra: OfflineResource[] = [
+        // By tag: of the environment's own ECR repository (passes with the environment's config), of another account's (does not).
+        tagged("served-own-tag", `${ownRepository}:0123abc`),
+        tagged("served-foreign-tag", "999999999999.dkr.ecr.eu-west-1.amazonaws.com/someone/app:dev"),
         { type: LAUNCH_TEMPLATE, name: "served-bad-lt", custom: true, provider, inputs: { ...launchTemplate(), instanceType: "m5.large", metadataOptions: { httpTokens: "optional" } } },
         { type: LAUNCH_TEMPLATE, name: "served-pending-lt", custom: true, provider, inputs: { ...launchTemplate(), instanceType: PREVIEW_UNKNOWN } },
         { type: NODE_GROUP, name: "served-pending-ng", custom: true, provider, id: "ng-pending", inputs: { launchTemplate: { id: "lt-1" }, instanceTypes: ["t3.small"], subnetIds: [PREVIEW_UNKNOWN] } },
@@ -95,12 +98,14 @@ describe("the pack served as the Pulumi CLI runs it", function () {
         it(`reports on the ${env} graph exactly what the offline runner reports`, async () => {
             const graph = await environmentGraph(env);
             const provider = graph.infra.ofType("aws:ec2/launchTemplate:LaunchTemplate")[0].provider;
-            const resources: OfflineResource[] = [...graph.resources, ...extraResources(provider)];
+            const ownRepository = graph.infra.ofType("aws:ecr/repository:Repository")[0].state.repositoryUrl;
+            const resources: OfflineResource[] = [...graph.resources, ...extraResources(provider, ownRepository)];
             const config = loadPackConfig(env);
 
-            // What the engine sends after reconciling the config file with the pack's schemas.
+            // What the engine sends after reconciling the config file with the pack's schemas, with what the graph adds
+            // (the environment's ECR repositories): a real preview gets that as its --policy-pack-config, or is stricter.
             const configure = new pb.ConfigureAnalyzerRequest();
-            for (const [name, c] of resolvePackConfig(ALL_POLICIES, config)) {
+            for (const [name, c] of resolveForEnvironment(ALL_POLICIES, config, resources)) {
                 const policyConfig = new pb.PolicyConfig();
                 policyConfig.setEnforcementlevel(LEVELS[c.enforcementLevel]);
                 policyConfig.setProperties(struct.fromJavaScript(c.properties));
@@ -166,6 +171,7 @@ describe("the pack served as the Pulumi CLI runs it", function () {
             assert.ok(report.skipped.some((s) => s.resourceName === "served-pending-lt"));
             assert.ok(report.skipped.some((s) => s.policyName === "nodes-in-private-subnets"));
             assert.deepStrictEqual(report.mandatory.filter((v) => v.resourceName === "served-bad-deployment").map((v) => v.policyName).sort(), ["workload-host-isolation", "workload-images-pinned", "workload-probes"]);
+            assert.deepStrictEqual(report.mandatory.filter((v) => /^served-\w+-tag$/.test(v.resourceName ?? "")).map((v) => `${v.policyName} ${v.resourceName}`), ["workload-images-pinned served-foreign-tag"]);
         });
     }
 });

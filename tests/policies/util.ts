@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { PackPolicy } from "../../policies/all";
+import { NOTICE_SINK, SyncingApplication } from "../../policies/common";
 import { EXCEPTION_SINK, ExceptedFinding } from "../../policies/exceptions";
 import { NotApplicableError, OfflineResource, policyProps, PREVIEW_UNKNOWN, resourceValidationArgs, stackValidationArgs } from "../../policies/offline";
 import { resolvePackConfig } from "../../policies/pack-config";
@@ -16,12 +17,22 @@ export type Props = Record<string, any>;
 /** A value unknown during preview (the engine's marker). */
 export const UNKNOWN = PREVIEW_UNKNOWN;
 
+/** The settings the pack requires (what every policies/config/<env>.json sets), for a staging stack. */
+export const REQUIRED_SETTINGS = {
+    "instance-types-allowed": { environment: "staging" },
+    "node-group-default-instance-type": { environment: "staging" },
+    "argocd-pinned-revision": { environment: "staging" },
+    "cloudwatch-log-groups-hardened": { minimumRetentionDays: 14 },
+};
+
 export interface ArgsOptions {
     name?: string;
     /** The policy's settings, as in a --policy-pack-config file; defaults come from its configSchema. */
     config?: Record<string, unknown>;
     /** The resource's provider, e.g. { type: "pulumi:providers:aws", props: { defaultTags: "..." } }. */
     provider?: { type: string; name?: string; props: Props };
+    /** The ArgoCD Application that syncs it (a rendered manifest), as the offline runner passes it. */
+    application?: SyncingApplication;
 }
 
 /** The policy's config as the engine would pass it: configSchema defaults with `config` over them. */
@@ -33,7 +44,8 @@ export function policyConfig(policy: PackPolicy, config: Record<string, unknown>
 export function createResourceValidationArgs(policy: PackPolicy, type: string, props: Props, options: ArgsOptions = {}): ResourceValidationArgs {
     const p = options.provider;
     const provider = p && { type: p.type, name: p.name ?? "provider", urn: `urn:pulumi:test::test::${p.type}::${p.name ?? "provider"}`, props: policyProps(p.props) };
-    return resourceValidationArgs({ type, name: options.name ?? "test", inputs: props }, policyConfig(policy, options.config), provider, { stack: "test", project: "test" });
+    const application = options.application ? { application: options.application } : {};
+    return resourceValidationArgs({ type, name: options.name ?? "test", inputs: props, ...application }, policyConfig(policy, options.config), provider, { stack: "test", project: "test" });
 }
 
 /** A stack of resources for a stack validation, as the engine passes it (each resource's state). */
@@ -175,10 +187,14 @@ export function withValue(props: Props, path: string, value: unknown): Props {
     return copy;
 }
 
-/** Runs a policy with the offline runner's exception channel attached: what it reported, and what documented exceptions let pass. */
-export async function runWithExceptions(policy: PackPolicy, args: ResourceValidationArgs | StackValidationArgs): Promise<Outcome & { excepted: ExceptedFinding[] }> {
+/**
+ * Runs a policy with the offline runner's channels attached: what it reported, what documented exceptions let pass,
+ * and its notices (what the plan lists as warnings).
+ */
+export async function runWithExceptions(policy: PackPolicy, args: ResourceValidationArgs | StackValidationArgs): Promise<Outcome & { excepted: ExceptedFinding[]; notices: string[] }> {
     const excepted: ExceptedFinding[] = [];
-    Object.assign(args, { [EXCEPTION_SINK]: (f: ExceptedFinding) => excepted.push(f) });
+    const notices: string[] = [];
+    Object.assign(args, { [EXCEPTION_SINK]: (f: ExceptedFinding) => excepted.push(f), [NOTICE_SINK]: (message: string) => notices.push(message) });
     const outcome = "validateStack" in policy ? await runStackPolicy(policy, args as StackValidationArgs) : await runResourcePolicy(policy as ResourceValidationPolicy, args as ResourceValidationArgs);
-    return { ...outcome, excepted };
+    return { ...outcome, excepted, notices };
 }

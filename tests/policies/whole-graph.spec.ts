@@ -8,6 +8,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { overlayFile, UNRELEASED_DIGEST, workloadPin } from "../../ci/pins";
+import { WORKLOAD_NAMES, WORKLOADS } from "../../lib/catalogue";
 import { ENVIRONMENTS as ENVS, REPO_ROOT } from "../../lib/environment";
 import { applicationSources, RenderedObject, renderWorkloads } from "../../lib/workloads";
 import { EXCEPTIONS } from "../../policies/exceptions";
@@ -115,6 +117,22 @@ for (const env of ENVS) {
             assert.ok(report.evaluated["volume-claims-use-gp3-class"] >= 2, "the StatefulSets' claims");
         });
 
+        it("judges every rendered object by its Application: each knows the Application's destination, and is in it", () => {
+            if (!graph.apps) return;
+            for (const m of manifests) assert.ok(m.application?.name && m.application.namespace, `${m.type} ${m.name} knows its Application`);
+            assert.strictEqual(report.evaluated["objects-in-application-namespace"], manifests.length);
+        });
+
+        it("says which services were never released (their overlays pin the placeholder digest), once each, as notices, not violations", () => {
+            if (!graph.apps) return;
+            const unreleased = WORKLOAD_NAMES.filter((w) => WORKLOADS[w].ecrImage && workloadPin(fs.readFileSync(path.join(REPO_ROOT, overlayFile(w, env)), "utf8"), w)?.digest === UNRELEASED_DIGEST);
+            const named = report.notices.map((n) => {
+                assert.strictEqual(n.policyName, "workload-images-pinned");
+                return /: ([\w-]+) was never released: /.exec(n.message)?.[1];
+            });
+            assert.deepStrictEqual(named.sort(), unreleased.map((w) => WORKLOADS[w].ecrImage).sort(), formatReport(report));
+        });
+
         it("every documented exception is in use (a stale one would hide a future finding), and each lists what it let pass", () => {
             const used = new Set(report.excepted.map((x) => x.exceptionId));
             const unused = Object.values(EXCEPTIONS).flat().map((x) => x.id).filter((id) => !used.has(id));
@@ -175,7 +193,36 @@ for (const env of ENVS) {
                     spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { ...structuredClone(escalating.spec.template.spec), containers: [{ ...structuredClone(deployment.object.spec.template.spec.containers[0]), image: "user-service:latest", resources: { requests: { cpu: "10m", memory: "32Mi" } } }] } } } } },
                 };
                 const cronJobSource = "apps/workloads/user-service/base/cronjob.yaml, rendered from apps/workloads/user-service/overlays/" + env;
-                bad.push(...manifestResources([{ object: { ...escalating, metadata: { ...escalating.metadata, name: "bad-deployment" } }, source: deployment.source }, { object: cronJob, source: cronJobSource }], env));
+                // Images by tag: of the environment's own ECR repository (IMMUTABLE: a tag pins it), and of another account's registry.
+                const ownRepository = graph.infra.ofType("aws:ecr/repository:Repository")[0].state.repositoryUrl;
+                const tagged = (name: string, image: string) => {
+                    const object = structuredClone(deployment.object);
+                    object.metadata.name = name;
+                    object.spec.template.spec.initContainers = [];
+                    object.spec.template.spec.containers = [{ ...object.spec.template.spec.containers[0], image }];
+                    return { ...deployment, object };
+                };
+                // A workload overlay's ExternalSecret that claims the platform's namespace to read Grafana's login from the platform's store.
+                const frontend = rendered.find((r) => r.application === "frontend")!;
+                const spoofSource = `apps/workloads/frontend/overlays/${env}/grafana-admin.yaml, rendered from apps/workloads/frontend/overlays/${env}`;
+                const spoof = {
+                    apiVersion: "external-secrets.io/v1",
+                    kind: "ExternalSecret",
+                    metadata: { name: "grafana-admin", namespace: "monitoring" },
+                    spec: { secretStoreRef: { kind: "ClusterSecretStore", name: "aws-secrets-manager-platform" }, target: { name: "grafana-admin" }, dataFrom: [{ extract: { key: "grafana/admin" } }] },
+                };
+                bad.push(
+                    ...manifestResources(
+                        [
+                            { ...deployment, object: { ...escalating, metadata: { ...escalating.metadata, name: "bad-deployment" } } },
+                            { object: cronJob, source: cronJobSource },
+                            tagged("own-tag", `${ownRepository}:0123abc`),
+                            tagged("foreign-tag", "999999999999.dkr.ecr.eu-west-1.amazonaws.com/someone/user-service:dev"),
+                            { ...frontend, object: spoof, source: spoofSource },
+                        ],
+                        env,
+                    ),
+                );
                 badReport = await runPack([...graph.resources, ...manifests, ...bad], loadPackConfig(env));
             });
 
@@ -194,6 +241,10 @@ for (const env of ENVS) {
                     "workload-resources backend/report",
                     // No exception covers an image by that name.
                     "workload-secrets-as-files backend/report",
+                    // A tag of another account's ECR; the environment's own repository's tag passes.
+                    "workload-images-pinned backend/foreign-tag",
+                    "objects-in-application-namespace monitoring/grafana-admin",
+                    "external-secrets-store-by-namespace monitoring/grafana-admin",
                 ].sort();
                 assert.deepStrictEqual(found, expected, formatReport(badReport));
             });
@@ -209,6 +260,14 @@ for (const env of ENVS) {
                 assert.strictEqual(escalation.source, `apps/workloads/user-service/base/deployment.yaml, rendered from apps/workloads/user-service/overlays/${env}`);
                 assert.match(escalation.message, new RegExp(`^kubernetes:apps/v1:Deployment "backend/bad-deployment": container "app": allowPrivilegeEscalation is true.* \\(apps/workloads/user-service/base/deployment\\.yaml, rendered from apps/workloads/user-service/overlays/${env}\\)$`));
                 assert.match(badReport.mandatory.find((v) => v.resourceName === "backend/report" && v.policyName === "workload-images-pinned")!.message, /init container|container "app": image user-service:latest names no registry/);
+                assert.match(
+                    badReport.mandatory.find((v) => v.resourceName === "backend/foreign-tag")!.message,
+                    /image 999999999999\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/someone\/user-service:dev is pinned by tag, and .* is not a repository whose tags are immutable .*\(CKV_K8S_43\)/,
+                );
+                const spoofed = badReport.mandatory.filter((v) => v.resourceName === "monitoring/grafana-admin");
+                for (const v of spoofed) assert.strictEqual(v.source, `apps/workloads/frontend/overlays/${env}/grafana-admin.yaml, rendered from apps/workloads/frontend/overlays/${env}`);
+                assert.match(spoofed.find((v) => v.policyName === "objects-in-application-namespace")!.message, /metadata\.namespace is "monitoring", but Application frontend deploys to frontend/);
+                assert.match(spoofed.find((v) => v.policyName === "external-secrets-store-by-namespace")!.message, /\(synced by Application frontend into frontend\): spec\.secretStoreRef is ClusterSecretStore "aws-secrets-manager-platform"/);
             });
         });
     });

@@ -1,8 +1,12 @@
 import * as assert from "assert";
+import { UNRELEASED_DIGEST as CI_UNRELEASED_DIGEST } from "../../ci/pins";
 import { PackPolicy } from "../../policies/all";
+import { OfflineResource, resolveForEnvironment, runPack } from "../../policies/offline";
 import {
+    environmentImmutableRepositories,
     imageRepository,
     parseImage,
+    UNRELEASED_DIGEST,
     WORKLOAD_TYPES,
     workloadHostIsolation as host,
     workloadIdentity as identity,
@@ -12,7 +16,7 @@ import {
     workloadResources as resources,
     workloadSecretsAsFiles as secretsAsFiles,
 } from "../../policies/workloads";
-import { container, CRON_JOB, DEPLOYMENT, JOB, POD, podSpec, STATEFUL_SET, workload } from "./fixtures";
+import { container, CRON_JOB, DEPLOYMENT, ECR_IMAGE, JOB, POD, podSpec, STATEFUL_SET, workload } from "./fixtures";
 import {
     assertHasResourceViolation,
     assertNoResourceViolations,
@@ -201,6 +205,8 @@ describe("policy workload-identity", () => {
 
 describe("policy workload-images-pinned", () => {
     const imaged = (image: string) => withPod(DEPLOYMENT, (spec) => (spec.containers[0].image = image));
+    const OWN = "123456789012.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/frontend";
+    const OTHER_ACCOUNT = "999999999999.dkr.ecr.eu-west-1.amazonaws.com/someone/app";
 
     it("parses references as the runtime does", () => {
         assert.deepStrictEqual(parseImage("localhost:5000/a/b:1.2@sha256:ab"), { registry: "localhost:5000", repository: "localhost:5000/a/b", tag: "1.2", digest: "sha256:ab" });
@@ -209,9 +215,52 @@ describe("policy workload-images-pinned", () => {
         assert.strictEqual(imageRepository(`${MYSQL}:8.4.11`), MYSQL);
     });
 
-    it("passes a digest anywhere allowed and a tag in our ECR (immutable tags)", async () => {
+    it("passes a digest from any allowed registry, and a tag of a repository whose tags are immutable", async () => {
         await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged(`public.ecr.aws/nginx/nginx-prometheus-exporter@sha256:${"a".repeat(64)}`)));
-        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged("123456789012.dkr.ecr.eu-west-1.amazonaws.com/gitops-production/frontend:1.0.0")));
+        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged(`${OTHER_ACCOUNT}@sha256:${"a".repeat(64)}`)));
+        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged(`${OWN}:1.0.0`), { immutableTagRepositories: [OWN] }));
+    });
+
+    it("a tag of any private ECR is not trusted by default: another account's registry is a violation unless configured (CKV_K8S_43)", async () => {
+        const [v] = await assertViolationCount(images, args(images, DEPLOYMENT, imaged(`${OTHER_ACCOUNT}:dev`)), 1);
+        assert.strictEqual(
+            v.message,
+            `kubernetes:apps/v1:Deployment "backend/user-service": container "app": image ${OTHER_ACCOUNT}:dev is pinned by tag, and ${OTHER_ACCOUNT} is not a repository whose tags are immutable ` +
+                "(the environment's own ECR repositories, or immutableTagRepositories), so the tag can be re-pushed (CKV_K8S_43). " +
+                `Fix: pin it by digest (${OTHER_ACCOUNT}@sha256:...), or, if that repository's tags are immutable, list it in immutableTagRepositories in policies/config/<env>.json.`,
+        );
+        // Listing one repository of the environment does not trust its registry's others, nor the same name in another account.
+        await assertHasResourceViolation(images, args(images, DEPLOYMENT, imaged(`${OWN}-admin:1.0.0`), { immutableTagRepositories: [OWN] }), "(CKV_K8S_43)");
+        await assertHasResourceViolation(images, args(images, DEPLOYMENT, imaged(`${OWN.replace("123456789012", "999999999999")}:1.0.0`), { immutableTagRepositories: [OWN] }), "(CKV_K8S_43)");
+        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged(`${OTHER_ACCOUNT}:dev`), { immutableTagRepositories: ["999999999999.dkr.ecr.eu-west-1.amazonaws.com/someone/*"] }));
+        assert.deepStrictEqual(images.configSchema?.properties.immutableTagRepositories.default, [], "no registry is trusted for tags by default");
+    });
+
+    it("the offline runner trusts the environment's own ECR repositories with immutable tags, from its graph, and no other", async () => {
+        const repository = (name: string, imageTagMutability: string, account = "123456789012"): OfflineResource => ({
+            type: "aws:ecr/repository:Repository",
+            name: `ecr-${name}`,
+            custom: true,
+            inputs: { name: `gitops-staging/${name}`, imageTagMutability },
+            state: { name: `gitops-staging/${name}`, imageTagMutability, repositoryUrl: `${account}.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/${name}` },
+        });
+        const graph = [repository("frontend", "IMMUTABLE"), repository("legacy", "MUTABLE")];
+        assert.deepStrictEqual(environmentImmutableRepositories(graph), [OWN]);
+        const deployment = (name: string, image: string): OfflineResource => ({ type: DEPLOYMENT, name, custom: true, inputs: { ...imaged(image), metadata: { name, namespace: "frontend" } } });
+        const pods = [
+            deployment("own", `${OWN}:0123abc`),
+            deployment("mutable", "123456789012.dkr.ecr.us-east-1.amazonaws.com/gitops-staging/legacy:0123abc"),
+            deployment("elsewhere", `${OTHER_ACCOUNT}:dev`),
+        ];
+        const flagged = async (resources: OfflineResource[], environment?: OfflineResource[]) =>
+            (await runPack(resources, {}, { policies: [images], ...(environment ? { environment } : {}) })).mandatory.map((v) => v.resourceName).sort();
+        assert.deepStrictEqual(await flagged([...graph, ...pods]), ["elsewhere", "mutable"]);
+        // The plan with --layer apps checks fewer resources than ran: the whole graph still tells the repositories.
+        assert.deepStrictEqual(await flagged(pods, graph), ["elsewhere", "mutable"]);
+        // Without the graph (what a real preview has) only the setting counts.
+        assert.deepStrictEqual(await flagged(pods), ["elsewhere", "mutable", "own"]);
+        const resolved = resolveForEnvironment([images], { "workload-images-pinned": { immutableTagRepositories: [OTHER_ACCOUNT] } }, graph);
+        assert.deepStrictEqual(resolved.get(images.name)!.properties.immutableTagRepositories, [OTHER_ACCOUNT, OWN], "the environment's join the configured ones");
     });
 
     it("reports latest, no tag, a registry not allowed, Docker Hub, a malformed digest", async () => {
@@ -227,12 +276,26 @@ describe("policy workload-images-pinned", () => {
         const outcome = await runWithExceptions(images, args(images, DEPLOYMENT, imaged(`${MYSQL}:8.4.11`)));
         assert.deepStrictEqual(outcome.violations, []);
         assert.deepStrictEqual(outcome.excepted.map((e) => [e.exceptionId, e.subject]), [["third-party-image-tags", MYSQL]]);
-        await assertHasResourceViolation(images, args(images, DEPLOYMENT, imaged("public.ecr.aws/bitnami/redis:7.4.0")), /pinned by tag in public\.ecr\.aws, whose tags can be re-pushed \(CKV_K8S_43\)\. Fix: pin it by digest \(public\.ecr\.aws\/bitnami\/redis@sha256:\.\.\.\)/);
+        await assertHasResourceViolation(images, args(images, DEPLOYMENT, imaged("public.ecr.aws/bitnami/redis:7.4.0")), /image public\.ecr\.aws\/bitnami\/redis:7\.4\.0 is pinned by tag, .* \(CKV_K8S_43\)\. Fix: pin it by digest \(public\.ecr\.aws\/bitnami\/redis@sha256:\.\.\.\)/);
+    });
+
+    it("the placeholder digest of a service never released is no violation but a notice naming the service, once per image", async () => {
+        const spec = podSpec([container("app", `${ECR_IMAGE}@${UNRELEASED_DIGEST}`)]);
+        spec.initContainers = [container("migrate", `${ECR_IMAGE}@${UNRELEASED_DIGEST}`)];
+        const outcome = await runWithExceptions(images, args(images, DEPLOYMENT, workload(DEPLOYMENT, spec)));
+        assert.deepStrictEqual([outcome.violations, outcome.excepted], [[], []]);
+        assert.deepStrictEqual(outcome.notices, [
+            'kubernetes:apps/v1:Deployment "backend/user-service": user-service was never released: its image is pinned to the all-zero placeholder digest, which names no image, ' +
+                "so its pods cannot start until a release pins one (CI's release of a change to its sources, or npm run -s delivery -- pin <env> user-service=<tag-or-digest>)",
+        ]);
+        assert.strictEqual(UNRELEASED_DIGEST, CI_UNRELEASED_DIGEST, "the pin ci/pins.ts writes for a service never released");
+        // A released digest says nothing.
+        assert.deepStrictEqual((await runWithExceptions(images, args(images, DEPLOYMENT, workload(DEPLOYMENT)))).notices, []);
     });
 
     it("registries are settings", async () => {
         await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged(`ghcr.io/acme/api@sha256:${"b".repeat(64)}`), { allowedRegistries: ["ghcr.io"] }));
-        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged("ghcr.io/acme/api:1.0.0"), { allowedRegistries: ["ghcr.io"], immutableTagRegistries: ["ghcr.io"] }));
+        await assertNoResourceViolations(images, args(images, DEPLOYMENT, imaged("ghcr.io/acme/api:1.0.0"), { allowedRegistries: ["ghcr.io"], immutableTagRepositories: ["ghcr.io/acme/*"] }));
     });
 });
 
