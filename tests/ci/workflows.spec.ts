@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ENVIRONMENTS, REPO_ROOT, resolveEnvironment } from "../../lib/environment";
+import { SKIP_INSTRUCTIONS } from "./scratch";
 
 const WORKFLOWS_DIR = path.join(REPO_ROOT, ".github", "workflows");
 const FILES = fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -525,13 +526,22 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.deepStrictEqual(release, ["token", "log in to the registries", "pin", "push"]);
         const pin = step(j.deploy, "pin");
         assert.strictEqual(pin.env!.RELEASE, "${{ needs.delivery.outputs.release }}");
-        assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY" --skip-ci\)/);
+        assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY"\)$/m);
         assert.match(pin.run!, /args\+=\(--copy-from "\$FROM"\)/);
         assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
         assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
         const recordSteps = j.verify.steps!.filter((s) => s.if === "needs.delivery.outputs.record == 'true'");
         assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
         assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+    });
+
+    it("no commit or tag the workflows write carries a skip instruction: every commit the release writes is the delivery's message", () => {
+        for (const [file, t] of [...FILES.map((f) => [f, text(f)]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text])]) {
+            const code = t.split("\n").filter((l) => !/^\s*#/.test(l)).join("\n");
+            assert.doesNotMatch(code, SKIP_INSTRUCTIONS, file);
+            assert.doesNotMatch(code, /--skip-ci/, file);
+            for (const m of code.matchAll(/git (?:-c \S+ )*(commit|tag)\b[^\n]*/g)) assert.match(m[0], /^git commit --message "\$MESSAGE"$/, `${file}: ${m[0]}`);
+        }
     });
 
     it("a pull request: the same decision for the merge commit (layers to preview, images to build)", () => {
