@@ -300,6 +300,87 @@ describe("delivery: promotion to production", () => {
     });
 });
 
+describe("delivery: rolling production back through a pull request (the rulesets require one)", () => {
+    // Staging released and verified r1, then r2 (which passed staging but is bad in production); production promoted
+    // r1 (merge M1, release commit R1), then r2 (merge M2, release commit R2). Each test starts from there.
+    let repo: ScratchRepo;
+    let r1: Record<string, string>;
+    let r2: Record<string, string>;
+    let stagingR2: string;
+    let m2: string;
+    let releaseR2: string;
+    before(() => {
+        repo = scratch();
+        const root = repo.head();
+        const s1 = repo.ci("staging", root);
+        repo.verifyStaging(s1.release);
+        repo.change("apps/services/user-service/app.py", "version = 2 # bad in production\n");
+        const s2 = repo.ci("staging", s1.release!);
+        repo.verifyStaging(s2.release);
+        stagingR2 = s2.release!;
+        r1 = s1.digests;
+        r2 = { ...r1, ...s2.digests };
+        repo.run("checkout", "-q", "-b", "production", root);
+        repo.merge(s1.release!);
+        const p1 = repo.ci("production", root);
+        assert.deepStrictEqual(p1.decision.promote, r1);
+        m2 = repo.merge(stagingR2);
+        const p2 = repo.ci("production", p1.release!);
+        assert.deepStrictEqual(p2.decision.promote, { "user-service": r2["user-service"] });
+        releaseR2 = p2.release!;
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r2["user-service"]);
+    });
+    let branches = 0;
+    const fromProduction = () => repo.run("checkout", "-q", "-B", `production-${++branches}`, releaseR2);
+
+    it("the Revert button on the promotion pull request: production pins r1 again (promoted before, but the revert moves staging's pin back to it)", () => {
+        fromProduction();
+        const revert = repo.revertThroughPullRequest(m2);
+        // The revert pull request's `delivery (what merging does)` check, then the push run: the same decision.
+        const { json, result } = repo.decide("production", releaseR2, revert, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual([json.promote, json.build, json.layers, json.verify], [{ "user-service": r1["user-service"] }, [], [], true]);
+        assert.match(result.err, /user-service: promote sha256:\w+ \(verified in staging at \w+, again: this range moves staging's pin back to it \(a rollback\)\)/);
+        assert.strictEqual(result.outputs.deploy, "true", "the deploy job pins it: production's one approval");
+        const copied = repo.production.copied.length;
+        const { release } = repo.ci("production", releaseR2);
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r1["user-service"], "production runs r1 again");
+        assert.strictEqual(pinIn(repo.read(FRONT_PROD), "frontend")!.digest, r1.frontend, "the frontend, which the promotion did not move, stays");
+        assert.strictEqual(repo.production.copied.length, copied, "r1 is still in production's registry: nothing copied");
+        const own = repo.decide("production", revert, release!, "--registry", PREFIX.production);
+        assert.deepStrictEqual([own.json.promote, own.json.verify, own.result.code], [{}, false, 0], "the release commit's own push does nothing more");
+    });
+
+    it("staging's rollback merged into production: production pins r1 again", () => {
+        repo.run("checkout", "-q", "-B", `staging-${++branches}`, stagingR2);
+        const stagingRevert = repo.revertThroughPullRequest(stagingR2);
+        const staging = repo.ci("staging", stagingR2);
+        assert.deepStrictEqual([staging.decision.build, staging.release, staging.decision.verify], [[], undefined, true], "staging's rollback: no build, no release, verified");
+        repo.verifyStaging(stagingRevert);
+        const stagingBranch = repo.run("rev-parse", "--abbrev-ref", "HEAD");
+        fromProduction();
+        const promotion = repo.merge(stagingBranch);
+        const { json, result } = repo.decide("production", releaseR2, promotion, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual(json.promote, { "user-service": r1["user-service"] });
+        repo.ci("production", releaseR2);
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r1["user-service"]);
+    });
+
+    it("a pull request reverting production's release commit: the pin goes back in the revert itself, nothing is promoted (no approval asked)", () => {
+        fromProduction();
+        const revert = repo.revertThroughPullRequest(releaseR2);
+        const { json, result } = repo.decide("production", releaseR2, revert, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual([json.promote, json.build, json.layers, json.verify], [{}, [], [], true]);
+        assert.strictEqual(json.images["user-service"], `user-service@${r1["user-service"]}`);
+        assert.strictEqual(result.outputs.deploy, "false");
+        assert.match(result.err, /was promoted before and production's pin moved since/);
+        const docs = repo.change("README.md", "# shop\nafter the rollback\n");
+        assert.deepStrictEqual(repo.decide("production", revert, docs).json.promote, {}, "later pushes keep the rollback: r2 is not promoted again");
+    });
+});
+
 describe("delivery: the command line", () => {
     let repo: ScratchRepo;
     before(() => {
