@@ -7,9 +7,9 @@
  *   history, not about the pin: a revert of a release commit moves the pin back but keeps the record in history,
  *   so CI never builds or promotes that change again (the rollback holds); a source change whose run failed or was
  *   superseded has no record yet, so the next run releases it.
- * - Verified staging commits: after staging's sync and health check pass, CI tags the commit it verified
- *   `verified/staging/<sha>` (with the release App, which a tag ruleset makes the only identity allowed to create
- *   them). An image passed staging when a verified commit's staging overlay pins its digest; production accepts
+ * - Verified staging commits: after staging's sync and health check pass with the images a commit pins (not a later
+ *   commit's other pins: a rollback merged meanwhile), CI's record job tags it `verified/staging/<sha>` (with the
+ *   release App, which a tag ruleset makes the only identity allowed to create them). An image passed staging when a verified commit's staging overlay pins its digest; production accepts
  *   nothing else.
  */
 import { Git } from "../lib/cli-support";

@@ -323,9 +323,9 @@ describe("workflows: jobs, order and permissions", () => {
         for (const [file, id, job] of allJobs()) if (!job.uses) assert.ok((job["timeout-minutes"] ?? 0) > 0, `${file} ${id}`);
     });
 
-    it("deploy: delivery -> build -> deploy -> verify; a skipped job (nothing to do) lets the next run, a failure never", () => {
+    it("deploy: delivery -> build -> deploy -> verify -> record; a skipped job (nothing to do) lets the next run, a failure never", () => {
         const j = jobs("deploy.yml");
-        assert.deepStrictEqual(Object.keys(j), ["delivery", "build", "deploy", "verify"]);
+        assert.deepStrictEqual(Object.keys(j), ["delivery", "build", "deploy", "verify", "record"]);
         assert.deepStrictEqual(needsOf(j.build), ["delivery"]);
         assert.deepStrictEqual(needsOf(j.deploy), ["delivery", "build"]);
         assert.deepStrictEqual(needsOf(j.verify), ["delivery", "build", "deploy"]);
@@ -424,7 +424,7 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         }
         assert.deepStrictEqual(
             allJobs().filter(([, , j]) => j.environment !== undefined).map(([f, id]) => `${f} ${id}`).sort(),
-            ["build-and-push.yml build", "deploy.yml deploy", "destroy.yml destroy"],
+            ["build-and-push.yml build", "deploy.yml deploy", "deploy.yml record", "destroy.yml destroy"],
         );
     });
 
@@ -438,6 +438,32 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         assert.strictEqual(j.build.if, "needs.delivery.outputs.build != '[]'");
         // Nothing to up or pin (a rollback by revert): deploy is skipped, so no approval is asked for.
         assert.match(j.deploy.if!, /needs\.delivery\.outputs\.deploy == 'true' \}\}$/);
+    });
+
+    it("the verified tag is pushed by the record job, in the environment with the deploy role (the read-only roles may not read CI's secrets), only for the images that ran", () => {
+        const j = jobs("deploy.yml");
+        const roles = (id: string) => stepsUsing(j[id], "aws-actions/configure-aws-credentials").map((st) => st.with!["role-to-assume"]);
+        assert.deepStrictEqual(needsOf(j.record), ["delivery", "verify"]);
+        assert.strictEqual(j.record.environment, "${{ needs.delivery.outputs.environment }}");
+        assert.deepStrictEqual(roles("record"), ["${{ needs.delivery.outputs.deploy-role-arn }}"]);
+        assert.deepStrictEqual(j.record.permissions, { contents: "read", "id-token": "write" });
+        assert.strictEqual(
+            j.record.if,
+            "${{ !cancelled() && needs.verify.result == 'success' && needs.delivery.outputs.record == 'true' && needs.verify.outputs.verified-revision != '' }}",
+        );
+        const uses = (id: string) => (j[id].steps ?? []).map((st) => st.uses).filter(Boolean);
+        assert.ok(uses("record").includes("./.github/actions/release-app-token"));
+        assert.ok(!uses("verify").includes("./.github/actions/release-app-token"), "verify (the drift role, no environment) reads no CI secret");
+        const checkout = stepsUsing(j.record, "actions/checkout")[0].with!;
+        assert.deepStrictEqual([checkout.ref, checkout["persist-credentials"]], ["${{ needs.verify.outputs.verified-revision }}", false]);
+        assert.strictEqual(j.record.steps!.find((st) => st.name === "record the verified commit")!.env!.REVISION, "${{ needs.verify.outputs.verified-revision }}");
+        // verify says which release ran: the wait compares the synced commits' pins, fetching newer ones with the job's token.
+        const outputs = workflow("deploy.yml").jobs.verify.outputs as Record<string, string>;
+        assert.strictEqual(outputs["verified-revision"], "${{ steps.wait.outputs.verified-revision }}");
+        const wait = j.verify.steps!.find((st) => st.id === "wait")!;
+        assert.match(wait.run!, /ci\/argocd-wait\.ts .*--revision "\$REVISION" --environment "\$ENVIRONMENT" /);
+        assert.deepStrictEqual([wait.env!.ENVIRONMENT, wait.env!.GITHUB_TOKEN], ["${{ needs.delivery.outputs.environment }}", "${{ github.token }}"]);
+        assert.strictEqual(stepsUsing(j.verify, "actions/checkout")[0].with!["persist-credentials"], false, "the token reaches only the wait step");
     });
 
     it("the environment of a push is its branch: the delivery job resolves it from github.ref_name", () => {
@@ -530,9 +556,9 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.match(pin.run!, /args\+=\(--copy-from "\$FROM"\)/);
         assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
         assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
-        const recordSteps = j.verify.steps!.filter((s) => s.if === "needs.delivery.outputs.record == 'true'");
-        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
-        assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+        assert.match(j.record.if!, /needs\.delivery\.outputs\.record == 'true'/);
+        const recordStep = j.record.steps!.find((s) => s.name === "record the verified commit")!;
+        assert.match(recordStep.run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
     });
 
     it("no commit or tag the workflows write carries a skip instruction: every commit the release writes is the delivery's message", () => {
