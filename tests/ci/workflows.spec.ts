@@ -343,6 +343,23 @@ describe("workflows: jobs, order and permissions", () => {
         }
     });
 
+    it("deploy: before the first pulumi up, the lock and pending-operation check of npm run deploy, of the layers the run ups", () => {
+        const steps = jobs("deploy.yml").deploy.steps!;
+        const check = steps.findIndex((st) => /npm run -s deploy -- /.test(st.run ?? ""));
+        const at = (pred: (st: Step) => boolean) => steps.findIndex(pred);
+        assert.ok(check >= 0, "the check step");
+        assert.strictEqual(steps[check].run, 'npm run -s deploy -- "$ENVIRONMENT" --check --org "$ORG" --layers "$LAYERS"');
+        assert.deepStrictEqual(steps[check].env, {
+            ENVIRONMENT: "${{ needs.delivery.outputs.environment }}",
+            ORG: "${{ needs.delivery.outputs.pulumi-org }}",
+            LAYERS: "${{ needs.delivery.outputs.layers }}",
+        });
+        assert.strictEqual(steps[check].if, "needs.delivery.outputs.layers != '[]'");
+        assert.ok(check > at((st) => st.uses?.startsWith("pulumi/auth-actions@") ?? false), "after the Pulumi token");
+        assert.ok(check > at((st) => st.uses?.startsWith("pulumi/actions@") === true && st.with?.command === undefined), "after the CLI is installed");
+        assert.ok(check < at((st) => st.with?.command === "up"), "before any up");
+    });
+
     it("no Pulumi step creates a stack: a wrong PULUMI_ORG fails instead of deploying into empty stacks (the bootstrap creates them)", () => {
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "pulumi/actions")) assert.strictEqual(step.with?.upsert, undefined, `${file} ${id} ${step.name}`);
