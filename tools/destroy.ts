@@ -21,7 +21,10 @@ import { loadAppsSettings } from "../apps/settings";
 import { loadInfraSettings } from "../infra/settings";
 import { loadPlatformSettings } from "../platform/settings";
 import { AwsScope, Leftover, WaitResult, controllerLoadBalancers, vpcLeftovers, waitUntilSettled } from "./aws-leftovers";
-import { DestroyPlan, DestroyStep, ResourceRef, WAIT_INTERVAL_SECONDS, destroyPlan, formatPlan } from "./destroy-plan";
+import { RELEASE_APP_SECRET } from "../ci/ci-context";
+import { REPOSITORY_SECRET_KEY } from "../apps/repository";
+import { NOTIFICATIONS_SECRET } from "../platform/addons/argocd";
+import { DestroyPlan, DestroyStep, ResourceRef, StoredSecrets, WAIT_INTERVAL_SECONDS, destroyPlan, formatPlan } from "./destroy-plan";
 import {
     LayerStack,
     MISSING_CLI,
@@ -85,6 +88,33 @@ export function protectSettings(environment: Environment, root: string): Record<
     };
 }
 
+/**
+ * The secrets an administrator stores by hand in the environment's Secrets Manager (README, GitHub settings; the
+ * platform's settings that name secrets): the release App's key, the notifications App's, a private repository's
+ * credential, and those the settings name (PagerDuty, ArgoCD's SSO client secret).
+ */
+export function storedSecrets(environment: Environment, root: string): StoredSecrets {
+    const source = settingsFileSource(environment, root);
+    const infra = loadInfraSettings(environment, { source, dryRun: true });
+    const platform = loadPlatformSettings(environment, { source });
+    const full = (key: string) => `${infra.namePrefix}/${key}`;
+    const named: [string, string | undefined, string][] = [
+        ["platform:alertmanagerPagerDutySecret", platform.alertmanagerPagerDutySecret, "Alertmanager's PagerDuty routing key"],
+        ["platform:alarmPagerDutyUrlSecret", platform.alarmPagerDutyUrlSecret, "the alarms' PagerDuty integration URL"],
+        ["platform:argocdSso.clientSecretKey", platform.argocdSso?.clientSecretKey, "ArgoCD's single sign-on client secret"],
+    ];
+    return {
+        region: infra.region,
+        secrets: [
+            { name: full(RELEASE_APP_SECRET), what: "the release GitHub App's key" },
+            { name: full(NOTIFICATIONS_SECRET), what: "the notifications GitHub App's key" },
+            { name: full(REPOSITORY_SECRET_KEY), what: "ArgoCD's credential for a private repository, apps:repoPrivate" },
+            ...named.filter(([, key]) => key !== undefined).map(([setting, key, what]) => ({ name: full(key!), what: `${what}, ${setting}` })),
+        ],
+        unset: named.filter(([, key]) => key === undefined).map(([setting]) => setting),
+    };
+}
+
 export async function buildPlan(command: DestroyCommand, deps: DestroyDeps): Promise<DestroyPlan> {
     return destroyPlan({
         environment: command.environment,
@@ -92,6 +122,7 @@ export async function buildPlan(command: DestroyCommand, deps: DestroyDeps): Pro
         allowProduction: command.allowProduction,
         protect: protectSettings(command.environment, deps.root),
         graph: await deps.graph(command.environment),
+        stored: storedSecrets(command.environment, deps.root),
     });
 }
 
