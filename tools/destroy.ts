@@ -15,7 +15,7 @@
 import { Environment, ENVIRONMENTS, Layer, REPO_ROOT } from "../lib/environment";
 import { AwsCli, awsCli } from "../lib/aws-cli";
 import { UsageError, parseOptions, resolveEnvironmentOrUsage, runTool } from "../lib/cli-support";
-import { EnvironmentRun, runEnvironment } from "../lib/offline";
+import { EnvironmentRun, environmentGraph, runEnvironment } from "../lib/offline";
 import { settingsFileSource } from "../lib/settings-file";
 import { loadAppsSettings } from "../apps/settings";
 import { loadInfraSettings } from "../infra/settings";
@@ -286,6 +286,14 @@ export function localDestroyDeps(root: string = REPO_ROOT): DestroyDeps {
         sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
         now: () => Number(process.hrtime.bigint() / 1_000_000n) / 1000,
     };
+}
+
+/** The README's sample (README, Destroy; `npm run readme`): what `npm run destroy -- <env> --dry-run` prints for the committed settings. */
+export async function dryRunSample(environment: Environment = "staging", root: string = REPO_ROOT): Promise<string> {
+    const printed: string[] = [];
+    const deps: DestroyDeps = { ...localDestroyDeps(root), graph: environmentGraph, out: (t) => printed.push(t), err: (t) => printed.push(t) };
+    await main([environment, "--dry-run"], deps, {});
+    return ["```", `$ npm run destroy -- ${environment} --dry-run`, ...printed, "```"].join("\n");
 }
 
 export async function main(argv: string[], deps: DestroyDeps = localDestroyDeps(), env: NodeJS.ProcessEnv = process.env): Promise<number> {

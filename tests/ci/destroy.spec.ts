@@ -10,7 +10,8 @@ import { AwsCli } from "../../lib/aws-cli";
 import { EnvironmentRun, environmentGraph, runEnvironment } from "../../lib/offline";
 import { clusterOwnedTagKey } from "../../lib/tags";
 import { LOAD_BALANCER_CONTROLLER_CLUSTER_TAG } from "../../tools/aws-leftovers";
-import { DestroyDeps, main } from "../../tools/destroy";
+import { DestroyDeps, dryRunSample, main } from "../../tools/destroy";
+import { README, generatedBlock } from "./readme-blocks";
 import { RELEASE_APP_SECRET } from "../../ci/ci-context";
 import { REPOSITORY_SECRET_KEY } from "../../apps/repository";
 import { NOTIFICATIONS_SECRET } from "../../platform/addons/argocd";
@@ -179,6 +180,14 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         assert.match(text, /the bucket gitops-production-alb-\d+-us-east-1 with every object in it/);
         assert.match(text, /the KMS key cluster-secrets: scheduled for deletion, deleted after 7 days/);
         assert.doesNotMatch(text, /Refused|secrets in their recovery window/);
+    });
+
+    it("README's sample is what the staging dry run prints (npm run readme renders it from the command)", async () => {
+        const f = destroyDeps();
+        await main(["staging", "--dry-run"], f.deps, {});
+        assert.strictEqual(generatedBlock("destroy-sample"), ["```", "$ npm run destroy -- staging --dry-run", ...f.out, "```"].join("\n"), "README.md is stale: run `npm run readme`");
+        assert.strictEqual(await dryRunSample("staging"), generatedBlock("destroy-sample"));
+        assert.doesNotMatch(README, /infra:githubOidcProviderArn/, "a setting that no longer exists");
     });
 
     it("--json: the same plan as one document (steps, blockers, what stays)", async () => {

@@ -663,9 +663,18 @@ describe("workflows: the policy pack and the stacks", () => {
         }
     });
 
-    it("the tools the workflows run exist", () => {
-        for (const file of FILES) {
-            for (const tool of text(file).match(/tools\/[\w-]+\.ts/g) ?? []) assert.ok(fs.existsSync(path.join(REPO_ROOT, tool)), `${file}: ${tool}`);
+    it("the tools and CI helpers the workflows run exist (tools/*.ts, ci/*.ts, the npm scripts)", () => {
+        const scripts = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+        const sources: [string, string][] = [...FILES.map((f) => [f, text(f)] as [string, string]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text] as [string, string])];
+        const seen = new Set<string>();
+        for (const [file, body] of sources) {
+            for (const tool of body.match(/(?<![\w/.-])(?:tools|ci)\/[\w-]+\.ts\b/g) ?? []) {
+                seen.add(tool.split("/")[0]);
+                assert.ok(fs.existsSync(path.join(REPO_ROOT, tool)), `${file}: ${tool} does not exist`);
+            }
+            for (const m of body.matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)) assert.ok(m[1] in scripts, `${file}: npm run ${m[1]} is no script of package.json`);
         }
+        assert.deepStrictEqual([...seen].sort(), ["ci", "tools"], "both folders are checked");
+        assert.ok(!fs.existsSync(path.join(REPO_ROOT, "ci", "no-such-helper.ts")) && /(?<![\w/.-])(?:tools|ci)\/[\w-]+\.ts\b/.test("npx ts-node ci/no-such-helper.ts"), "the pattern finds a ci/ helper");
     });
 });
