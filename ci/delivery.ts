@@ -180,7 +180,8 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
     // The push of a release commit (pins only, each recorded by its trailers) changes manifests, but the run that
     // pushed it deploys and verifies exactly that commit: its own run verifies nothing twice. A revert of a release
     // has no trailer, so it gets a run of its own; anything still to build or promote is done as always.
-    const releasePush = !!base && rebuild.length === 0 && !o.allLayers && isReleasePush(o.git, base, head, o.environment);
+    const releasePush =
+        !!base && rebuild.length === 0 && !o.allLayers && files.length > 0 && files.every((f) => isWorkloadManifest(f)) && isReleasePush(o.git, base, head, o.environment);
     if (releasePush) note("info", `${short(head)} is the delivery's release commit: the run that pushed it deploys and verifies it`);
     const verify =
         layers.length > 0 ||
