@@ -17,7 +17,7 @@ import { ENVIRONMENTS, Environment, LAYERS, Layer } from "../lib/environment";
 import { Git, UsageError, listServices, serviceSources } from "../lib/cli-support";
 import { affectedLayers, changedFiles, inSources, isPipelineFile, isWorkloadManifest, resolveCommit } from "./layers";
 import { DIGEST_PATTERN, TAG_PATTERN, UNRELEASED_DIGEST, imagesAt, overlayFile, overlaysAt, servicePin, withDigest } from "./pins";
-import { PROMOTES_FROM, ReleasedPin, isPromotedFrom, isReleased, releaseMessage, releaseRecords, verifiedCommitOf, verifiedRevisions, verifiedTag } from "./records";
+import { PROMOTES_FROM, ReleasedPin, isPromotedFrom, isReleasePush, isReleased, releaseMessage, releaseRecords, verifiedCommitOf, verifiedRevisions, verifiedTag } from "./records";
 import { Registry, RegistryLocation } from "./registry";
 
 export interface Decision {
@@ -36,6 +36,8 @@ export interface Decision {
     promote: Record<string, string>;
     /** Whether the run waits for ArgoCD and checks the environment's health (false: nothing that runs changed). */
     verify: boolean;
+    /** The push is the delivery's own release commit: the run that pushed it deploys and verifies it. */
+    releasePush: boolean;
 }
 
 export interface Finding {
@@ -118,6 +120,10 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
     if (source) {
         const verified = verifiedRevisions(o.git);
         const staging = overlaysAt(o.git, head, source);
+        // What the source environment's overlays pinned where this range starts (the merge base: what a pull request
+        // or push brings), to tell a pin the range moves from one it only carries along.
+        const from = base ? o.git(["merge-base", base, head])?.trim() : undefined;
+        const stagingBefore = from ? overlaysAt(o.git, from, source) : undefined;
         for (const service of services) {
             const staged = servicePin(staging, service)?.digest;
             const pinned = servicePin(overlays, service)?.digest;
@@ -126,7 +132,12 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
                 continue;
             }
             if (staged === pinned) continue;
-            if (isReleased(records, o.environment, service, staged)) {
+            // A range that moves the source's pin promotes it, even to a digest promoted before: a rollback merged
+            // from the source, or the revert of a promotion (which moves the source's pin back). A pin the range only
+            // carries along is promoted once: after that, the environment's own pin moving away from it (the revert
+            // of its release commit, a pin by hand) is a decision the delivery keeps.
+            const moved = stagingBefore !== undefined && files.includes(overlayFile(service, source)) && servicePin(stagingBefore, service)?.digest !== staged;
+            if (!moved && isReleased(records, o.environment, service, staged)) {
                 note("info", `${source}'s ${staged} was promoted before and ${o.environment}'s pin moved since (a rollback or a pin by hand): not promoted again`, service);
                 continue;
             }
@@ -136,7 +147,8 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
                 continue;
             }
             promote[service] = staged;
-            note("info", `promote ${staged} (verified in ${source} at ${short(proof)})`, service);
+            const again = isReleased(records, o.environment, service, staged) ? `, again: this range moves ${source}'s pin back to it (a rollback)` : "";
+            note("info", `promote ${staged} (verified in ${source} at ${short(proof)}${again})`, service);
         }
         // What head pins is what ArgoCD syncs as soon as it is pushed, promoted or not: it must have passed too.
         for (const service of services) {
@@ -165,9 +177,21 @@ export function decide(o: DecideOptions): { decision: Decision; findings: Findin
         }
     }
 
+    // The push of a release commit (pins only, each recorded by its trailers) changes manifests, but the run that
+    // pushed it deploys and verifies exactly that commit: its own run verifies nothing twice. A revert of a release
+    // has no trailer, so it gets a run of its own; anything still to build or promote is done as always.
+    const releasePush =
+        !!base && rebuild.length === 0 && !o.allLayers && files.length > 0 && files.every((f) => isWorkloadManifest(f)) && isReleasePush(o.git, base, head, o.environment);
+    if (releasePush) note("info", `${short(head)} is the delivery's release commit: the run that pushed it deploys and verifies it`);
     const verify =
-        layers.length > 0 || build.length > 0 || Object.keys(promote).length > 0 || !base || rebuild.length > 0 || files.some((f) => isWorkloadManifest(f) || isPipelineFile(f));
-    const decision: Decision = { environment: o.environment, base: o.base, head, layers, build, sources, images: imagesAt(o.git, head, o.environment, overlays), promote, verify };
+        layers.length > 0 ||
+        build.length > 0 ||
+        Object.keys(promote).length > 0 ||
+        !base ||
+        rebuild.length > 0 ||
+        (!releasePush && files.some((f) => isWorkloadManifest(f) || isPipelineFile(f)));
+    const images = imagesAt(o.git, head, o.environment, overlays);
+    const decision: Decision = { environment: o.environment, base: o.base, head, layers, build, sources, images, promote, verify, releasePush };
     return { decision, findings };
 }
 
@@ -204,7 +228,6 @@ export interface PinOptions {
     registry?: Registry;
     /** Copy each digest from this registry first when the environment's does not hold it (promotion). */
     copyFrom?: RegistryLocation;
-    skipCi?: boolean;
     log?: (line: string) => void;
 }
 
@@ -262,7 +285,7 @@ export function pin(o: PinOptions): PinResult {
         }
         log(`${file}: ${p.service} ${after !== before ? `pinned to ${p.digest}` : "already pinned"}`);
     }
-    return { pins, files, message: releaseMessage(o.environment, pins, o.skipCi) };
+    return { pins, files, message: releaseMessage(o.environment, pins) };
 }
 
 /** Tags `revision` as verified in the environment (the one production promotes from). Returns the tag's ref. */

@@ -3,7 +3,7 @@
  *
  *   npm run -s delivery -- <staging|production> --base <ref> --head <ref> [--registry <repository prefix>]
  *                          [--rebuild <service,...|all>] [--all-layers]
- *   npm run -s delivery -- pin <staging|production> <service>=<tag-or-digest>... [--registry <prefix>] [--copy-from <prefix>] [--skip-ci]
+ *   npm run -s delivery -- pin <staging|production> <service>=<tag-or-digest>... [--registry <prefix>] [--copy-from <prefix>]
  *   npm run -s delivery -- record staging --revision <commit>
  *
  * The first form prints one JSON document: `layers` (the Pulumi layers CI runs `up` on, in order), `build` (the
@@ -27,7 +27,7 @@ import { Registry, RegistryLocation, ecrRegistry, parseRepositoryPrefix } from "
 const ENVS = ENVIRONMENTS.join("|");
 export const USAGE = `Usage:
   npm run -s delivery -- <${ENVS}> --base <ref> --head <ref> [--registry <account>.dkr.ecr.<region>.amazonaws.com/<prefix>] [--rebuild <service,...|all>] [--all-layers]
-  npm run -s delivery -- pin <${ENVS}> <service>=<tag-or-digest>... [--registry <prefix>] [--copy-from <prefix>] [--skip-ci]
+  npm run -s delivery -- pin <${ENVS}> <service>=<tag-or-digest>... [--registry <prefix>] [--copy-from <prefix>]
   npm run -s delivery -- record staging --revision <commit>`;
 
 export interface DeliveryDeps {
@@ -72,7 +72,7 @@ function summary(d: Decision, findings: Finding[]): string {
         `- Pulumi layers: ${list(d.layers)}`,
         `- images built: ${list(d.build)}`,
         ...(Object.keys(d.promote).length ? [`- promoted from staging: ${list(Object.entries(d.promote).map(([s, g]) => `${s}@${g}`))}`] : []),
-        `- verified afterwards: ${d.verify ? "yes" : "no (nothing that runs changed)"}`,
+        `- verified afterwards: ${d.verify ? "yes" : d.releasePush ? "no: this is the release commit of the run that pushed it, which verifies it" : "no (nothing that runs changed)"}`,
         "",
         "| workload | pinned at this commit |",
         "|---|---|",
@@ -121,7 +121,7 @@ function decideCommand(argv: string[], deps: DeliveryDeps): number {
 }
 
 function pinCommand(argv: string[], deps: DeliveryDeps): number {
-    const { options, flags, positional } = parseOptions(argv, { values: ["registry", "copy-from"], flags: ["skip-ci"] });
+    const { options, positional } = parseOptions(argv, { values: ["registry", "copy-from"] });
     const environment = environmentArg(positional[0], deps.root);
     const requests = parsePinArgs(positional.slice(1), listServices(deps.root));
     if (options["copy-from"] !== undefined && options.registry === undefined) throw new UsageError("--copy-from needs --registry (where the images are copied to)");
@@ -132,7 +132,6 @@ function pinCommand(argv: string[], deps: DeliveryDeps): number {
         git: deps.git,
         registry: options.registry === undefined ? undefined : deps.registry(parseRepositoryPrefix(options.registry)),
         copyFrom: options["copy-from"] === undefined ? undefined : parseRepositoryPrefix(options["copy-from"], "--copy-from"),
-        skipCi: flags.has("skip-ci"),
         log: (line) => deps.err(`${line}\n`),
     });
     if (deps.env.GITHUB_OUTPUT) setOutputs({ files: result.files.join(" "), message: result.message.trimEnd() }, deps.env.GITHUB_OUTPUT);

@@ -54,6 +54,20 @@ export interface DestroyPlan {
     keptByInfra: ResourceRef[];
 }
 
+/** A secret an administrator stores by hand in the environment's Secrets Manager: no stack holds it, so a destroy leaves it. */
+export interface StoredSecret {
+    /** Its full name (`<namePrefix>/...`). */
+    name: string;
+    what: string;
+}
+
+export interface StoredSecrets {
+    region: string;
+    secrets: StoredSecret[];
+    /** Settings that would name such a secret but are not set (nothing stored for them). */
+    unset: string[];
+}
+
 export interface PlanInput {
     environment: Environment;
     stackName: string;
@@ -63,6 +77,8 @@ export interface PlanInput {
     protect: Record<Layer, boolean>;
     /** The environment's program graph (lib/offline runEnvironment). */
     graph: EnvironmentRun;
+    /** The secrets an administrator stored by hand (tools/destroy.ts storedSecrets), listed in what stays. */
+    stored?: StoredSecrets;
 }
 
 const ref = (r: RecordedResource): ResourceRef => ({ type: r.type, name: r.name });
@@ -209,7 +225,7 @@ export function destroyPlan(input: PlanInput): DestroyPlan {
             title: "infra: pulumi destroy --exclude-protected",
             detail: [
                 "the node groups, the EKS add-ons, the cluster, the VPC with its NAT gateways and subnets, the ECR repositories with their images" +
-                    (keys.length > 0 ? `, the KMS key (deleted after a ${keys[0].inputs.deletionWindowInDays}-day window)` : ""),
+                    (keys.length > 0 ? `, ${keyList(keys)}` : ""),
                 "keeps CI's protected identity, which the deploy role may not delete",
             ],
             excludeProtected: true,
@@ -218,6 +234,15 @@ export function destroyPlan(input: PlanInput): DestroyPlan {
     );
 
     return { environment, stackName, clusterName, steps, blockers, stays: staysOf(input, clusterName), keptByInfra: protectedIn(infra).filter(isCiIdentity).map(ref) };
+}
+
+/** "the KMS keys a and b (deleted after a 7-day window)", one window per distinct value. */
+function keyList(keys: RecordedResource[]): string {
+    const names = keys.map((k) => k.name);
+    const windows = [...new Set(keys.map((k) => k.inputs.deletionWindowInDays))];
+    const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+    const window = windows.length === 1 ? `after a ${windows[0]}-day window` : `after their windows (${keys.map((k) => `${k.name} ${k.inputs.deletionWindowInDays} days`).join(", ")})`;
+    return `the KMS key${names.length > 1 ? "s" : ""} ${list} (deleted ${window})`;
 }
 
 function staysOf(input: PlanInput, clusterName: string): Stay[] {
@@ -251,6 +276,19 @@ function staysOf(input: PlanInput, clusterName: string): Stay[] {
         stays.push({
             what: `secrets in their recovery window (the names stay taken until it ends): ${recoverable.map((r) => `${r.inputs.name} (${r.inputs.recoveryWindowInDays ?? 30} days)`).join(", ")}`,
             remove: ["aws secretsmanager delete-secret --force-delete-without-recovery --secret-id <name>"],
+        });
+    }
+    if (input.stored && input.stored.secrets.length > 0) {
+        const { region, secrets, unset } = input.stored;
+        stays.push({
+            what: `the secrets an administrator stored by hand (no stack holds them), those that exist: ${secrets.map((x) => `${x.name} (${x.what})`).join(", ")}`,
+            remove: [
+                "keep them if the environment comes back (it reads them again); otherwise, once nothing of the environment is left:",
+                ...secrets.map((x) => `aws secretsmanager delete-secret --region ${region} --secret-id ${x.name}`),
+                "(each is deleted after a 30-day recovery window; add --force-delete-without-recovery to free its name at once)",
+                "the GitHub Apps themselves stay installed on the repository: uninstall them there once no environment uses them",
+                ...(unset.length > 0 ? [`(${unset.join(", ")}: not set, so nothing was stored for them)`] : []),
+            ],
         });
     }
     const retained = all.filter((r) => r.retainOnDelete);

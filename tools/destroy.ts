@@ -15,13 +15,16 @@
 import { Environment, ENVIRONMENTS, Layer, REPO_ROOT } from "../lib/environment";
 import { AwsCli, awsCli } from "../lib/aws-cli";
 import { UsageError, parseOptions, resolveEnvironmentOrUsage, runTool } from "../lib/cli-support";
-import { EnvironmentRun, runEnvironment } from "../lib/offline";
+import { EnvironmentRun, environmentGraph, runEnvironment } from "../lib/offline";
 import { settingsFileSource } from "../lib/settings-file";
 import { loadAppsSettings } from "../apps/settings";
 import { loadInfraSettings } from "../infra/settings";
 import { loadPlatformSettings } from "../platform/settings";
 import { AwsScope, Leftover, WaitResult, controllerLoadBalancers, vpcLeftovers, waitUntilSettled } from "./aws-leftovers";
-import { DestroyPlan, DestroyStep, ResourceRef, WAIT_INTERVAL_SECONDS, destroyPlan, formatPlan } from "./destroy-plan";
+import { RELEASE_APP_SECRET } from "../ci/ci-context";
+import { REPOSITORY_SECRET_KEY } from "../apps/repository";
+import { NOTIFICATIONS_SECRET } from "../platform/addons/argocd";
+import { DestroyPlan, DestroyStep, ResourceRef, StoredSecrets, WAIT_INTERVAL_SECONDS, destroyPlan, formatPlan } from "./destroy-plan";
 import {
     LayerStack,
     MISSING_CLI,
@@ -85,6 +88,33 @@ export function protectSettings(environment: Environment, root: string): Record<
     };
 }
 
+/**
+ * The secrets an administrator stores by hand in the environment's Secrets Manager (README, GitHub settings; the
+ * platform's settings that name secrets): the release App's key, the notifications App's, a private repository's
+ * credential, and those the settings name (PagerDuty, ArgoCD's SSO client secret).
+ */
+export function storedSecrets(environment: Environment, root: string): StoredSecrets {
+    const source = settingsFileSource(environment, root);
+    const infra = loadInfraSettings(environment, { source, dryRun: true });
+    const platform = loadPlatformSettings(environment, { source });
+    const full = (key: string) => `${infra.namePrefix}/${key}`;
+    const named: [string, string | undefined, string][] = [
+        ["platform:alertmanagerPagerDutySecret", platform.alertmanagerPagerDutySecret, "Alertmanager's PagerDuty routing key"],
+        ["platform:alarmPagerDutyUrlSecret", platform.alarmPagerDutyUrlSecret, "the alarms' PagerDuty integration URL"],
+        ["platform:argocdSso.clientSecretKey", platform.argocdSso?.clientSecretKey, "ArgoCD's single sign-on client secret"],
+    ];
+    return {
+        region: infra.region,
+        secrets: [
+            { name: full(RELEASE_APP_SECRET), what: "the release GitHub App's key" },
+            { name: full(NOTIFICATIONS_SECRET), what: "the notifications GitHub App's key" },
+            { name: full(REPOSITORY_SECRET_KEY), what: "ArgoCD's credential for a private repository, apps:repoPrivate" },
+            ...named.filter(([, key]) => key !== undefined).map(([setting, key, what]) => ({ name: full(key!), what: `${what}, ${setting}` })),
+        ],
+        unset: named.filter(([, key]) => key === undefined).map(([setting]) => setting),
+    };
+}
+
 export async function buildPlan(command: DestroyCommand, deps: DestroyDeps): Promise<DestroyPlan> {
     return destroyPlan({
         environment: command.environment,
@@ -92,6 +122,7 @@ export async function buildPlan(command: DestroyCommand, deps: DestroyDeps): Pro
         allowProduction: command.allowProduction,
         protect: protectSettings(command.environment, deps.root),
         graph: await deps.graph(command.environment),
+        stored: storedSecrets(command.environment, deps.root),
     });
 }
 
@@ -255,6 +286,14 @@ export function localDestroyDeps(root: string = REPO_ROOT): DestroyDeps {
         sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
         now: () => Number(process.hrtime.bigint() / 1_000_000n) / 1000,
     };
+}
+
+/** The README's sample (README, Destroy; `npm run readme`): what `npm run destroy -- <env> --dry-run` prints for the committed settings. */
+export async function dryRunSample(environment: Environment = "staging", root: string = REPO_ROOT): Promise<string> {
+    const printed: string[] = [];
+    const deps: DestroyDeps = { ...localDestroyDeps(root), graph: environmentGraph, out: (t) => printed.push(t), err: (t) => printed.push(t) };
+    await main([environment, "--dry-run"], deps, {});
+    return ["```", `$ npm run destroy -- ${environment} --dry-run`, ...printed, "```"].join("\n");
 }
 
 export async function main(argv: string[], deps: DestroyDeps = localDestroyDeps(), env: NodeJS.ProcessEnv = process.env): Promise<number> {

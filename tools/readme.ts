@@ -41,6 +41,8 @@ export const GENERATED_BLOCKS: Record<string, Render> = {
     "checkov-rules": ruleTable,
     "extending-service": addServiceChecklist,
     "monthly-cost": costTable,
+    "destroy-sample": async () => (await import("./destroy")).dryRunSample("staging"),
+    "job-timeouts": async () => (await import("./timeouts")).timeoutsTable(),
 };
 
 const BLOCK = /<!-- generated:([\w-]+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g;

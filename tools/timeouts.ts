@@ -157,6 +157,18 @@ export function stepWaitMinutes(step: WorkflowStep, budget: Budget): number | un
     return undefined;
 }
 
+/** Seconds of the AWS credentials a job asks for (configure-aws-credentials' role-duration-seconds, default 3600), by step. */
+export const DEFAULT_AWS_SESSION_SECONDS = 3600;
+
+export function awsSessionSeconds(job: WorkflowJob): number[] {
+    return (job.steps ?? []).filter((s) => s.uses?.split("@")[0] === "aws-actions/configure-aws-credentials").map((s) => Number(s.with?.["role-duration-seconds"] ?? DEFAULT_AWS_SESSION_SECONDS));
+}
+
+/** Seconds of the Pulumi Cloud tokens a job asks for (pulumi/auth-actions' token-expiration; undefined: not asked for). */
+export function pulumiTokenSeconds(job: WorkflowJob): (number | undefined)[] {
+    return (job.steps ?? []).filter((s) => s.uses?.split("@")[0] === "pulumi/auth-actions").map((s) => (s.with?.["token-expiration"] === undefined ? undefined : Number(s.with["token-expiration"])));
+}
+
 export interface JobBudget {
     /** The job's timeout-minutes the program's waits call for; undefined for a job without any of them. */
     minutes?: number;
@@ -189,6 +201,31 @@ export function workflowJobs(dir: string = WORKFLOWS_DIR): [string, string, Work
         .filter((f) => /\.ya?ml$/.test(f))
         .sort()
         .flatMap((file) => Object.entries<WorkflowJob>(parse(fs.readFileSync(path.join(dir, file), "utf8")).jobs ?? {}).map(([id, job]) => [file, id, job] as [string, string, WorkflowJob]));
+}
+
+/**
+ * The README's table of every job's timeout, how it is derived, and the lifetimes of the credentials it asks for
+ * (README, Recovery; `npm run readme` renders it).
+ */
+export async function timeoutsTable(budget?: Budget): Promise<string> {
+    const b = budget ?? (await committedBudget());
+    const layers = (op: "up" | "destroy") => LAYERS.map((l) => `${l} ${b.programWaits[op][l]}`).join(", ");
+    const seconds = (xs: (number | undefined)[]) => (xs.length === 0 ? "—" : xs.map((x) => (x === undefined ? "not asked" : `${x} s`)).join(", "));
+    const rows = workflowJobs()
+        .filter(([, , job]) => !job.uses)
+        .map(([file, id, job]) => {
+            const jb = jobBudget(job, b);
+            const from = jb.minutes === undefined ? `no program waits (at most ${MAX_MINUTES_WITHOUT_WAITS})` : `${SETUP_MINUTES} setup + ${jb.waits.map((w) => `${w.minutes} ${w.step}`).join(" + ")}`;
+            return `| \`${file}\` ${id} | ${job["timeout-minutes"] ?? "none"} | ${from} | ${seconds(awsSessionSeconds(job))} | ${seconds(pulumiTokenSeconds(job))} |`;
+        });
+    return [
+        `The longest chain of waits of each layer, in minutes: \`pulumi up\` ${layers("up")}; \`pulumi destroy\` ${layers("destroy")}; ` +
+            `the whole destroy with its own waits ${b.destroy}. Each job: ${SETUP_MINUTES} minutes of setup, ${PULUMI_COMMAND_MINUTES} more per Pulumi command, rounded up to 5.`,
+        "",
+        "| job | timeout-minutes | from | AWS credentials | Pulumi token |",
+        "|---|---:|---|---|---|",
+        ...rows,
+    ].join("\n");
 }
 
 if (require.main === module) {

@@ -16,19 +16,22 @@ function waitDeps(snapshots: Application[][]) {
     let polls = 0;
     const lines: string[] = [];
     const refreshed: string[] = [];
+    const outputs: Record<string, string> = {};
     const deps: WaitDeps = {
         list: async () => snapshots[Math.min(polls++, snapshots.length - 1)],
         refresh: async (_ns, name) => {
             refreshed.push(name);
         },
         isAtOrAfter: (expected, actual) => expected === REV && actual === NEWER,
+        samePins: () => true,
+        outputs: (values) => Object.assign(outputs, values),
         sleep: async (ms) => {
             now += ms;
         },
         now: () => now,
         log: (l) => lines.push(l),
     };
-    return { deps, lines, refreshed, polls: () => polls, elapsed: () => now };
+    return { deps, lines, refreshed, outputs, polls: () => polls, elapsed: () => now };
 }
 
 const OPTIONS = { namespace: "argocd", applications: ["root", "user-service"], revision: REV, timeoutSeconds: 60, intervalSeconds: 10 };
@@ -105,6 +108,19 @@ describe("argocd-wait (verify)", () => {
         assert.throws(() => parseWaitOptions(["--namespace", "argocd", "--applications", "root"]), /JSON list of strings/);
         assert.throws(() => parseWaitOptions(["--applications", '["root"]']), /--namespace is required/);
         assert.throws(() => parseWaitOptions(["--namespace", "a", "--applications", '["r"]', "--timeout", "0"]), /--timeout must be a whole number/);
+        assert.throws(() => parseWaitOptions(["--namespace", "a", "--applications", '["r"]', "--environment", "staging"]), /--environment needs --revision/);
+        assert.throws(() => parseWaitOptions(["--namespace", "a", "--applications", '["r"]', "--revision", REV, "--environment", "dev"]), /allowed staging, production/);
+        assert.deepStrictEqual(ok.outputs, {}, "without --environment no verified revision is said");
+    });
+
+    it("a synced commit that cannot be compared (not fetchable) is retried each poll and named when the wait gives up", async () => {
+        const f = waitDeps([[app("root", "Synced", "Healthy", NEWER), app("user-service", "Synced", "Healthy", NEWER)]]);
+        const failing: WaitDeps = { ...f.deps, isAtOrAfter: () => { throw new Error(`git fetch origin ${NEWER} failed: Authentication failed`); } };
+        assert.strictEqual(await waitForApplications(OPTIONS, failing), false);
+        const report = f.lines.join("\n");
+        assert.match(report, /comparing the synced revisions with 111111111111 failed: git fetch origin 2{40} failed: Authentication failed/);
+        assert.match(report, /\(the synced revisions could not be compared with the release: git fetch origin 2{40} failed/);
+        assert.ok(f.polls() > 1, "retried");
     });
 });
 

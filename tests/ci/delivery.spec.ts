@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { UNRELEASED_DIGEST, pinIn } from "../../ci/pins";
 import { pinTrailer, verifiedTag } from "../../ci/records";
 import { USAGE } from "../../tools/delivery";
-import { PREFIX, ScratchRepo } from "./scratch";
+import { PREFIX, SKIP_INSTRUCTIONS, ScratchRepo } from "./scratch";
 
 const repos: ScratchRepo[] = [];
 after(() => repos.forEach((r) => r.remove()));
@@ -68,31 +68,67 @@ describe("delivery: what a push to staging builds and deploys", () => {
         assert.deepStrictEqual(repo.decide("staging", second!).json.build, ["frontend", "user-service"]);
     });
 
-    it("the release commit: pins the built digest with its record, builds nothing, runs no layer, deploys exactly the pin", () => {
+    it("the release commit: pins the built digest with its record, with no skip instruction (its push and pull requests get their checks)", () => {
         const { repo, release } = released();
         const change = repo.change("apps/services/user-service/app.py", "version = 2\n");
         const { release: next, digests } = repo.ciStaging(release);
         assert.deepStrictEqual(Object.keys(digests), ["user-service"]);
         assert.strictEqual(pinIn(repo.read(USER), "user-service")!.digest, digests["user-service"]);
         const message = repo.run("log", "-1", "--format=%B");
-        assert.match(message, /^release\(staging\): user-service \[skip ci\]/);
+        assert.match(message, /^release\(staging\): user-service\n/);
+        assert.doesNotMatch(message, SKIP_INSTRUCTIONS);
         assert.ok(message.includes(pinTrailer("staging", "user-service", change)), message);
-        const { json } = repo.decide("staging", change, next);
-        assert.deepStrictEqual([json.build, json.layers, json.verify], [[], [], true]);
-        assert.strictEqual(json.images["user-service"], `user-service@${digests["user-service"]}`);
+        // Its revert's message quotes its subject: no skip instruction there either.
+        repo.run("revert", "--no-edit", next!);
+        assert.doesNotMatch(repo.run("log", "-1", "--format=%B"), SKIP_INSTRUCTIONS);
     });
 
-    it("a revert of a release deploys the previous digest: no build, no layer, and no later push builds the bad change again", () => {
+    it("the release commit's own push: recognised (pins only, recorded by its trailers), so it builds, runs, pins and verifies nothing twice", () => {
+        const { repo, release } = released();
+        const change = repo.change("apps/services/user-service/app.py", "version = 2\n");
+        const { release: next, digests } = repo.ciStaging(release);
+        const { json, result } = repo.decide("staging", change, next!, "--registry", PREFIX.staging);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual([json.build, json.layers, json.promote, json.verify], [[], [], {}, false]);
+        assert.strictEqual(json.images["user-service"], `user-service@${digests["user-service"]}`, "what ArgoCD runs: exactly the pin");
+        assert.deepStrictEqual([result.outputs.deploy, result.outputs.verify, result.outputs.record], ["false", "false", "false"]);
+        assert.match(result.err, /is the delivery's release commit: the run that pushed it deploys and verifies it/);
+    });
+
+    it("a commit that only looks like a release is not one: its own run verifies it", () => {
+        const { repo, release } = released();
+        const change = repo.change("apps/services/user-service/app.py", "version = 2\n");
+        const { release: next } = repo.ciStaging(release);
+        const trailers = repo.run("log", "-1", "--format=%B", next!);
+        const cases: [string, () => void][] = [
+            ["the trailers, and a manifest change besides the pin", () => repo.write("apps/workloads/user-service/base/deployment.yaml", "kind: Deployment # edited\n")],
+            ["the trailers, and a pin other than the one its message names", () => repo.write(USER, repo.read(USER).replace(/sha256:[0-9a-f]{64}/, `sha256:${"c".repeat(64)}`))],
+            ["the trailers of another environment", () => repo.write(USER_PROD, repo.read(USER_PROD).replace(UNRELEASED_DIGEST, `sha256:${"d".repeat(64)}`))],
+        ];
+        for (const [what, edit] of cases) {
+            repo.run("checkout", "-q", "-B", `case-${++branches}`, next!);
+            edit();
+            const lookalike = repo.commit(trailers);
+            const { json } = repo.decide("staging", next!, lookalike);
+            assert.strictEqual(json.verify, true, what);
+        }
+        assert.strictEqual(repo.decide("staging", release, next!).json.verify, true, "a range with more than release commits (a superseded run's push)");
+        assert.strictEqual(repo.decide("staging", change, next!).json.verify, false);
+    });
+
+    it("a revert of a release deploys the previous digest: no build, no layer, verified by its own run, and no later push builds the bad change again", () => {
         const { repo, first, release } = released();
         repo.change("apps/services/user-service/app.py", "version = 2 # bad\n");
         const { release: bad } = repo.ciStaging(release);
-        repo.run("revert", "--no-edit", bad!);
-        const revert = repo.head();
+        const revert = repo.revertThroughPullRequest(bad!);
         const { json, result } = repo.decide("staging", bad!, revert, "--registry", PREFIX.staging);
         assert.strictEqual(result.code, 0, result.err);
         assert.deepStrictEqual([json.build, json.layers, json.verify], [[], [], true]);
         assert.strictEqual(json.images["user-service"], `user-service@${first["user-service"]}`, "the previous digest");
         assert.strictEqual(result.outputs.deploy, "false", "nothing to build, pin or up: only the verification runs");
+        assert.strictEqual(result.outputs.record, "true", "its verification is recorded");
+        const pushed = repo.run("rev-parse", `${revert}^2`);
+        assert.strictEqual(repo.decide("staging", bad!, pushed).json.verify, true, "a revert pushed alone (no trailer) is no release commit either");
         const docs = repo.change("README.md", "# shop\nrolled back\n");
         assert.deepStrictEqual(repo.decide("staging", revert, docs).json.build, [], "the reverted change stays released: no rebuild");
     });
@@ -197,7 +233,7 @@ describe("delivery: promotion to production", () => {
         assert.deepStrictEqual(json.promote, digests);
         assert.strictEqual(result.outputs.release, `frontend=${digests.frontend} user-service=${digests["user-service"]}`);
 
-        const pin = repo.delivery("pin", "production", ...result.outputs.release.split(" "), "--registry", PREFIX.production, "--copy-from", PREFIX.staging, "--skip-ci");
+        const pin = repo.delivery("pin", "production", ...result.outputs.release.split(" "), "--registry", PREFIX.production, "--copy-from", PREFIX.staging);
         assert.strictEqual(pin.code, 0, pin.err);
         assert.deepStrictEqual(repo.production.copied.sort(), Object.entries(digests).map(([s, d]) => `${PREFIX.staging}/${s}@${d}`).sort());
         assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, digests["user-service"], "the same digest staging ran");
@@ -264,6 +300,87 @@ describe("delivery: promotion to production", () => {
     });
 });
 
+describe("delivery: rolling production back through a pull request (the rulesets require one)", () => {
+    // Staging released and verified r1, then r2 (which passed staging but is bad in production); production promoted
+    // r1 (merge M1, release commit R1), then r2 (merge M2, release commit R2). Each test starts from there.
+    let repo: ScratchRepo;
+    let r1: Record<string, string>;
+    let r2: Record<string, string>;
+    let stagingR2: string;
+    let m2: string;
+    let releaseR2: string;
+    before(() => {
+        repo = scratch();
+        const root = repo.head();
+        const s1 = repo.ci("staging", root);
+        repo.verifyStaging(s1.release);
+        repo.change("apps/services/user-service/app.py", "version = 2 # bad in production\n");
+        const s2 = repo.ci("staging", s1.release!);
+        repo.verifyStaging(s2.release);
+        stagingR2 = s2.release!;
+        r1 = s1.digests;
+        r2 = { ...r1, ...s2.digests };
+        repo.run("checkout", "-q", "-b", "production", root);
+        repo.merge(s1.release!);
+        const p1 = repo.ci("production", root);
+        assert.deepStrictEqual(p1.decision.promote, r1);
+        m2 = repo.merge(stagingR2);
+        const p2 = repo.ci("production", p1.release!);
+        assert.deepStrictEqual(p2.decision.promote, { "user-service": r2["user-service"] });
+        releaseR2 = p2.release!;
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r2["user-service"]);
+    });
+    let branches = 0;
+    const fromProduction = () => repo.run("checkout", "-q", "-B", `production-${++branches}`, releaseR2);
+
+    it("the Revert button on the promotion pull request: production pins r1 again (promoted before, but the revert moves staging's pin back to it)", () => {
+        fromProduction();
+        const revert = repo.revertThroughPullRequest(m2);
+        // The revert pull request's `delivery (what merging does)` check, then the push run: the same decision.
+        const { json, result } = repo.decide("production", releaseR2, revert, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual([json.promote, json.build, json.layers, json.verify], [{ "user-service": r1["user-service"] }, [], [], true]);
+        assert.match(result.err, /user-service: promote sha256:\w+ \(verified in staging at \w+, again: this range moves staging's pin back to it \(a rollback\)\)/);
+        assert.strictEqual(result.outputs.deploy, "true", "the deploy job pins it: production's one approval");
+        const copied = repo.production.copied.length;
+        const { release } = repo.ci("production", releaseR2);
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r1["user-service"], "production runs r1 again");
+        assert.strictEqual(pinIn(repo.read(FRONT_PROD), "frontend")!.digest, r1.frontend, "the frontend, which the promotion did not move, stays");
+        assert.strictEqual(repo.production.copied.length, copied, "r1 is still in production's registry: nothing copied");
+        const own = repo.decide("production", revert, release!, "--registry", PREFIX.production);
+        assert.deepStrictEqual([own.json.promote, own.json.verify, own.result.code], [{}, false, 0], "the release commit's own push does nothing more");
+    });
+
+    it("staging's rollback merged into production: production pins r1 again", () => {
+        repo.run("checkout", "-q", "-B", `staging-${++branches}`, stagingR2);
+        const stagingRevert = repo.revertThroughPullRequest(stagingR2);
+        const staging = repo.ci("staging", stagingR2);
+        assert.deepStrictEqual([staging.decision.build, staging.release, staging.decision.verify], [[], undefined, true], "staging's rollback: no build, no release, verified");
+        repo.verifyStaging(stagingRevert);
+        const stagingBranch = repo.run("rev-parse", "--abbrev-ref", "HEAD");
+        fromProduction();
+        const promotion = repo.merge(stagingBranch);
+        const { json, result } = repo.decide("production", releaseR2, promotion, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual(json.promote, { "user-service": r1["user-service"] });
+        repo.ci("production", releaseR2);
+        assert.strictEqual(pinIn(repo.read(USER_PROD), "user-service")!.digest, r1["user-service"]);
+    });
+
+    it("a pull request reverting production's release commit: the pin goes back in the revert itself, nothing is promoted (no approval asked)", () => {
+        fromProduction();
+        const revert = repo.revertThroughPullRequest(releaseR2);
+        const { json, result } = repo.decide("production", releaseR2, revert, "--registry", PREFIX.production);
+        assert.strictEqual(result.code, 0, result.err);
+        assert.deepStrictEqual([json.promote, json.build, json.layers, json.verify], [{}, [], [], true]);
+        assert.strictEqual(json.images["user-service"], `user-service@${r1["user-service"]}`);
+        assert.strictEqual(result.outputs.deploy, "false");
+        assert.match(result.err, /was promoted before and production's pin moved since/);
+        const docs = repo.change("README.md", "# shop\nafter the rollback\n");
+        assert.deepStrictEqual(repo.decide("production", revert, docs).json.promote, {}, "later pushes keep the rollback: r2 is not promoted again");
+    });
+});
+
 describe("delivery: the command line", () => {
     let repo: ScratchRepo;
     before(() => {
@@ -286,6 +403,7 @@ describe("delivery: the command line", () => {
             [["pin", "production", "user-service=v1", "--registry", PREFIX.production], /production pins the digests staging verified, not tags/],
             [["pin", "staging", "user-service=v1", "--registry", "nowhere"], /--registry "nowhere": allowed <12-digit account>/],
             [["pin", "staging", "user-service=v1", "--copy-from", PREFIX.staging], /--copy-from needs --registry/],
+            [["pin", "staging", "user-service=v1", "--registry", PREFIX.staging, "--skip-ci"], /unknown option --skip-ci/],
         ];
         for (const [argv, message] of cases) {
             const r = repo.delivery(...argv);

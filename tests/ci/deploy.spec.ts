@@ -125,6 +125,43 @@ describe("npm run deploy (tools/deploy.ts, Automation API faked)", () => {
         });
     });
 
+    describe("--check (CI's deploy job, before its pulumi up steps)", () => {
+        const LOCKED = { kind: "update", result: "in-progress", startTime: "2026-11-24T22:10:00.000Z" };
+
+        it("a stack a killed run left locked: exit 1, the lock explained with what to run, nothing run", async () => {
+            const f = fakeWorkspace({ root: tempRoot(), lastUpdate: { apps: LOCKED } });
+            assert.strictEqual(await main(["production", "--check", "--org", "acme", "--layers", '["platform","apps"]'], f.deps, {}), 1);
+            assert.deepStrictEqual(f.ops(), []);
+            assert.deepStrictEqual(f.calls.map((c) => c.layer), ["platform", "apps"], "only the layers the run changes are opened");
+            const text = f.err.join("\n");
+            assert.match(text, /apps \(stack acme\/production\) is locked: its last update \(started 2026-11-24T22:10:00\.000Z\) is still marked in progress/);
+            assert.match(text, /pulumi -C apps cancel --yes -s acme\/production/);
+            assert.match(text, /README, Recovery/);
+        });
+
+        it("pending operations are explained the same way; clean stacks pass (exit 0) and nothing runs", async () => {
+            const pending = fakeWorkspace({ root: tempRoot(), pending: { infra: [{ resource: { urn: "urn:pulumi:staging::infra::x::y" }, type: "creating" }] } });
+            assert.strictEqual(await main(["staging", "--check", "--layers", "infra,platform,apps"], pending.deps, {}), 1);
+            assert.match(pending.err.join("\n"), /infra \(stack staging\) has 1 operation\(s\).*--clear-pending-creates/s);
+            const clean = fakeWorkspace({ root: tempRoot((r) => fs.rmSync(path.join(r, "policies", "config", "staging.json"))) });
+            assert.strictEqual(await main(["staging", "--check", "--org", "acme"], clean.deps, {}), 0, clean.err.join("\n"));
+            assert.deepStrictEqual(clean.ops(), []);
+            assert.match(clean.out.join("\n"), /✓ infra, platform, apps \(stack acme\/staging\): none is locked or holds operations an interrupted update left pending/);
+            assert.deepStrictEqual(clean.calls.map((c) => c.layer), ["infra", "platform", "apps"], "every layer without --layers");
+        });
+
+        it("a missing stack fails the check too; a wrong command line exits 2", async () => {
+            const missing = fakeWorkspace({ root: tempRoot(), missingStacks: ["apps"] });
+            assert.strictEqual(await main(["staging", "--check", "--layers", "apps"], missing.deps, {}), 1);
+            assert.match(missing.err.join("\n"), /no stack staging for apps/);
+            for (const argv of [["staging", "--check", "--preview"], ["staging", "--layers", "apps"], ["staging", "--check", "--layers", "apps,db"], ["staging", "--check", "--layers", "[]"]]) {
+                const f = fakeWorkspace();
+                assert.strictEqual(await main(argv, f.deps, {}), 2, argv.join(" "));
+                assert.deepStrictEqual(f.calls, [], argv.join(" "));
+            }
+        });
+    });
+
     it("never creates a stack: a wrong organization (or no bootstrap) fails before any layer runs, naming the stack init to run", async () => {
         for (const op of [["staging"], ["staging", "--preview"]]) {
             const f = fakeWorkspace({ root: tempRoot(), missingStacks: ["platform", "apps"] });

@@ -10,7 +10,11 @@ import { AwsCli } from "../../lib/aws-cli";
 import { EnvironmentRun, environmentGraph, runEnvironment } from "../../lib/offline";
 import { clusterOwnedTagKey } from "../../lib/tags";
 import { LOAD_BALANCER_CONTROLLER_CLUSTER_TAG } from "../../tools/aws-leftovers";
-import { DestroyDeps, main } from "../../tools/destroy";
+import { DestroyDeps, dryRunSample, main } from "../../tools/destroy";
+import { README, generatedBlock } from "./readme-blocks";
+import { RELEASE_APP_SECRET } from "../../ci/ci-context";
+import { REPOSITORY_SECRET_KEY } from "../../apps/repository";
+import { NOTIFICATIONS_SECRET } from "../../platform/addons/argocd";
 import { LOAD_BALANCER_WAIT_SECONDS, WAIT_INTERVAL_SECONDS } from "../../tools/destroy-plan";
 import { StateResource } from "../../tools/stacks";
 import { FakeOptions, LOCKED_STDERR, fakeWorkspace, tempRoot, withSettings } from "./fake-workspace";
@@ -98,6 +102,10 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         const releases = graph.platform!.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name);
         assert.ok(text.includes(`the add-ons in reverse install order (${[...releases].reverse().join(", ")})`));
         assert.match(text, /the gp3 class deletes their volumes/);
+        const infraStep = text.split("\n")[text.split("\n").findIndex((l) => /destroy infra:/.test(l)) + 1];
+        const keys = graph.infra.ofType("aws:kms/key:Key");
+        assert.ok(keys.length >= 2);
+        for (const key of keys) assert.ok(infraStep.includes(key.name) && infraStep.includes(`${key.inputs.deletionWindowInDays}-day window`), `${key.name}: ${infraStep}`);
         assert.doesNotMatch(text, /Refused/);
     });
 
@@ -112,7 +120,27 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         assert.match(text, /the KMS key cluster-secrets: scheduled for deletion, deleted after 7 days/);
         assert.match(text, /EBS volumes whose claims kept reclaimPolicy Retain.*\n\s+aws ec2 create-snapshot.*\n\s+aws ec2 delete-volume --volume-id <id>/);
         assert.match(text, /pulumi -C apps stack rm --yes -s acme\/staging/);
-        assert.doesNotMatch(text, /recovery window/, "staging's secrets are deleted at once");
+        assert.doesNotMatch(text, /secrets in their recovery window/, "staging's generated secrets are deleted at once");
+        assert.match(text, /the KMS key logs-and-secrets: scheduled for deletion, deleted after 7 days/, "every key");
+    });
+
+    it("what stays lists the secrets an administrator stored by hand, named from the settings, each with how to delete it (both environments)", async () => {
+        const PAGERDUTY = { "platform:alertmanagerPagerDutySecret": "pagerduty/routing-key", "platform:alarmPagerDutyUrlSecret": "pagerduty/cloudwatch-url" };
+        for (const env of ["staging", "production"]) {
+            const f = destroyDeps({ root: tempRoot((r) => withSettings(r, env, PAGERDUTY)) });
+            await main([env, "--dry-run"], f.deps, {});
+            const text = f.out.join("\n");
+            const prefix = `gitops-${env}`;
+            const names = [`${prefix}/${RELEASE_APP_SECRET}`, `${prefix}/${NOTIFICATIONS_SECRET}`, `${prefix}/${REPOSITORY_SECRET_KEY}`, `${prefix}/pagerduty/routing-key`, `${prefix}/pagerduty/cloudwatch-url`];
+            assert.match(text, /the secrets an administrator stored by hand \(no stack holds them\), those that exist: /, env);
+            for (const name of names) assert.ok(text.includes(`aws secretsmanager delete-secret --region us-east-1 --secret-id ${name}\n`), `${env}: ${name}`);
+            assert.match(text, /gitops-\w+\/pagerduty\/routing-key \(Alertmanager's PagerDuty routing key, platform:alertmanagerPagerDutySecret\)/);
+            assert.match(text, /\(platform:argocdSso\.clientSecretKey: not set, so nothing was stored for them\)/);
+            assert.match(text, /uninstall them there once no environment uses them/);
+        }
+        const committed = destroyDeps();
+        await main(["staging", "--dry-run"], committed.deps, {});
+        assert.match(committed.out.join("\n"), /\(platform:alertmanagerPagerDutySecret, platform:alarmPagerDutyUrlSecret, platform:argocdSso\.clientSecretKey: not set/);
     });
 
     it("production as committed (protected): exit 1, every layer's protected resources named with its setting, the flag required", async () => {
@@ -151,7 +179,15 @@ describe("npm run destroy: the plan (--dry-run)", () => {
         assert.match(text, /apps:protect false, platform:protect false, infra:protect false\); --allow-production-destroy is given \(now: yes\)/);
         assert.match(text, /the bucket gitops-production-alb-\d+-us-east-1 with every object in it/);
         assert.match(text, /the KMS key cluster-secrets: scheduled for deletion, deleted after 7 days/);
-        assert.doesNotMatch(text, /Refused|recovery window/);
+        assert.doesNotMatch(text, /Refused|secrets in their recovery window/);
+    });
+
+    it("README's sample is what the staging dry run prints (npm run readme renders it from the command)", async () => {
+        const f = destroyDeps();
+        await main(["staging", "--dry-run"], f.deps, {});
+        assert.strictEqual(generatedBlock("destroy-sample"), ["```", "$ npm run destroy -- staging --dry-run", ...f.out, "```"].join("\n"), "README.md is stale: run `npm run readme`");
+        assert.strictEqual(await dryRunSample("staging"), generatedBlock("destroy-sample"));
+        assert.doesNotMatch(README, /infra:githubOidcProviderArn/, "a setting that no longer exists");
     });
 
     it("--json: the same plan as one document (steps, blockers, what stays)", async () => {

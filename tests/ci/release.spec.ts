@@ -12,7 +12,8 @@ import { accountVariable, resolveCiContext } from "../../ci/ci-context";
 import { listServices, overlayKustomizationPath } from "../../lib/cli-support";
 import { WORKLOADS } from "../../lib/catalogue";
 import { DIGEST_PATTERN, UNRELEASED_DIGEST, pinIn, reference, withDigest } from "../../ci/pins";
-import { pinTrailer, releaseMessage } from "../../ci/records";
+import { pinTrailer, releaseMessage, releasedIn } from "../../ci/records";
+import { SKIP_INSTRUCTIONS } from "./scratch";
 import { Runner, ecrRegistry, parseRepositoryPrefix, promotedTag } from "../../ci/registry";
 
 const tempDirs: string[] = [];
@@ -128,16 +129,22 @@ describe("pins (the overlays' images: entries)", () => {
 });
 
 describe("records (what a release pins and releases, in its commit)", () => {
-    it("a release message lists each pin and ends with one Delivery-Pin trailer per pin; [skip ci] only when asked", () => {
+    it("a release message lists each pin and ends with one Delivery-Pin trailer per pin, and never holds a skip instruction", () => {
         const pins = [
             { service: "user-service", digest: DIGEST, origin: "0123456789abcdef0123456789abcdef01234567" },
             { service: "frontend", digest: `sha256:${"b".repeat(64)}`, origin: `sha256:${"b".repeat(64)}` },
         ];
-        const message = releaseMessage("staging", pins, true);
-        assert.strictEqual(message.split("\n")[0], "release(staging): user-service, frontend [skip ci]");
-        assert.ok(message.trimEnd().endsWith(`${pinTrailer("staging", "user-service", pins[0].origin)}\n${pinTrailer("staging", "frontend", pins[1].origin)}`), message);
-        assert.ok(message.includes(`user-service: ${DIGEST} (from ${pins[0].origin})`));
-        assert.doesNotMatch(releaseMessage("production", pins), /skip ci/);
+        for (const env of ["staging", "production"]) {
+            const message = releaseMessage(env, pins);
+            assert.strictEqual(message.split("\n")[0], `release(${env}): user-service, frontend`);
+            assert.ok(message.trimEnd().endsWith(`${pinTrailer(env, "user-service", pins[0].origin)}\n${pinTrailer(env, "frontend", pins[1].origin)}`), message);
+            assert.ok(message.includes(`user-service: ${DIGEST} (from ${pins[0].origin})`));
+            // GitHub would run no workflow for its push, nor for a pull request whose head is it or its revert.
+            assert.doesNotMatch(message, SKIP_INSTRUCTIONS, message);
+            assert.deepStrictEqual([...releasedIn(message, env)], pins.map((p) => [p.service, p.origin]));
+            assert.strictEqual(releasedIn(message, env === "staging" ? "production" : "staging").size, 0, "another environment's records are not this one's");
+        }
+        assert.ok(SKIP_INSTRUCTIONS.test("release [skip ci]") && SKIP_INSTRUCTIONS.test("x\n\nskip-checks: true"), "the check knows GitHub's instructions");
     });
 });
 

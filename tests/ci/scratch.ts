@@ -13,6 +13,9 @@ import { UNRELEASED_DIGEST } from "../../ci/pins";
 import { Lookup, Registry, RegistryLocation, parseRepositoryPrefix } from "../../ci/registry";
 import { DeliveryDeps, main } from "../../tools/delivery";
 
+/** GitHub's instructions to run no workflow for a push or a pull request (docs: "Skipping workflow runs"). */
+export const SKIP_INSTRUCTIONS = /\[(skip ci|ci skip|no ci|skip actions|actions skip)\]|skip-checks:\s*true/i;
+
 export const PREFIX = { staging: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", production: "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-production" };
 
 const overlay = (service: string) => `apiVersion: kustomize.config.k8s.io/v1beta1
@@ -175,20 +178,47 @@ export class ScratchRepo {
     }
 
     /**
-     * What CI's staging run does after deciding: builds (pushes each image, tagged with its source commit, to the
-     * fake registry), then the release job pins and commits. Returns the release commit and the built digests.
+     * What CI's run does after deciding: on staging builds (pushes each image, tagged with its source commit, to the
+     * fake registry), then the deploy job pins (production: copying from staging's registry) and commits. Returns
+     * the release commit and the built digests.
      */
-    ciStaging(base: string): { release?: string; digests: Record<string, string>; decision: any } {
-        const { json, result } = this.decide("staging", base, "HEAD", "--registry", PREFIX.staging);
+    ci(environment: "staging" | "production", base: string): { release?: string; digests: Record<string, string>; decision: any; result: CommandResult } {
+        const { json, result } = this.decide(environment, base, "HEAD", "--registry", PREFIX[environment]);
         if (result.code !== 0) throw new Error(`decision failed: ${result.err}`);
         const digests: Record<string, string> = {};
         for (const service of json.build) digests[service] = this.staging.push(service, json.sources[service]);
-        if (!result.outputs.release) return { digests, decision: json };
-        const pin = this.delivery("pin", "staging", ...result.outputs.release.split(" "), "--registry", PREFIX.staging, "--skip-ci");
+        if (!result.outputs.release) return { digests, decision: json, result };
+        const copy = environment === "production" ? ["--copy-from", PREFIX.staging] : [];
+        const pin = this.delivery("pin", environment, ...result.outputs.release.split(" "), "--registry", PREFIX[environment], ...copy);
         if (pin.code !== 0) throw new Error(`pin failed: ${pin.err}`);
+        if (!pin.outputs.files) return { digests, decision: json, result };
         this.run("add", ...pin.outputs.files.split(" "));
         this.run("commit", "-q", "-m", pin.outputs.message);
-        return { release: this.head(), digests, decision: json };
+        return { release: this.head(), digests, decision: json, result };
+    }
+
+    ciStaging(base: string): { release?: string; digests: Record<string, string>; decision: any } {
+        return this.ci("staging", base);
+    }
+
+    /** A pull request merged with a merge commit (GitHub's default): `branch` onto the current branch. */
+    merge(branch: string, message = `Merge ${branch}`): string {
+        this.run("merge", "-q", "--no-ff", "-m", message, branch);
+        return this.head();
+    }
+
+    /**
+     * A revert through a pull request, as the rulesets require: a branch from the current one reverting `commit`
+     * (a merge commit: its first parent's side stays, as GitHub's Revert button does), merged back. Returns the merge.
+     */
+    revertThroughPullRequest(commit: string): string {
+        const target = this.run("rev-parse", "--abbrev-ref", "HEAD");
+        const branch = `revert-${commit.slice(0, 8)}-${target}`;
+        this.run("checkout", "-q", "-b", branch);
+        const merge = this.run("rev-list", "--parents", "-n", "1", commit).split(" ").length > 2;
+        this.run("revert", "--no-edit", ...(merge ? ["-m", "1"] : []), commit);
+        this.run("checkout", "-q", target);
+        return this.merge(branch, `Merge pull request: revert ${commit.slice(0, 12)}`);
     }
 
     /** The staging health check passed at `revision`: the verify job's record. */

@@ -17,8 +17,11 @@ import {
     committedBudget,
     criticalPathMinutes,
     jobBudget,
+    pulumiTokenSeconds,
+    timeoutsTable,
     workflowJobs,
 } from "../../tools/timeouts";
+import { README, generatedBlock } from "./readme-blocks";
 
 describe("CI job timeouts are derived from the program's own waits (tools/timeouts.ts)", () => {
     let budget: Budget;
@@ -59,6 +62,22 @@ describe("CI job timeouts are derived from the program's own waits (tools/timeou
                 assert.ok(seconds <= maxSession(kind), `${file} ${id}: ${seconds} s, the ci-${kind} role allows ${maxSession(kind)}`);
             }
         }
+    });
+
+    it("every Pulumi Cloud token is asked for the whole job (pulumi/auth-actions token-expiration = timeout-minutes in seconds)", () => {
+        const asking = jobs.filter(([, , job]) => pulumiTokenSeconds(job).length > 0);
+        assert.ok(asking.some(([f, id]) => f === "deploy.yml" && id === "deploy") && asking.some(([f]) => f === "destroy.yml"), "the long jobs ask for tokens");
+        for (const [file, id, job] of asking) {
+            for (const seconds of pulumiTokenSeconds(job)) {
+                assert.strictEqual(seconds, job["timeout-minutes"]! * 60, `${file} ${id}: set token-expiration: ${job["timeout-minutes"]! * 60} (timeout-minutes ${job["timeout-minutes"]} x 60)`);
+            }
+        }
+    });
+
+    it("README's table of job timeouts is what tools/timeouts.ts renders (npm run readme)", async () => {
+        assert.strictEqual(generatedBlock("job-timeouts"), await timeoutsTable(budget), "README.md is stale: run `npm run readme`");
+        assert.match(generatedBlock("job-timeouts"), /\| `deploy.yml` deploy \| 285 \| 10 setup \+ 175 pulumi up infra/);
+        assert.doesNotMatch(README, /deploy-infrastructure|sync-argocd/, "jobs that no longer exist");
     });
 
     it("the waits are the program's: platform's chain holds its longest Helm release wait, apps' the longest chain of Applications", async () => {

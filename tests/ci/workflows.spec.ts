@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ENVIRONMENTS, REPO_ROOT, resolveEnvironment } from "../../lib/environment";
+import { SKIP_INSTRUCTIONS } from "./scratch";
 
 const WORKFLOWS_DIR = path.join(REPO_ROOT, ".github", "workflows");
 const FILES = fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -322,9 +323,9 @@ describe("workflows: jobs, order and permissions", () => {
         for (const [file, id, job] of allJobs()) if (!job.uses) assert.ok((job["timeout-minutes"] ?? 0) > 0, `${file} ${id}`);
     });
 
-    it("deploy: delivery -> build -> deploy -> verify; a skipped job (nothing to do) lets the next run, a failure never", () => {
+    it("deploy: delivery -> build -> deploy -> verify -> record; a skipped job (nothing to do) lets the next run, a failure never", () => {
         const j = jobs("deploy.yml");
-        assert.deepStrictEqual(Object.keys(j), ["delivery", "build", "deploy", "verify"]);
+        assert.deepStrictEqual(Object.keys(j), ["delivery", "build", "deploy", "verify", "record"]);
         assert.deepStrictEqual(needsOf(j.build), ["delivery"]);
         assert.deepStrictEqual(needsOf(j.deploy), ["delivery", "build"]);
         assert.deepStrictEqual(needsOf(j.verify), ["delivery", "build", "deploy"]);
@@ -340,6 +341,23 @@ describe("workflows: jobs, order and permissions", () => {
             assert.strictEqual(s.if, `contains(fromJSON(needs.delivery.outputs.layers), '${s.with!["work-dir"]}')`);
             assert.strictEqual(s["continue-on-error"], undefined);
         }
+    });
+
+    it("deploy: before the first pulumi up, the lock and pending-operation check of npm run deploy, of the layers the run ups", () => {
+        const steps = jobs("deploy.yml").deploy.steps!;
+        const check = steps.findIndex((st) => /npm run -s deploy -- /.test(st.run ?? ""));
+        const at = (pred: (st: Step) => boolean) => steps.findIndex(pred);
+        assert.ok(check >= 0, "the check step");
+        assert.strictEqual(steps[check].run, 'npm run -s deploy -- "$ENVIRONMENT" --check --org "$ORG" --layers "$LAYERS"');
+        assert.deepStrictEqual(steps[check].env, {
+            ENVIRONMENT: "${{ needs.delivery.outputs.environment }}",
+            ORG: "${{ needs.delivery.outputs.pulumi-org }}",
+            LAYERS: "${{ needs.delivery.outputs.layers }}",
+        });
+        assert.strictEqual(steps[check].if, "needs.delivery.outputs.layers != '[]'");
+        assert.ok(check > at((st) => st.uses?.startsWith("pulumi/auth-actions@") ?? false), "after the Pulumi token");
+        assert.ok(check > at((st) => st.uses?.startsWith("pulumi/actions@") === true && st.with?.command === undefined), "after the CLI is installed");
+        assert.ok(check < at((st) => st.with?.command === "up"), "before any up");
     });
 
     it("no Pulumi step creates a stack: a wrong PULUMI_ORG fails instead of deploying into empty stacks (the bootstrap creates them)", () => {
@@ -423,7 +441,7 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         }
         assert.deepStrictEqual(
             allJobs().filter(([, , j]) => j.environment !== undefined).map(([f, id]) => `${f} ${id}`).sort(),
-            ["build-and-push.yml build", "deploy.yml deploy", "destroy.yml destroy"],
+            ["build-and-push.yml build", "deploy.yml deploy", "deploy.yml record", "destroy.yml destroy"],
         );
     });
 
@@ -437,6 +455,32 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
         assert.strictEqual(j.build.if, "needs.delivery.outputs.build != '[]'");
         // Nothing to up or pin (a rollback by revert): deploy is skipped, so no approval is asked for.
         assert.match(j.deploy.if!, /needs\.delivery\.outputs\.deploy == 'true' \}\}$/);
+    });
+
+    it("the verified tag is pushed by the record job, in the environment with the deploy role (the read-only roles may not read CI's secrets), only for the images that ran", () => {
+        const j = jobs("deploy.yml");
+        const roles = (id: string) => stepsUsing(j[id], "aws-actions/configure-aws-credentials").map((st) => st.with!["role-to-assume"]);
+        assert.deepStrictEqual(needsOf(j.record), ["delivery", "verify"]);
+        assert.strictEqual(j.record.environment, "${{ needs.delivery.outputs.environment }}");
+        assert.deepStrictEqual(roles("record"), ["${{ needs.delivery.outputs.deploy-role-arn }}"]);
+        assert.deepStrictEqual(j.record.permissions, { contents: "read", "id-token": "write" });
+        assert.strictEqual(
+            j.record.if,
+            "${{ !cancelled() && needs.verify.result == 'success' && needs.delivery.outputs.record == 'true' && needs.verify.outputs.verified-revision != '' }}",
+        );
+        const uses = (id: string) => (j[id].steps ?? []).map((st) => st.uses).filter(Boolean);
+        assert.ok(uses("record").includes("./.github/actions/release-app-token"));
+        assert.ok(!uses("verify").includes("./.github/actions/release-app-token"), "verify (the drift role, no environment) reads no CI secret");
+        const checkout = stepsUsing(j.record, "actions/checkout")[0].with!;
+        assert.deepStrictEqual([checkout.ref, checkout["persist-credentials"]], ["${{ needs.verify.outputs.verified-revision }}", false]);
+        assert.strictEqual(j.record.steps!.find((st) => st.name === "record the verified commit")!.env!.REVISION, "${{ needs.verify.outputs.verified-revision }}");
+        // verify says which release ran: the wait compares the synced commits' pins, fetching newer ones with the job's token.
+        const outputs = workflow("deploy.yml").jobs.verify.outputs as Record<string, string>;
+        assert.strictEqual(outputs["verified-revision"], "${{ steps.wait.outputs.verified-revision }}");
+        const wait = j.verify.steps!.find((st) => st.id === "wait")!;
+        assert.match(wait.run!, /ci\/argocd-wait\.ts .*--revision "\$REVISION" --environment "\$ENVIRONMENT" /);
+        assert.deepStrictEqual([wait.env!.ENVIRONMENT, wait.env!.GITHUB_TOKEN], ["${{ needs.delivery.outputs.environment }}", "${{ github.token }}"]);
+        assert.strictEqual(stepsUsing(j.verify, "actions/checkout")[0].with!["persist-credentials"], false, "the token reaches only the wait step");
     });
 
     it("the environment of a push is its branch: the delivery job resolves it from github.ref_name", () => {
@@ -525,13 +569,22 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.deepStrictEqual(release, ["token", "log in to the registries", "pin", "push"]);
         const pin = step(j.deploy, "pin");
         assert.strictEqual(pin.env!.RELEASE, "${{ needs.delivery.outputs.release }}");
-        assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY" --skip-ci\)/);
+        assert.match(pin.run!, /args=\(pin "\$ENVIRONMENT" "\$\{pins\[@\]\}" --registry "\$REGISTRY"\)$/m);
         assert.match(pin.run!, /args\+=\(--copy-from "\$FROM"\)/);
         assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
         assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
-        const recordSteps = j.verify.steps!.filter((s) => s.if === "needs.delivery.outputs.record == 'true'");
-        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
-        assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+        assert.match(j.record.if!, /needs\.delivery\.outputs\.record == 'true'/);
+        const recordStep = j.record.steps!.find((s) => s.name === "record the verified commit")!;
+        assert.match(recordStep.run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+    });
+
+    it("no commit or tag the workflows write carries a skip instruction: every commit the release writes is the delivery's message", () => {
+        for (const [file, t] of [...FILES.map((f) => [f, text(f)]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text])]) {
+            const code = t.split("\n").filter((l) => !/^\s*#/.test(l)).join("\n");
+            assert.doesNotMatch(code, SKIP_INSTRUCTIONS, file);
+            assert.doesNotMatch(code, /--skip-ci/, file);
+            for (const m of code.matchAll(/git (?:-c \S+ )*(commit|tag)\b[^\n]*/g)) assert.match(m[0], /^git commit --message "\$MESSAGE"$/, `${file}: ${m[0]}`);
+        }
     });
 
     it("a pull request: the same decision for the merge commit (layers to preview, images to build)", () => {
@@ -610,9 +663,18 @@ describe("workflows: the policy pack and the stacks", () => {
         }
     });
 
-    it("the tools the workflows run exist", () => {
-        for (const file of FILES) {
-            for (const tool of text(file).match(/tools\/[\w-]+\.ts/g) ?? []) assert.ok(fs.existsSync(path.join(REPO_ROOT, tool)), `${file}: ${tool}`);
+    it("the tools and CI helpers the workflows run exist (tools/*.ts, ci/*.ts, the npm scripts)", () => {
+        const scripts = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+        const sources: [string, string][] = [...FILES.map((f) => [f, text(f)] as [string, string]), ...Object.entries(LOCAL_ACTIONS).map(([p, a]) => [p, a.text] as [string, string])];
+        const seen = new Set<string>();
+        for (const [file, body] of sources) {
+            for (const tool of body.match(/(?<![\w/.-])(?:tools|ci)\/[\w-]+\.ts\b/g) ?? []) {
+                seen.add(tool.split("/")[0]);
+                assert.ok(fs.existsSync(path.join(REPO_ROOT, tool)), `${file}: ${tool} does not exist`);
+            }
+            for (const m of body.matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)) assert.ok(m[1] in scripts, `${file}: npm run ${m[1]} is no script of package.json`);
         }
+        assert.deepStrictEqual([...seen].sort(), ["ci", "tools"], "both folders are checked");
+        assert.ok(!fs.existsSync(path.join(REPO_ROOT, "ci", "no-such-helper.ts")) && /(?<![\w/.-])(?:tools|ci)\/[\w-]+\.ts\b/.test("npx ts-node ci/no-such-helper.ts"), "the pattern finds a ci/ helper");
     });
 });
