@@ -334,7 +334,8 @@ describe("service sources", () => {
         const servers = read(PYTHON_KIT, "tests", "servers.py");
         /** The variables that hand servers to the tests (servers.py ENV). */
         const handOver = [...servers.matchAll(/^\s+"\w+": "(SHOP_TEST_\w+)",$/gm)].map((m) => m[1]);
-        const workflow = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "pull-request.yml"), "utf8"));
+        // pull-request.yml (and trunk.yml) call tests.yml for npm test.
+        const workflow = parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "tests.yml"), "utf8"));
         const job = workflow.jobs.test;
         const overlayTag = (workload: string) => parse(fs.readFileSync(path.join(REPO_ROOT, "apps", "workloads", workload, "overlays", "production", "kustomization.yaml"), "utf8")).images[0].newTag;
 

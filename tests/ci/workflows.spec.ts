@@ -104,8 +104,8 @@ const specOf = (uses: string) => PINNED_ACTIONS[uses.split("@")[0]];
 
 
 describe("workflows: actionlint", () => {
-    it("finds the five workflows", () => {
-        assert.deepStrictEqual(FILES, ["build-and-push.yml", "deploy.yml", "destroy.yml", "drift.yml", "pull-request.yml"]);
+    it("finds the seven workflows", () => {
+        assert.deepStrictEqual(FILES, ["build-and-push.yml", "deploy.yml", "destroy.yml", "drift.yml", "pull-request.yml", "tests.yml", "trunk.yml"]);
     });
 
     for (const file of FILES) {
@@ -206,7 +206,8 @@ describe("workflows: actions and their inputs", () => {
         const sdk = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
         const locked = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")).packages["node_modules/@pulumi/pulumi"].version;
         assert.strictEqual(sdk, locked);
-        for (const file of FILES.filter((f) => f !== "build-and-push.yml")) assert.strictEqual(workflow(file).env.PULUMI_VERSION, sdk, file);
+        // Every workflow that runs Pulumi says which CLI (the called build-and-push and the test workflows run none).
+        for (const file of FILES.filter((f) => allJobs().some(([x, , job]) => x === f && stepsUsing(job, "pulumi/actions").length > 0))) assert.strictEqual(workflow(file).env.PULUMI_VERSION, sdk, file);
         for (const [file, id, job] of allJobs()) {
             for (const step of stepsUsing(job, "pulumi/actions")) assert.strictEqual(step.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", `${file} ${id}`);
         }
@@ -218,10 +219,15 @@ describe("workflows: triggers", () => {
         for (const file of FILES) assert.ok(!("pull_request_target" in workflow(file).on), file);
     });
 
-    it("pull requests to the environment branches, and nothing else, run pull-request.yml", () => {
+    it("pull requests to the environment branches run pull-request.yml; to main (a trunk, no environment) trunk.yml, the tests only", () => {
         const on = workflow("pull-request.yml").on;
         assert.deepStrictEqual(Object.keys(on), ["pull_request"]);
         assert.deepStrictEqual(on.pull_request.branches, [...ENVIRONMENTS]);
+        const trunk = workflow("trunk.yml");
+        assert.deepStrictEqual(trunk.on, { pull_request: { branches: ["main"] } });
+        assert.deepStrictEqual(Object.keys(trunk.jobs), ["test"]);
+        assert.strictEqual(trunk.jobs.test.uses, "./.github/workflows/tests.yml");
+        assert.deepStrictEqual(workflow("tests.yml").on, { workflow_call: {} });
     });
 
     it("a push to an environment branch runs deploy.yml; by hand it takes only the repairs the delivery will not guess", () => {
@@ -293,7 +299,7 @@ describe("workflows: jobs, order and permissions", () => {
             const perms = job.permissions as Record<string, string>;
             const asks = job.uses === "./.github/workflows/build-and-push.yml" || assumesRole(job);
             assert.strictEqual(perms["id-token"] === "write", asks, `${file} ${id}`);
-            if (job.uses) assert.strictEqual(job.uses, "./.github/workflows/build-and-push.yml");
+            if (job.uses) assert.ok(["./.github/workflows/build-and-push.yml", "./.github/workflows/tests.yml"].includes(job.uses), `${file} ${id} calls ${job.uses}`);
         }
     });
 
@@ -391,7 +397,8 @@ describe("workflows: jobs, order and permissions", () => {
 
     it("pull request: tests first, then previews of the affected layers only, in deploy order, from forks never", () => {
         const j = jobs("pull-request.yml");
-        assert.ok(j.test.steps!.some((s) => s.run === "npm test"));
+        assert.strictEqual((j.test as { uses?: string }).uses, "./.github/workflows/tests.yml");
+        assert.ok(jobs("tests.yml").test.steps!.some((s) => s.run === "npm test"));
         assert.deepStrictEqual(needsOf(j.preview).sort(), ["changes", "test"]);
         assert.match(j.preview.if!, /needs\.changes\.outputs\.layers != '\[\]'/);
         assert.match(j.preview.if!, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
