@@ -24,6 +24,7 @@ import { costDelta, diffResources } from "./plan-diff";
 import { evaluateSide, planSide, RenderedWorkloads, SideRun } from "./plan-environment";
 import { errorMarkdown, planMarkdown } from "./plan-markdown";
 import { PlanResult } from "./plan-result";
+import { applicationUrns, diffWorkloads } from "./plan-workloads";
 import { formatPlan } from "./plan-text";
 
 export { formatPlan, planMarkdown };
@@ -91,6 +92,7 @@ export function parseArgs(argv: string[]): PlanOptions {
     if (options.today !== undefined && !isIsoDate(options.today)) throw new UsageError(`--today takes a date written YYYY-MM-DD, not ${options.today}`);
     if (options.base === "") throw new UsageError("--base takes a git ref, e.g. origin/staging");
     if (options.out === "") throw new UsageError("--out takes a file name");
+    if (options.out !== undefined) checkWritable(options.out);
     return {
         env,
         format: flags.has("json") ? "json" : flags.has("markdown") ? "markdown" : "text",
@@ -100,6 +102,26 @@ export function parseArgs(argv: string[]): PlanOptions {
         ...(options.out !== undefined ? { out: options.out } : {}),
         ...(options.today ? { today: options.today } : {}),
     };
+}
+
+/**
+ * The --out target, checked before the plan runs (seconds of work a typo would waste): an existing directory to
+ * write in, and not a directory itself. Write errors later (a full disk) are user errors too, in main.
+ */
+export function checkWritable(file: string): void {
+    const target = path.resolve(file);
+    const dir = path.dirname(target);
+    const stat = (p: string) => fs.statSync(p, { throwIfNoEntry: false });
+    const at = stat(target);
+    if (at?.isDirectory()) throw new UsageError(`--out ${file}: is a directory; give a file name`);
+    const parent = stat(dir);
+    if (!parent) throw new UsageError(`--out ${file}: the directory ${dir} does not exist`);
+    if (!parent.isDirectory()) throw new UsageError(`--out ${file}: ${dir} is not a directory`);
+    try {
+        fs.accessSync(at ? target : dir, fs.constants.W_OK);
+    } catch {
+        throw new UsageError(`--out ${file}: ${at ? "the file" : `the directory ${dir}`} is not writable`);
+    }
 }
 
 function parseValue(text: string): unknown {
@@ -215,6 +237,15 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
             const byLayer = (run: SideRun) => Object.fromEntries(run.shown.map((l) => [l, run.graph[l]!.resources]));
             result.base = { ref: base.ref, commit: base.commit, cost: basePlan.cost, ...(basePlan.capacity ? { capacity: basePlan.capacity } : {}), layers: basePlan.layers };
             result.changes = diffResources(byLayer(basePlan.run), byLayer(head), head.shown);
+            // The workloads when both sides render them (the apps layer is in the plan).
+            if (head.graph.apps && basePlan.run.graph.apps) {
+                if (basePlan.rendered.error) {
+                    result.warnings.push(`workloads: the base's workloads could not be rendered, so they are not compared: ${basePlan.rendered.error}`);
+                } else {
+                    const urns = { ...applicationUrns(basePlan.run.graph.apps.resources), ...applicationUrns(head.graph.apps.resources) };
+                    result.workloadChanges = diffWorkloads(basePlan.rendered.rendered, headPlan.rendered.rendered, urns);
+                }
+            }
             result.costDelta = costDelta(basePlan.cost, headPlan.cost);
         }
         return result;
@@ -247,10 +278,20 @@ export async function main(
         writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
-    const output = (text: string, exitCode: number) => {
-        if (options.out === undefined) return write(text);
-        fs.writeFileSync(options.out, text);
+    /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
+    const output = (text: string, exitCode: number): number => {
+        if (options.out === undefined) {
+            write(text);
+            return exitCode;
+        }
+        try {
+            fs.writeFileSync(options.out, text);
+        } catch (error) {
+            writeError(`--out ${options.out}: the plan (exit ${exitCode}) cannot be written: ${(error as Error).message}\n`);
+            return 2;
+        }
         writeError(`plan of ${options.env} written to ${options.out} (exit ${exitCode})\n`);
+        return exitCode;
     };
     let result: PlanResult;
     try {
@@ -267,8 +308,7 @@ export async function main(
         if (options.format === "markdown") output(errorMarkdown(options.env, message, 2), 2);
         return 2;
     }
-    output(render(result, options.format), result.exitCode);
-    return result.exitCode;
+    return output(render(result, options.format), result.exitCode);
 }
 
 if (require.main === module) {
