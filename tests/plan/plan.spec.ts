@@ -228,6 +228,34 @@ describe("offline plan", () => {
             }
         });
 
+        it("--out that cannot be written is a usage error while the arguments are read, before any plan runs", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+            try {
+                const file = path.join(dir, "a-file");
+                fs.writeFileSync(file, "");
+                assert.throws(() => parseArgs(["staging", "--out", path.join(dir, "missing", "plan.md")]), new RegExp(`^UsageError: --out .*plan\\.md: the directory ${dir}/missing does not exist$`));
+                assert.throws(() => parseArgs(["staging", "--out", dir]), /: is a directory; give a file name$/);
+                assert.throws(() => parseArgs(["staging", "--out", path.join(file, "plan.md")]), new RegExp(`: ${file} is not a directory$`));
+                assert.strictEqual(parseArgs(["staging", "--out", file]).out, file, "an existing file is replaced");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("--out to an unwritable target exits 2 with a message and no stack trace; so does a write that fails (a full disk)", async () => {
+            const missing = await run(["staging", "--json", "--out", "/nonexistent-directory/plan.json"]);
+            assert.strictEqual(missing.code, 2);
+            assert.strictEqual(missing.stdout, "");
+            assert.match(missing.stderr, /^--out \/nonexistent-directory\/plan\.json: the directory \/nonexistent-directory does not exist\nusage: /);
+            // /dev/full accepts the open and fails the write with ENOSPC, as a full disk does.
+            assert.ok(fs.existsSync("/dev/full"), "a Linux machine (CI's) has /dev/full");
+            const full = await run(["staging", "--layer", "infra", "--json", "--out", "/dev/full"]);
+            assert.strictEqual(full.code, 2);
+            assert.strictEqual(full.stdout, "");
+            assert.match(full.stderr, /^--out \/dev\/full: the plan \(exit 0\) cannot be written: ENOSPC: no space left on device/);
+            assert.doesNotMatch(full.stderr, /\n\s+at /);
+        });
+
         // How long it takes is npm run bench's business (budgets printed against targets), never a test's.
         it("`npm run -s plan -- staging --json` (the documented form) prints one clean JSON document from a cold start", function (done) {
             this.timeout(120000);

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { TEMPLATE_GITHUB_REPOSITORY } from "../../infra/settings";
-import { formatPlan, plan } from "../../tools/plan";
+import { formatPlan, plan, planMarkdown } from "../../tools/plan";
 import { DOCUMENTATION_CIDRS, forkChecklist } from "../../tools/fork-checklist";
 import { settingsSource } from "../helpers";
 import { committedPlan } from "./fixture";
@@ -64,7 +64,12 @@ describe("plan warnings: prices and capacity", () => {
         assert.deepStrictEqual(r.warnings, ["cost: no price table for eu-west-1 in tools/prices.ts (it holds us-east-1): the estimate uses us-east-1's prices"]);
         assert.strictEqual(r.region, "eu-west-1");
         assert.strictEqual(r.cost.region, "us-east-1");
-        assert.match(formatPlan(r), /== monthly cost estimate \(USD, us-east-1 prices, /);
+        const text = formatPlan(r);
+        assert.strictEqual(text.split("\n")[3], `  monthly   $${r.cost.totalUsd.toFixed(2)} a month (us-east-1 prices: no table for eu-west-1)`, "the summary says it, not only the warnings");
+        assert.match(text, /== monthly cost estimate \(USD, us-east-1 prices \(no table for eu-west-1\), /);
+        const markdown = planMarkdown(r);
+        assert.ok(markdown.includes(`| **Monthly cost** | $${r.cost.totalUsd.toFixed(2)} a month (us-east-1 prices: no table for eu-west-1) |`), markdown);
+        assert.match(markdown, /^### Monthly cost \(USD, us-east-1 list prices of \d{4}-\d\d: no table for eu-west-1\)$/m);
         assert.strictEqual(r.exitCode, 0);
     });
 
