@@ -31,7 +31,7 @@ export function planMarkdown(r: PlanResult): string {
     out.push(`| **Verdict** | ${cell(verdictText(r))} (exit ${r.exitCode}) |`);
     out.push(`| **Monthly cost** | ${cell(monthlyText(r))} |`);
     out.push(`| **Capacity** | ${cell(capacityText(r.capacity, r.capacityNote, r.base?.capacity))} |`);
-    if (r.changes && r.base) out.push(`| **Changes** | ${cell(changesText(r))} against \`${cell(r.base.ref)}\` (\`${r.base.commit.slice(0, 12)}\`) |`);
+    if (r.changes && r.base) out.push(`| **Changes** | ${cell(changesText(r))} (against \`${cell(r.base.ref)}\`, \`${r.base.commit.slice(0, 12)}\`) |`);
     out.push(`| **Warnings** | ${r.warnings.length} |`, "");
 
     if (r.failures.length > 0) out.push("**Fails**", "", ...r.failures.map((f) => `- ${f}`), "");

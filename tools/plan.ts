@@ -32,11 +32,13 @@ export type { PlanResult };
 
 export const USAGE = `usage: npm run -s plan -- <environment> [--base <git-ref>] [--json | --markdown] [--out <file>] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]... [--today <YYYY-MM-DD>]
   environments: ${ENVIRONMENTS.join(", ")}
+  Piping the output (--json | jq): run npm with -s (npm run -s plan -- ...), or use --out. Without -s, npm prints
+  its own banner ("> eks-gitops-platform@... plan") on stdout, before the plan, and jq fails on it.
   --base      compares with the environment at that git ref (its code and settings): what is added, removed and
-              changed, and the cost per line and in total
+              changed (resources, and the workloads ArgoCD would sync), and the cost per line and in total
   --json      the plan as one JSON document; --markdown as a pull-request comment (summary, changes, policies,
-              cost, a Mermaid diagram); npm prints its own banner on stdout unless run with -s (npm run -s plan)
-  --out       writes the plan to that file instead of stdout
+              cost, a Mermaid diagram)
+  --out       writes the plan to that file instead of stdout (checked before the plan runs)
   --layer     only that layer (the layers before it still run, to feed it)
   --config    overrides one setting of the environment's settings file for this plan (JSON values are parsed),
               e.g. --config infra:availabilityZoneCount=3
@@ -67,6 +69,18 @@ export interface PlanOptions {
     /** The checkout to plan (default: this repository); --base refs are resolved in it. */
     root?: string;
 }
+
+/**
+ * Whether npm printed its run-script banner on this process's stdout: run as `npm run plan` (npm names the script in
+ * npm_lifecycle_event) without -s (npm passes --silent on as npm_config_loglevel=silent) nor npm's own --json (which
+ * sends the banner to stderr). npm has no setting that keeps the banner off stdout for one script only.
+ */
+export function npmBannerOnStdout(env: NodeJS.ProcessEnv): boolean {
+    return env.npm_lifecycle_event === "plan" && env.npm_config_loglevel !== "silent" && env.npm_config_json !== "true";
+}
+
+export const NPM_BANNER_HINT =
+    "note: npm printed its banner on stdout, ahead of the plan: for the JSON (or markdown) alone, run `npm run -s plan -- ...` or write it with --out <file>\n";
 
 /** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
 const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
@@ -279,6 +293,8 @@ export async function main(
         return 2;
     }
     /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
+    // A pipe reading the document gets npm's banner first: say how to avoid it, before the plan's seconds of work.
+    if (options.format !== "text" && options.out === undefined && !process.stdout.isTTY && npmBannerOnStdout(process.env)) writeError(NPM_BANNER_HINT);
     const output = (text: string, exitCode: number): number => {
         if (options.out === undefined) {
             write(text);

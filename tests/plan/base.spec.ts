@@ -195,7 +195,7 @@ describe("plan --base: what a change does", () => {
             assert.deepStrictEqual(changes.header.map((c) => c.text), ["", "layer", "resource", "settings that matter", "inputs"]);
             assert.strictEqual(changes.rows.length, 5);
             assert.ok(rows(changes).some((r) => r[0] === "✏️ changed" && r[2].includes("aws:eks/nodeGroup:NodeGroup") && r[4] === "`scalingConfig.desiredSize`: `3` → `4`"));
-            assert.strictEqual(rows(summary)[3][1], "resources: 0 added, 0 removed, 5 changed; workloads: 0 added, 0 removed, 3 changed against `HEAD~5` (`" + changed.base!.commit.slice(0, 12) + "`)");
+            assert.strictEqual(rows(summary)[3][1], `resources: 0 added, 0 removed, 5 changed; workloads: 0 added, 0 removed, 3 changed (against \`HEAD~5\`, \`${changed.base!.commit.slice(0, 12)}\`)`);
             assert.deepStrictEqual(workloads.header.map((c) => c.text), ["", "Application", "object", "settings that matter", "fields"]);
             assert.deepStrictEqual(rows(workloads).find((r) => r[2].startsWith("`HorizontalPodAutoscaler`")), [
                 "✏️ changed",

@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { TEMPLATE_GITHUB_REPOSITORY } from "../../infra/settings";
 import { formatPlan, plan, planMarkdown } from "../../tools/plan";
 import { DOCUMENTATION_CIDRS, forkChecklist } from "../../tools/fork-checklist";
+import { CAPACITY_SAMPLE_CONFIG, samplePlan } from "../../tools/plan-samples";
 import { settingsSource } from "../helpers";
 import { committedPlan } from "./fixture";
 
@@ -81,8 +82,9 @@ describe("plan warnings: prices and capacity", () => {
     });
 
     it("pods that do not fit at the minimum fail the plan (exit 1), naming the shortfall; the maximum only warns", async () => {
-        // The README's example: t3.micro, 3 per AZ in both AZs.
-        const r = await plan({ env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["t3.micro"], minSize: 1, desiredSize: 3, maxSize: 4 }, "infra:nodeAvailabilityZoneCount": 2 } });
+        // The README's example (its sample is this plan): t3.micro, 3 per AZ in both AZs.
+        assert.deepStrictEqual(CAPACITY_SAMPLE_CONFIG, { "infra:nodeGroup": { instanceTypes: ["t3.micro"], minSize: 1, desiredSize: 3, maxSize: 4 }, "infra:nodeAvailabilityZoneCount": 2 });
+        const r = await samplePlan({ env: "staging", config: CAPACITY_SAMPLE_CONFIG });
         assert.strictEqual(r.exitCode, 1);
         assert.strictEqual(r.policies.mandatory, 0, "the policies allow t3.micro: only the capacity fails");
         assert.ok(r.failures.some((f) => /^capacity: at the autoscalers' minimum, the pods do not fit the desired 6 x t3\.micro: memory \d+ MiB requested of 3288 MiB allocatable \(short by \d+ MiB\)/.test(f)), r.failures.join("\n"));
