@@ -39,3 +39,8 @@ export function tempCheckout(): TempCheckout {
         },
     };
 }
+
+/** This process's environment without npm's settings, for a child npm that must not inherit them (npm test -s would silence it). */
+export function withoutNpmSettings(): NodeJS.ProcessEnv {
+    return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
