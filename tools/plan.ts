@@ -284,6 +284,8 @@ export async function main(
     writeError: (s: string) => void = (s) => process.stderr.write(s),
     /** What the command line cannot set (tests plan a temporary checkout). */
     overrides: Pick<PlanOptions, "root" | "packConfig"> = {},
+    /** Where stdout goes and how the process was started (npm's variables). */
+    stdout: { isTTY: boolean; env: NodeJS.ProcessEnv } = { isTTY: Boolean(process.stdout.isTTY), env: process.env },
 ): Promise<number> {
     let options: PlanOptions;
     try {
@@ -294,7 +296,7 @@ export async function main(
     }
     /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
     // A pipe reading the document gets npm's banner first: say how to avoid it, before the plan's seconds of work.
-    if (options.format !== "text" && options.out === undefined && !process.stdout.isTTY && npmBannerOnStdout(process.env)) writeError(NPM_BANNER_HINT);
+    if (options.format !== "text" && options.out === undefined && !stdout.isTTY && npmBannerOnStdout(stdout.env)) writeError(NPM_BANNER_HINT);
     const output = (text: string, exitCode: number): number => {
         if (options.out === undefined) {
             write(text);

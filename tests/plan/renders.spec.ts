@@ -20,7 +20,7 @@ describe("workload renders (lib/workloads.ts)", () => {
             // The missing overlay fails at once, while kubectl still renders the others from their copies.
             const sources: WorkloadSource[] = [
                 { application: "ghost", path: "apps/workloads/ghost/overlays/staging", kustomize: {} },
-                ...WORKLOAD_NAMES.map((w) => ({ application: w, path: `apps/workloads/${w}/overlays/staging`, kustomize: {} })),
+                ...WORKLOAD_NAMES.slice(0, 2).map((w) => ({ application: w, path: `apps/workloads/${w}/overlays/staging`, kustomize: {} })),
             ];
             await assert.rejects(renderWorkloads(sources), (e: Error) => {
                 assert.ok(e instanceof WorkloadRenderError);
