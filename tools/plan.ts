@@ -5,7 +5,8 @@
  * file, feeding each layer's outputs to the next as StackReference outputs; renders the workloads as ArgoCD would;
  * then answers what a reviewer asks: does it pass the policy pack, do the pods fit the nodes, what does it cost a
  * month, what should a person act on (warnings, the fork checklist), and with --base what the change adds,
- * removes and changes and what it costs more or less. No cloud account, no Pulumi CLI.
+ * removes and changes (resources, and the objects ArgoCD would sync) and what it costs more or less. No cloud
+ * account, no Pulumi CLI.
  * Exit codes: 0 fine; 1 a mandatory policy violation or pods that do not fit at the minimum; 2 a user error
  * (arguments, settings, a settings file that is not valid YAML), with a message and no stack trace.
  */
@@ -294,9 +295,9 @@ export async function main(
         writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
-    /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
     // A pipe reading the document gets npm's banner first: say how to avoid it, before the plan's seconds of work.
     if (options.format !== "text" && options.out === undefined && !stdout.isTTY && npmBannerOnStdout(stdout.env)) writeError(NPM_BANNER_HINT);
+    /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
     const output = (text: string, exitCode: number): number => {
         if (options.out === undefined) {
             write(text);
