@@ -257,8 +257,12 @@ export async function renderWorkloads(sources: readonly WorkloadSource[], option
     return rendered;
 }
 
+/**
+ * Every source rendered, side by side. A failing render does not cut the others short: each is waited for (its copy
+ * of the tree deleted) before the first failure is reported, so a process that exits on the error leaves no copy behind.
+ */
 async function renderUncached(sources: readonly WorkloadSource[], root: string): Promise<RenderedObject[]> {
-    const renders = await Promise.all(
+    const settled = await Promise.allSettled(
         sources.map(async (s) => {
             try {
                 const { objects, tmp } = await renderCopy(s.path, s.kustomize, root, true);
@@ -273,5 +277,7 @@ async function renderUncached(sources: readonly WorkloadSource[], root: string):
             }
         }),
     );
-    return renders.flat();
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
 }

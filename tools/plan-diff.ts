@@ -34,6 +34,11 @@ export interface ResourceChange {
 const MAX_FIELDS = 8;
 const MAX_VALUE = 80;
 
+/** The first MAX_FIELDS differing fields, and how many more differ. */
+export function limitFields(fields: FieldChange[]): { fields: FieldChange[]; moreFields: number } {
+    return { fields: fields.slice(0, MAX_FIELDS), moreFields: Math.max(0, fields.length - MAX_FIELDS) };
+}
+
 /** Pulumi's marker of a secret value in the recorded inputs. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -94,8 +99,7 @@ export function diffResources(base: Partial<Record<Layer, RecordedResource[]>>, 
             urn: r.urn,
             summary: summarize(r),
             ...(baseSummary !== undefined ? { baseSummary } : {}),
-            fields: fields.slice(0, MAX_FIELDS),
-            moreFields: Math.max(0, fields.length - MAX_FIELDS),
+            ...limitFields(fields),
         });
         for (const r of after) {
             seen.add(r.urn);

@@ -6,8 +6,9 @@
  * with a count of what is left out.
  */
 import { countNodes, PlanNode } from "./plan-tree";
-import { capacityText, changesText, money, monthlyText, PlanResult, signedMoney, verdictText } from "./plan-result";
+import { capacityText, changesText, countsText, money, monthlyText, PlanResult, priceFallback, signedMoney, verdictText } from "./plan-result";
 import { ResourceChange } from "./plan-diff";
+import { WorkloadChange } from "./plan-workloads";
 
 /** The first line of the comment, per environment: the workflow updates the comment that starts with it. */
 export const commentMarker = (env: string) => `<!-- eks-gitops-platform plan: ${env} -->`;
@@ -30,16 +31,17 @@ export function planMarkdown(r: PlanResult): string {
     out.push(`| **Verdict** | ${cell(verdictText(r))} (exit ${r.exitCode}) |`);
     out.push(`| **Monthly cost** | ${cell(monthlyText(r))} |`);
     out.push(`| **Capacity** | ${cell(capacityText(r.capacity, r.capacityNote, r.base?.capacity))} |`);
-    if (r.changes && r.base) out.push(`| **Changes** | ${cell(changesText(r.changes))} against \`${cell(r.base.ref)}\` (\`${r.base.commit.slice(0, 12)}\`) |`);
+    if (r.changes && r.base) out.push(`| **Changes** | ${cell(changesText(r))} (against \`${cell(r.base.ref)}\`, \`${r.base.commit.slice(0, 12)}\`) |`);
     out.push(`| **Warnings** | ${r.warnings.length} |`, "");
 
     if (r.failures.length > 0) out.push("**Fails**", "", ...r.failures.map((f) => `- ${f}`), "");
     if (r.warnings.length > 0) out.push("**Warnings**", "", ...r.warnings.map((w) => `- ${w}`), "");
 
     if (r.changes) out.push(...changesSection(r.changes));
+    if (r.workloadChanges) out.push(...workloadSection(r.workloadChanges));
     out.push(...policySection(r));
     out.push(...costSection(r));
-    out.push("### Environment", "", "```mermaid", ...diagram(r), "```", "", "<sub>🟩 added · 🟨 changed · 🟥 removed (the boxes are the top of each layer's resource tree)</sub>", "");
+    out.push("### Environment", "", "```mermaid", ...diagram(r), "```", "", "<sub>🟩 added · 🟨 changed · 🟥 removed (the boxes are the top of each layer's resource tree; an Application whose workloads change hangs from the box that holds it)</sub>", "");
     const footer = `<sub>Offline plan (Pulumi mocks, no cloud account) as on ${r.today}, ${r.cost.region} prices of ${r.cost.priceChecked}: \`npm run plan -- ${r.environment}${r.base ? ` --base ${r.base.ref}` : ""}\`. Not estimated: ${cell(r.cost.notEstimated.join("; "))}.</sub>`;
     const text = [...out, footer].join("\n");
     const trees = ["<details><summary>Resources</summary>", "", "```", ...r.layers.flatMap((l) => [`== ${l.layer}: ${l.resourceCount} resources ==`, ...treeLines(l.tree)]), "```", "</details>", ""].join("\n");
@@ -59,14 +61,27 @@ function treeLines(nodes: PlanNode[], indent = ""): string[] {
     });
 }
 
+/** The fields that differ, one per line in a cell, and how many more. */
+const fieldsCell = (c: ResourceChange | WorkloadChange) => [...c.fields.map((f) => `${code(f.path)}: ${code(f.base)} → ${code(f.head)}`), ...(c.moreFields > 0 ? [`and ${c.moreFields} more`] : [])].join("<br>");
+/** The settings that matter, before → after when they differ. */
+const settingsCell = (c: ResourceChange | WorkloadChange) => (c.baseSummary !== undefined ? `${cell(c.baseSummary)} → ${cell(c.summary)}` : cell(c.summary));
+
 function changesSection(changes: ResourceChange[]): string[] {
-    const out = [`### Changed resources (${changesText(changes)})`, ""];
+    const out = [`### Changed resources (${countsText(changes)})`, ""];
     if (changes.length === 0) return [...out, "The change adds, removes and changes no resource.", ""];
     out.push("| | layer | resource | settings that matter | inputs |", "|---|---|---|---|---|");
+    for (const c of changes.slice(0, MAX_CHANGES)) out.push(`| ${KIND[c.kind]} | ${c.layer} | ${code(c.type)} ${code(c.name)} | ${settingsCell(c)} | ${fieldsCell(c)} |`);
+    if (changes.length > MAX_CHANGES) out.push("", `… and ${changes.length - MAX_CHANGES} more (the job's log and \`--json\` list them all).`);
+    return [...out, ""];
+}
+
+/** The objects ArgoCD would sync that the change adds, removes or changes, with the file each is defined in. */
+function workloadSection(changes: WorkloadChange[]): string[] {
+    const out = [`### Changed workloads (${countsText(changes)})`, ""];
+    if (changes.length === 0) return [...out, "The change adds, removes and changes no object ArgoCD would sync.", ""];
+    out.push("| | Application | object | settings that matter | fields |", "|---|---|---|---|---|");
     for (const c of changes.slice(0, MAX_CHANGES)) {
-        const settings = c.baseSummary !== undefined ? `${cell(c.baseSummary)} → ${cell(c.summary)}` : cell(c.summary);
-        const fields = [...c.fields.map((f) => `${code(f.path)}: ${code(f.base)} → ${code(f.head)}`), ...(c.moreFields > 0 ? [`and ${c.moreFields} more`] : [])].join("<br>");
-        out.push(`| ${KIND[c.kind]} | ${c.layer} | ${code(c.type)} ${code(c.name)} | ${settings} | ${fields} |`);
+        out.push(`| ${KIND[c.kind]} | ${cell(c.application)} | ${code(c.objectKind)} ${code(`${c.namespace ? `${c.namespace}/` : ""}${c.name}`)}<br><sub>${cell(c.source)}</sub> | ${settingsCell(c)} | ${fieldsCell(c)} |`);
     }
     if (changes.length > MAX_CHANGES) out.push("", `… and ${changes.length - MAX_CHANGES} more (the job's log and \`--json\` list them all).`);
     return [...out, ""];
@@ -87,7 +102,8 @@ function policySection(r: PlanResult): string[] {
 
 function costSection(r: PlanResult): string[] {
     const c = r.cost;
-    const out = [`### Monthly cost (${c.currency}, ${c.region} list prices of ${c.priceChecked})`, ""];
+    const fallback = priceFallback(r);
+    const out = [`### Monthly cost (${c.currency}, ${c.region} list prices of ${c.priceChecked}${fallback ? `: ${fallback}` : ""})`, ""];
     if (r.costDelta) {
         out.push("| item | base | head | delta |", "|---|---:|---:|---:|");
         for (const l of r.costDelta.lines) out.push(`| ${cell(l.item)} | ${money(l.baseUsd)} | ${money(l.headUsd)} | ${l.deltaUsd === 0 ? "" : signedMoney(l.deltaUsd)} |`);
@@ -111,18 +127,24 @@ const label = (text: string) => text.replace(/"/g, "#quot;");
  * (providers and stack references aside), classed added / changed (anything inside changed) / removed (the base's roots the head lacks).
  */
 export function diagram(r: PlanResult): string[] {
-    const changed = new Set((r.changes ?? []).map((c) => c.urn));
+    const workloads = new Map<string, WorkloadChange[]>();
+    for (const c of r.workloadChanges ?? []) workloads.set(c.application, [...(workloads.get(c.application) ?? []), c]);
+    // An Application whose objects change counts as changed: the box holding it is marked.
+    const changed = new Set([...(r.changes ?? []).map((c) => c.urn), ...(r.workloadChanges ?? []).flatMap((c) => (c.applicationUrn ? [c.applicationUrn] : []))]);
     const added = new Set((r.changes ?? []).filter((c) => c.kind === "added").map((c) => c.urn));
     const urns = (n: PlanNode): string[] => [n.urn, ...n.children.flatMap(urns)];
     const lines = ["flowchart LR"];
     const classes: Record<string, string[]> = { added: [], changed: [], removed: [] };
     let id = 0;
+    /** The layer whose tree holds an Application's resource; apps (or the last layer shown) when none does. */
+    const homeOf = (urn: string | undefined) => r.layers.find((l) => urn !== undefined && l.tree.some((n) => urns(n).includes(urn))) ?? r.layers.find((l) => l.layer === "apps") ?? r.layers.at(-1);
     for (const layer of r.layers) {
         const roots = layer.tree.filter(isMainResource);
         const baseRoots = (r.base?.layers.find((l) => l.layer === layer.layer)?.tree ?? []).filter(isMainResource);
         const headUrns = new Set(roots.map((n) => n.urn));
         const removed = baseRoots.filter((n) => !headUrns.has(n.urn));
         lines.push(`  subgraph ${layer.layer}["${layer.layer}"]`);
+        const boxes = new Map<PlanNode, string>();
         for (const node of [...roots, ...removed]) {
             const nodeId = `${layer.layer}_${id++}`;
             const count = countNodes([node]);
@@ -133,6 +155,17 @@ export function diagram(r: PlanResult): string[] {
             if (removed.includes(node)) classes.removed.push(nodeId);
             else if (added.has(node.urn)) classes.added.push(nodeId);
             else if (touched) classes.changed.push(nodeId);
+            boxes.set(node, nodeId);
+        }
+        // Each Application whose workloads change, beside the box that holds it (apps' when the plan does not know its resource).
+        for (const [application, list] of workloads) {
+            if (homeOf(list[0].applicationUrn) !== layer) continue;
+            const holder = roots.find((n) => urns(n).includes(list[0].applicationUrn ?? ""));
+            const nodeId = `${layer.layer}_${id++}`;
+            const counts = (["added", "removed", "changed"] as const).map((k) => [k, list.filter((c) => c.kind === k).length] as const).filter(([, n]) => n > 0);
+            lines.push(`    ${nodeId}["${label(application)}<br/>${label(`Application · workloads ${counts.map(([k, n]) => `${n} ${k}`).join(", ")}`)}"]`);
+            if (holder) lines.push(`    ${boxes.get(holder)} --> ${nodeId}`);
+            classes[list.every((c) => c.kind === "added") ? "added" : list.every((c) => c.kind === "removed") ? "removed" : "changed"].push(nodeId);
         }
         lines.push("  end");
     }

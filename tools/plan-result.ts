@@ -6,6 +6,7 @@ import type { CapacityReport } from "./capacity";
 import type { CostEstimate } from "./cost";
 import type { CostDelta, ResourceChange } from "./plan-diff";
 import type { LayerPlan } from "./plan-environment";
+import type { WorkloadChange } from "./plan-workloads";
 
 export interface PlanResult {
     environment: string;
@@ -41,6 +42,8 @@ export interface PlanResult {
         layers: LayerPlan[];
     };
     changes?: ResourceChange[];
+    /** With --base, when both sides render the workloads: the objects ArgoCD would sync that are added, removed or changed. */
+    workloadChanges?: WorkloadChange[];
     costDelta?: CostDelta;
 }
 
@@ -60,10 +63,17 @@ export function verdictText(r: PlanResult): string {
     return `FAILS: ${parts.join("; ")}`;
 }
 
-/** The monthly total, with the delta against the base. */
+/** "no table for <region>" when tools/prices.ts has no table for the environment's region (the estimate then uses another's). */
+export function priceFallback(r: Pick<PlanResult, "region" | "cost">): string | undefined {
+    return r.region !== r.cost.region ? `no table for ${r.region}` : undefined;
+}
+
+/** The monthly total, with the delta against the base, and whose prices when they are not the region's. */
 export function monthlyText(r: PlanResult): string {
     const total = money(r.cost.totalUsd);
-    return r.costDelta ? `${total} a month (${signedMoney(r.costDelta.deltaUsd)} from ${money(r.costDelta.baseUsd)})` : `${total} a month`;
+    const fallback = priceFallback(r);
+    const prices = fallback ? ` (${r.cost.region} prices: ${fallback})` : "";
+    return r.costDelta ? `${total} a month (${signedMoney(r.costDelta.deltaUsd)} from ${money(r.costDelta.baseUsd)})${prices}` : `${total} a month${prices}`;
 }
 
 /** The capacity headroom in one line. */
@@ -76,8 +86,14 @@ export function capacityText(c: CapacityReport | undefined, note?: string, base?
     return `${min.nodes} x ${c.pool.instanceType} at the minimum: ${fit}; ${peak}`;
 }
 
-/** Counts of the changes, e.g. "1 added, 2 changed". */
-export function changesText(changes: ResourceChange[]): string {
+/** Counts of changes, e.g. "1 added, 0 removed, 2 changed"; "no changes". */
+export function countsText(changes: readonly { kind: string }[]): string {
     const count = (k: string) => changes.filter((c) => c.kind === k).length;
-    return changes.length === 0 ? "no resource changes" : `${count("added")} added, ${count("removed")} removed, ${count("changed")} changed`;
+    return changes.length === 0 ? "no changes" : `${count("added")} added, ${count("removed")} removed, ${count("changed")} changed`;
+}
+
+/** The changes against the base in one line: the resources, and the workloads when they were compared. */
+export function changesText(r: Pick<PlanResult, "changes" | "workloadChanges">): string {
+    const resources = `resources: ${countsText(r.changes ?? [])}`;
+    return r.workloadChanges ? `${resources}; workloads: ${countsText(r.workloadChanges)}` : resources;
 }

@@ -1,12 +1,13 @@
 /**
  * The plan as text for a terminal or a CI log: the summary first (verdict, monthly total and delta, capacity
- * headroom, changes, warnings), then the warnings, the changes against the base, the policy findings, the capacity,
- * the cost, and the resource trees last.
+ * headroom, changes, warnings), then the warnings, the changes against the base (the resources, then the objects
+ * ArgoCD would sync), the policy findings, the capacity, the cost, and the resource trees last.
  */
 import { CapacityReport } from "./capacity";
 import { ResourceChange } from "./plan-diff";
+import { objectName, WorkloadChange } from "./plan-workloads";
 import { renderTree } from "./plan-tree";
-import { capacityText, changesText, money, monthlyText, percent, PlanResult, signedMoney, verdictText } from "./plan-result";
+import { capacityText, changesText, countsText, money, monthlyText, percent, PlanResult, priceFallback, signedMoney, verdictText } from "./plan-result";
 
 const SYMBOL: Record<ResourceChange["kind"], string> = { added: "+", removed: "-", changed: "~" };
 
@@ -18,7 +19,7 @@ export function formatPlan(r: PlanResult): string {
         ["verdict", `${verdictText(r)} (exit ${r.exitCode})`],
         ["monthly", monthlyText(r)],
         ["capacity", capacityText(r.capacity, r.capacityNote, r.base?.capacity)],
-        ...(r.changes ? [["changes", changesText(r.changes)] as [string, string]] : []),
+        ...(r.changes ? [["changes", changesText(r)] as [string, string]] : []),
         ["warnings", r.warnings.length === 0 ? "none" : `${r.warnings.length} (below)`],
     ];
     for (const [k, v] of rows) out.push(`  ${k.padEnd(9)} ${v}`);
@@ -35,13 +36,13 @@ export function formatPlan(r: PlanResult): string {
         out.push("");
     }
     if (r.changes && r.base) {
-        out.push(`== changes against ${r.base.ref}: ${changesText(r.changes)} ==`);
-        for (const c of r.changes) {
-            out.push(`${SYMBOL[c.kind]} ${c.layer} ${c.type} ${c.name}${c.summary ? `  (${c.summary})` : ""}`);
-            if (c.baseSummary !== undefined) out.push(`    was (${c.baseSummary})`);
-            for (const f of c.fields) out.push(`    ${f.path}: ${f.base} -> ${f.head}`);
-            if (c.moreFields > 0) out.push(`    ... and ${c.moreFields} more input(s)`);
-        }
+        out.push(`== resource changes against ${r.base.ref}: ${countsText(r.changes)} ==`);
+        for (const c of r.changes) out.push(...changeLines(`${c.layer} ${c.type} ${c.name}`, c, "input"));
+        out.push("");
+    }
+    if (r.workloadChanges && r.base) {
+        out.push(`== workload changes against ${r.base.ref} (the objects ArgoCD would sync): ${countsText(r.workloadChanges)} ==`);
+        for (const c of r.workloadChanges) out.push(...changeLines(`${c.application}: ${objectName(c)}`, c, "field", `    in ${c.source}`));
         out.push("");
     }
 
@@ -76,6 +77,17 @@ export function formatPlan(r: PlanResult): string {
     return out.join("\n");
 }
 
+/** One change: what it is with its settings, what they were, where it is defined, the fields that differ. */
+function changeLines(what: string, c: ResourceChange | WorkloadChange, noun: string, where?: string): string[] {
+    return [
+        `${SYMBOL[c.kind]} ${what}${c.summary ? `  (${c.summary})` : ""}`,
+        ...(c.baseSummary !== undefined ? [`    was (${c.baseSummary})`] : []),
+        ...(where ? [where] : []),
+        ...c.fields.map((f) => `    ${f.path}: ${f.base} -> ${f.head}`),
+        ...(c.moreFields > 0 ? [`    ... and ${c.moreFields} more ${noun}(s)`] : []),
+    ];
+}
+
 function capacitySection(c: CapacityReport | undefined, note: string | undefined): string[] {
     if (!c) return ["== capacity ==", note ?? "not checked"];
     const out = [`== capacity: ${c.pool.desired} x ${c.pool.instanceType} (min ${c.pool.min}, max ${c.pool.max}), ${Math.round(c.pool.allocatable.memory)} MiB and ${c.pool.allocatable.cpu}m allocatable each ==`];
@@ -94,7 +106,8 @@ function capacitySection(c: CapacityReport | undefined, note: string | undefined
 
 function costSection(r: PlanResult): string[] {
     const c = r.cost;
-    const out = [`== monthly cost estimate (${c.currency}, ${c.region} prices, ${c.priceChecked}: ${c.priceSource}) ==`];
+    const fallback = priceFallback(r);
+    const out = [`== monthly cost estimate (${c.currency}, ${c.region} prices${fallback ? ` (${fallback})` : ""}, ${c.priceChecked}: ${c.priceSource}) ==`];
     const basis = new Map(c.lines.map((l) => [l.item, l.basis]));
     if (r.costDelta) {
         const width = Math.max(5, ...r.costDelta.lines.map((l) => l.item.length));

@@ -5,7 +5,8 @@
  * file, feeding each layer's outputs to the next as StackReference outputs; renders the workloads as ArgoCD would;
  * then answers what a reviewer asks: does it pass the policy pack, do the pods fit the nodes, what does it cost a
  * month, what should a person act on (warnings, the fork checklist), and with --base what the change adds,
- * removes and changes and what it costs more or less. No cloud account, no Pulumi CLI.
+ * removes and changes (resources, and the objects ArgoCD would sync) and what it costs more or less. No cloud
+ * account, no Pulumi CLI.
  * Exit codes: 0 fine; 1 a mandatory policy violation or pods that do not fit at the minimum; 2 a user error
  * (arguments, settings, a settings file that is not valid YAML), with a message and no stack trace.
  */
@@ -24,6 +25,7 @@ import { costDelta, diffResources } from "./plan-diff";
 import { evaluateSide, planSide, SideRun } from "./plan-environment";
 import { errorMarkdown, planMarkdown } from "./plan-markdown";
 import { PlanResult } from "./plan-result";
+import { applicationUrns, diffWorkloads } from "./plan-workloads";
 import { formatPlan } from "./plan-text";
 
 export { formatPlan, planMarkdown };
@@ -31,11 +33,13 @@ export type { PlanResult };
 
 export const USAGE = `usage: npm run -s plan -- <environment> [--base <git-ref>] [--json | --markdown] [--out <file>] [--layer <${LAYERS.join("|")}>] [--config <key>=<value>]... [--today <YYYY-MM-DD>]
   environments: ${ENVIRONMENTS.join(", ")}
+  Piping the output (--json | jq): run npm with -s (npm run -s plan -- ...), or use --out. Without -s, npm prints
+  its own banner ("> eks-gitops-platform@... plan") on stdout, before the plan, and jq fails on it.
   --base      compares with the environment at that git ref (its code and settings): what is added, removed and
-              changed, and the cost per line and in total
+              changed (resources, and the workloads ArgoCD would sync), and the cost per line and in total
   --json      the plan as one JSON document; --markdown as a pull-request comment (summary, changes, policies,
-              cost, a Mermaid diagram); npm prints its own banner on stdout unless run with -s (npm run -s plan)
-  --out       writes the plan to that file instead of stdout
+              cost, a Mermaid diagram)
+  --out       writes the plan to that file instead of stdout (checked before the plan runs)
   --layer     only that layer (the layers before it still run, to feed it)
   --config    overrides one setting of the environment's settings file for this plan (JSON values are parsed),
               e.g. --config infra:availabilityZoneCount=3
@@ -67,6 +71,18 @@ export interface PlanOptions {
     root?: string;
 }
 
+/**
+ * Whether npm printed its run-script banner on this process's stdout: run as `npm run plan` (npm names the script in
+ * npm_lifecycle_event) without -s (npm passes --silent on as npm_config_loglevel=silent) nor npm's own --json (which
+ * sends the banner to stderr). npm has no setting that keeps the banner off stdout for one script only.
+ */
+export function npmBannerOnStdout(env: NodeJS.ProcessEnv): boolean {
+    return env.npm_lifecycle_event === "plan" && env.npm_config_loglevel !== "silent" && env.npm_config_json !== "true";
+}
+
+export const NPM_BANNER_HINT =
+    "note: npm printed its banner on stdout, ahead of the plan: for the JSON (or markdown) alone, run `npm run -s plan -- ...` or write it with --out <file>\n";
+
 /** Namespaces of the settings files (a key of another namespace would be ignored by every layer). */
 const SETTING_NAMESPACES: string[] = ["aws", ...LAYERS];
 
@@ -91,6 +107,7 @@ export function parseArgs(argv: string[]): PlanOptions {
     if (options.today !== undefined && !isIsoDate(options.today)) throw new UsageError(`--today takes a date written YYYY-MM-DD, not ${options.today}`);
     if (options.base === "") throw new UsageError("--base takes a git ref, e.g. origin/staging");
     if (options.out === "") throw new UsageError("--out takes a file name");
+    if (options.out !== undefined) checkWritable(options.out);
     return {
         env,
         format: flags.has("json") ? "json" : flags.has("markdown") ? "markdown" : "text",
@@ -100,6 +117,26 @@ export function parseArgs(argv: string[]): PlanOptions {
         ...(options.out !== undefined ? { out: options.out } : {}),
         ...(options.today ? { today: options.today } : {}),
     };
+}
+
+/**
+ * The --out target, checked before the plan runs (seconds of work a typo would waste): an existing directory to
+ * write in, and not a directory itself. Write errors later (a full disk) are user errors too, in main.
+ */
+export function checkWritable(file: string): void {
+    const target = path.resolve(file);
+    const dir = path.dirname(target);
+    const stat = (p: string) => fs.statSync(p, { throwIfNoEntry: false });
+    const at = stat(target);
+    if (at?.isDirectory()) throw new UsageError(`--out ${file}: is a directory; give a file name`);
+    const parent = stat(dir);
+    if (!parent) throw new UsageError(`--out ${file}: the directory ${dir} does not exist`);
+    if (!parent.isDirectory()) throw new UsageError(`--out ${file}: ${dir} is not a directory`);
+    try {
+        fs.accessSync(at ? target : dir, fs.constants.W_OK);
+    } catch {
+        throw new UsageError(`--out ${file}: ${at ? "the file" : `the directory ${dir}`} is not writable`);
+    }
 }
 
 function parseValue(text: string): unknown {
@@ -216,6 +253,15 @@ async function planToday(options: PlanOptions): Promise<PlanResult> {
             const byLayer = (run: SideRun) => Object.fromEntries(run.shown.map((l) => [l, run.graph[l]!.resources]));
             result.base = { ref: base.ref, commit: base.commit, cost: basePlan.cost, ...(basePlan.capacity ? { capacity: basePlan.capacity } : {}), layers: basePlan.layers };
             result.changes = diffResources(byLayer(basePlan.run), byLayer(head), head.shown);
+            // The workloads when both sides render them (the apps layer is in the plan).
+            if (head.graph.apps && basePlan.run.graph.apps) {
+                if (basePlan.rendered.error) {
+                    result.warnings.push(`workloads: the base's workloads could not be rendered, so they are not compared: ${basePlan.rendered.error}`);
+                } else {
+                    const urns = { ...applicationUrns(basePlan.run.graph.apps.resources), ...applicationUrns(head.graph.apps.resources) };
+                    result.workloadChanges = diffWorkloads(basePlan.rendered.rendered, headPlan.rendered.rendered, urns);
+                }
+            }
             result.costDelta = costDelta(basePlan.cost, headPlan.cost);
         }
         return result;
@@ -240,6 +286,8 @@ export async function main(
     writeError: (s: string) => void = (s) => process.stderr.write(s),
     /** What the command line cannot set (tests plan a temporary checkout). */
     overrides: Pick<PlanOptions, "root" | "packConfig"> = {},
+    /** Where stdout goes and how the process was started (npm's variables). */
+    stdout: { isTTY: boolean; env: NodeJS.ProcessEnv } = { isTTY: Boolean(process.stdout.isTTY), env: process.env },
 ): Promise<number> {
     let options: PlanOptions;
     try {
@@ -248,10 +296,22 @@ export async function main(
         writeError(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
     }
-    const output = (text: string, exitCode: number) => {
-        if (options.out === undefined) return write(text);
-        fs.writeFileSync(options.out, text);
+    // A pipe reading the document gets npm's banner first: say how to avoid it, before the plan's seconds of work.
+    if (options.format !== "text" && options.out === undefined && !stdout.isTTY && npmBannerOnStdout(stdout.env)) writeError(NPM_BANNER_HINT);
+    /** Prints or writes the output; the exit code, or 2 when the file cannot be written (a message, no stack trace). */
+    const output = (text: string, exitCode: number): number => {
+        if (options.out === undefined) {
+            write(text);
+            return exitCode;
+        }
+        try {
+            fs.writeFileSync(options.out, text);
+        } catch (error) {
+            writeError(`--out ${options.out}: the plan (exit ${exitCode}) cannot be written: ${(error as Error).message}\n`);
+            return 2;
+        }
         writeError(`plan of ${options.env} written to ${options.out} (exit ${exitCode})\n`);
+        return exitCode;
     };
     let result: PlanResult;
     try {
@@ -268,8 +328,7 @@ export async function main(
         if (options.format === "markdown") output(errorMarkdown(options.env, message, 2), 2);
         return 2;
     }
-    output(render(result, options.format), result.exitCode);
-    return result.exitCode;
+    return output(render(result, options.format), result.exitCode);
 }
 
 if (require.main === module) {

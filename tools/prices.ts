@@ -24,7 +24,11 @@ export interface PriceTable {
         /** CPU credits a burstable node in unlimited mode spends above its baseline, per vCPU-hour. */
         burstableSurplusVcpu: number;
     };
-    /** On-demand Linux price per hour of each instance type (a type without one is left out of the total, with a warning). */
+    /**
+     * On-demand Linux price per hour of each instance type (a type without one is left out of the total, with a
+     * warning). t8i.micro and t8i.small are allowed (free-tier eligible) but have no figure: no list price of theirs
+     * could be checked against a public source yet; add them here once one is.
+     */
     ec2Hourly: Record<string, number>;
     monthly: {
         ebsGp3PerGiB: number;

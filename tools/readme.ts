@@ -9,13 +9,13 @@ import { ENVIRONMENTS, REPO_ROOT } from "../lib/environment";
 import { chartTable } from "../platform/charts";
 import { exceptionTable, ruleTable } from "../policies/readme-tables";
 import { addServiceChecklist } from "./extending";
+import { capacitySample, commentSample, planSample, samplePlan } from "./plan-samples";
 
 type Render = () => string | Promise<string>;
 
 /** The monthly cost of the committed settings, per line, from the plan of both environments (tools/cost.ts, prices.ts). */
 export async function costTable(): Promise<string> {
-    const { plan } = await import("./plan");
-    const costs = await Promise.all(ENVIRONMENTS.map(async (env) => (await plan({ env })).cost));
+    const costs = await Promise.all(ENVIRONMENTS.map(async (env) => (await samplePlan({ env })).cost));
     // "EC2 nodes (t3.small)": one row per item, what differs between the environments in the cell.
     const key = (item: string) => item.replace(/ \(([^)]*)\)$/, "");
     const items = [...new Set(costs.flatMap((c) => c.lines.map((l) => key(l.item))))];
@@ -43,6 +43,9 @@ export const GENERATED_BLOCKS: Record<string, Render> = {
     "monthly-cost": costTable,
     "destroy-sample": async () => (await import("./destroy")).dryRunSample("staging"),
     "job-timeouts": async () => (await import("./timeouts")).timeoutsTable(),
+    "plan-sample": planSample,
+    "plan-capacity-sample": capacitySample,
+    "plan-comment-sample": commentSample,
 };
 
 const BLOCK = /<!-- generated:([\w-]+) -->\n[\s\S]*?<!-- \/generated:\1 -->/g;

@@ -3,12 +3,10 @@
  * and temporary git checkouts of this working tree, so a test can commit changes and plan them against a base
  * without touching this repository.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../../lib/environment";
 import { plan, PlanResult } from "../../tools/plan";
+import { scratchRepository } from "../../tools/plan-samples";
 
 const plans = new Map<string, Promise<PlanResult>>();
 
@@ -27,33 +25,22 @@ export interface TempCheckout {
     remove(): void;
 }
 
-/** A git repository holding this working tree's files (as a clone would, new ones too) in one commit, node_modules linked. */
+/** A git repository holding this working tree's files in one commit, the engine's node_modules linked (tools/plan-samples.ts). */
 export function tempCheckout(): TempCheckout {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
-    for (const file of files) {
-        const from = path.join(REPO_ROOT, file);
-        if (!fs.existsSync(from)) continue;
-        fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-        fs.copyFileSync(from, path.join(root, file));
-    }
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(root, "node_modules"), "dir");
-    const git = (...args: string[]) =>
-        execFileSync("git", ["-c", "user.name=plan test", "-c", "user.email=plan@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    git("init", "-q", "-b", "main");
-    fs.appendFileSync(path.join(root, ".git", "info", "exclude"), "node_modules\n");
-    git("add", "-A");
-    git("commit", "-q", "-m", "base");
+    const repo = scratchRepository();
     return {
-        root,
-        git,
+        ...repo,
         commitEdit(file, from, to, message) {
-            const target = path.join(root, file);
+            const target = path.join(repo.root, file);
             const text = fs.readFileSync(target, "utf8");
             if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}`);
             fs.writeFileSync(target, text.replace(from, to));
-            git("commit", "-q", "-am", message);
+            repo.git("commit", "-q", "-am", message);
         },
-        remove: () => fs.rmSync(root, { recursive: true, force: true }),
     };
+}
+
+/** This process's environment without npm's settings, for a child npm that must not inherit them (npm test -s would silence it). */
+export function withoutNpmSettings(): NodeJS.ProcessEnv {
+    return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 }

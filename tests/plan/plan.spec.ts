@@ -5,9 +5,9 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../lib/environment";
 import { loadPackConfig } from "../../policies/offline";
-import { formatPlan, main, parseArgs, plan, PlanResult, planJson, USAGE } from "../../tools/plan";
+import { formatPlan, main, NPM_BANNER_HINT, parseArgs, plan, PlanResult, planJson, USAGE } from "../../tools/plan";
 import { PlanNode } from "../../tools/plan-tree";
-import { committedPlan } from "./fixture";
+import { committedPlan, withoutNpmSettings } from "./fixture";
 
 const flatten = (nodes: PlanNode[]): PlanNode[] => nodes.flatMap((n) => [n, ...flatten(n.children)]);
 const typesOf = (result: PlanResult, layer: string) => new Set(flatten(result.layers.find((l) => l.layer === layer)!.tree).map((n) => n.type));
@@ -228,15 +228,44 @@ describe("offline plan", () => {
             }
         });
 
+        it("--out that cannot be written is a usage error while the arguments are read, before any plan runs", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+            try {
+                const file = path.join(dir, "a-file");
+                fs.writeFileSync(file, "");
+                assert.throws(() => parseArgs(["staging", "--out", path.join(dir, "missing", "plan.md")]), new RegExp(`^UsageError: --out .*plan\\.md: the directory ${dir}/missing does not exist$`));
+                assert.throws(() => parseArgs(["staging", "--out", dir]), /: is a directory; give a file name$/);
+                assert.throws(() => parseArgs(["staging", "--out", path.join(file, "plan.md")]), new RegExp(`: ${file} is not a directory$`));
+                assert.strictEqual(parseArgs(["staging", "--out", file]).out, file, "an existing file is replaced");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("--out to an unwritable target exits 2 with a message and no stack trace; so does a write that fails (a full disk)", async () => {
+            const missing = await run(["staging", "--json", "--out", "/nonexistent-directory/plan.json"]);
+            assert.strictEqual(missing.code, 2);
+            assert.strictEqual(missing.stdout, "");
+            assert.match(missing.stderr, /^--out \/nonexistent-directory\/plan\.json: the directory \/nonexistent-directory does not exist\nusage: /);
+            // /dev/full accepts the open and fails the write with ENOSPC, as a full disk does.
+            assert.ok(fs.existsSync("/dev/full"), "a Linux machine (CI's) has /dev/full");
+            const full = await run(["staging", "--layer", "infra", "--json", "--out", "/dev/full"]);
+            assert.strictEqual(full.code, 2);
+            assert.strictEqual(full.stdout, "");
+            assert.match(full.stderr, /^--out \/dev\/full: the plan \(exit 0\) cannot be written: ENOSPC: no space left on device/);
+            assert.doesNotMatch(full.stderr, /\n\s+at /);
+        });
+
         // How long it takes is npm run bench's business (budgets printed against targets), never a test's.
         it("`npm run -s plan -- staging --json` (the documented form) prints one clean JSON document from a cold start", function (done) {
             this.timeout(120000);
-            execFile("npm", ["run", "-s", "plan", "--", "staging", "--json"], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+            execFile("npm", ["run", "-s", "plan", "--", "staging", "--json"], { cwd: REPO_ROOT, env: withoutNpmSettings(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
                 assert.ifError(error);
                 const parsed = JSON.parse(stdout);
                 assert.strictEqual(parsed.environment, "staging");
                 assert.strictEqual(parsed.exitCode, 0);
                 assert.ok(parsed.capacity.minimum.fits);
+                assert.ok(!stderr.includes(NPM_BANNER_HINT), "npm printed no banner: the plan says nothing of it");
                 done();
             });
         });

@@ -4,8 +4,9 @@
  */
 import * as assert from "assert";
 import { TEMPLATE_GITHUB_REPOSITORY } from "../../infra/settings";
-import { formatPlan, plan } from "../../tools/plan";
+import { formatPlan, plan, planMarkdown } from "../../tools/plan";
 import { DOCUMENTATION_CIDRS, forkChecklist } from "../../tools/fork-checklist";
+import { CAPACITY_SAMPLE_CONFIG, samplePlan } from "../../tools/plan-samples";
 import { settingsSource } from "../helpers";
 import { committedPlan } from "./fixture";
 
@@ -65,7 +66,12 @@ describe("plan warnings: prices and capacity", () => {
         assert.deepStrictEqual(r.warnings.filter((w) => !/^workload-images-pinned: .* was never released: /.test(w)), ["cost: no price table for eu-west-1 in tools/prices.ts (it holds us-east-1): the estimate uses us-east-1's prices"]);
         assert.strictEqual(r.region, "eu-west-1");
         assert.strictEqual(r.cost.region, "us-east-1");
-        assert.match(formatPlan(r), /== monthly cost estimate \(USD, us-east-1 prices, /);
+        const text = formatPlan(r);
+        assert.strictEqual(text.split("\n")[3], `  monthly   $${r.cost.totalUsd.toFixed(2)} a month (us-east-1 prices: no table for eu-west-1)`, "the summary says it, not only the warnings");
+        assert.match(text, /== monthly cost estimate \(USD, us-east-1 prices \(no table for eu-west-1\), /);
+        const markdown = planMarkdown(r);
+        assert.ok(markdown.includes(`| **Monthly cost** | $${r.cost.totalUsd.toFixed(2)} a month (us-east-1 prices: no table for eu-west-1) |`), markdown);
+        assert.match(markdown, /^### Monthly cost \(USD, us-east-1 list prices of \d{4}-\d\d: no table for eu-west-1\)$/m);
         assert.strictEqual(r.exitCode, 0);
     });
 
@@ -77,8 +83,9 @@ describe("plan warnings: prices and capacity", () => {
     });
 
     it("pods that do not fit at the minimum fail the plan (exit 1), naming the shortfall; the maximum only warns", async () => {
-        // The README's example: t3.micro, 3 per AZ in both AZs.
-        const r = await plan({ env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["t3.micro"], minSize: 1, desiredSize: 3, maxSize: 4 }, "infra:nodeAvailabilityZoneCount": 2 } });
+        // The README's example (its sample is this plan): t3.micro, 3 per AZ in both AZs.
+        assert.deepStrictEqual(CAPACITY_SAMPLE_CONFIG, { "infra:nodeGroup": { instanceTypes: ["t3.micro"], minSize: 1, desiredSize: 3, maxSize: 4 }, "infra:nodeAvailabilityZoneCount": 2 });
+        const r = await samplePlan({ env: "staging", config: CAPACITY_SAMPLE_CONFIG });
         assert.strictEqual(r.exitCode, 1);
         assert.strictEqual(r.policies.mandatory, 0, "the policies allow t3.micro: only the capacity fails");
         assert.ok(r.failures.some((f) => /^capacity: at the autoscalers' minimum, the pods do not fit the desired 6 x t3\.micro: memory \d+ MiB requested of 3288 MiB allocatable \(short by \d+ MiB\)/.test(f)), r.failures.join("\n"));
