@@ -60,7 +60,8 @@ describe("plan warnings: the fork checklist", () => {
 
 describe("plan warnings: prices and capacity", () => {
     it("a fork's own settings in another region: the only warning is the prices, and the heading says whose", async () => {
-        const r = await plan({ env: "staging", config: { ...FIXED, "aws:region": "eu-west-1" } });
+        // (Production in an account of its own: staging's CPU credits then set nothing of production's.)
+        const r = await plan({ env: "staging", config: { ...FIXED, "aws:region": "eu-west-1", "infra:promotionTarget": { accountId: "210987654321" } } });
         assert.deepStrictEqual(r.warnings, ["cost: no price table for eu-west-1 in tools/prices.ts (it holds us-east-1): the estimate uses us-east-1's prices"]);
         assert.strictEqual(r.region, "eu-west-1");
         assert.strictEqual(r.cost.region, "us-east-1");
