@@ -128,7 +128,8 @@ const OWN_CALLS: Record<string, Partial<Record<Handler, string[]>>> = {
         update: ["logs:PutResourcePolicy"],
         delete: ["logs:DeleteResourcePolicy"],
     },
-    // An account setting per region and instance family (no CloudFormation type); delete sets AWS's default back.
+    // An account setting per region and instance family (no CloudFormation type; the administrator's, CI only reads
+    // it); delete sets AWS's default back.
     "aws:ec2/defaultCreditSpecification:DefaultCreditSpecification": {
         create: ["ec2:ModifyDefaultCreditSpecification"],
         read: ["ec2:GetDefaultCreditSpecification"],
