@@ -5,13 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Environment, PROMOTES_FROM, promotesTo } from "../lib/environment";
 import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
-import { INSTANCE_TYPES } from "../lib/instance-types";
+import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES } from "../lib/instance-types";
 import { SettingsProblem, SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { today as todayInput } from "../lib/today";
 import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, minorOf, nextMinor, supportStatus, supportedKubernetesVersions } from "./versions";
 import { WORKLOAD_NAMES, WORKLOADS } from "../lib/catalogue";
-import { AWS_DEFAULT_CPU_CREDITS } from "../lib/instance-types";
 import { creditConflicts, creditDefaults } from "./credit-defaults";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
@@ -338,7 +337,7 @@ function readPromotionPeer(r: SettingsReader, name: "promotionSource" | "promoti
 
 /**
  * CPU credits the nodes cannot get, or would impose on the other environment: an account default per family and
- * region (infra/credit-defaults.ts). `options.peer` is the other environment's settings when both share the account.
+ * region (infra/credit-defaults.ts). `peerSource`: the other environment's settings, when both share the account.
  */
 function warnCredits(r: SettingsReader, environment: Environment, region: string, nodes: NodeGroupSettings, peerSource: SettingsSource | undefined, today: string): void {
     for (const family of creditDefaults(nodes).unsettable) {
@@ -357,7 +356,7 @@ function warnCredits(r: SettingsReader, environment: Environment, region: string
     }
     if (theirs.region !== region) return;
     const peer = theirs.nodeGroup;
-    const key = environment === "production" ? "infra:promotionSource.accountId" : "infra:promotionTarget.accountId";
+    const key = PROMOTES_FROM[environment] ? "infra:promotionSource.accountId" : "infra:promotionTarget.accountId";
     for (const family of creditConflicts(nodes, peer)) {
         // Only two modes: the environment asking for the one that is not AWS's default sets the account's default.
         const [setter, mode, follower] = AWS_DEFAULT_CPU_CREDITS[family] === nodes.cpuCredits ? [other, peer.cpuCredits, environment] : [environment, nodes.cpuCredits, other];
