@@ -6,16 +6,18 @@
  *   GITHUB_VARS='${{ toJSON(vars) }}' ts-node ci/ci-context.ts --environment staging
  *
  * GitHub variables read (repository level, so pull-request jobs, which run in no GitHub environment, read them
- * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING; production also needs
- * staging's, where its images come from) and PULUMI_ORG, both required; PULUMI_PREVIEW_TEAM, optional: a Pulumi
- * team with read access to the stacks, whose token pull-request previews then use instead of an organization token
- * (least privilege for code that is not reviewed yet).
+ * too; no secret is involved): AWS_ACCOUNT_ID_<ENVIRONMENT> (e.g. AWS_ACCOUNT_ID_STAGING) and PULUMI_ORG, both
+ * required; PULUMI_PREVIEW_TEAM, optional: a Pulumi team with read access to the stacks, whose token pull-request
+ * previews then use instead of an organization token (least privilege for code that is not reviewed yet).
+ * The promotion's registry (production copies from staging's) is where the infra settings grant it
+ * (`infra:promotionSource` of production, `infra:promotionTarget` of staging): the other environment's account
+ * variable, when set, must agree with them, or the context names the setting to fix before any image is copied.
  */
-import { ENVIRONMENTS, Environment, REPO_ROOT } from "../lib/environment";
+import { ENVIRONMENTS, Environment, PROMOTES_FROM, REPO_ROOT, promotesTo } from "../lib/environment";
 import { settingsFileSource } from "../lib/settings-file";
-import { loadInfraSettings } from "../infra/settings";
+import { CI_SECRETS_FOLDER } from "../infra/identity";
+import { InfraSettings, loadInfraSettings } from "../infra/settings";
 import { UsageError, parseOptions, requireOption, resolveEnvironmentOrUsage, runTool, setOutputs } from "../lib/cli-support";
-import { PROMOTES_FROM } from "./records";
 
 export interface CiContext {
     environment: string;
@@ -42,8 +44,12 @@ export interface CiContext {
     "promotes-from-prefix": string;
 }
 
-/** The release App's credentials, relative to the environment's prefix: created by an administrator, never in Git. */
-export const RELEASE_APP_SECRET = "ci/release-app";
+/**
+ * The release App's credentials, relative to the environment's prefix: created by an administrator, never in Git.
+ * One App per environment (each bypasses only its own branch's ruleset), under CI's own secrets, which only the
+ * deploy role may read.
+ */
+export const RELEASE_APP_SECRET = `${CI_SECRETS_FOLDER}/release-app`;
 
 export function accountVariable(environment: string): string {
     return `AWS_ACCOUNT_ID_${environment.toUpperCase()}`;
@@ -71,10 +77,13 @@ export function resolveCiContext(environment: string, variables: Record<string, 
     if (team !== "" && !ORG_PATTERN.test(team)) {
         problems.push(`GitHub variable PULUMI_PREVIEW_TEAM = ${JSON.stringify(team)}: a Pulumi team name, or unset`);
     }
-    if (problems.length > 0) throw new Error(`Cannot resolve the ${env} deployment context:\n  - ${problems.join("\n  - ")}`);
+    const fail = () => new Error(`Cannot resolve the ${env} deployment context:\n  - ${problems.join("\n  - ")}`);
+    if (problems.length > 0) throw fail();
 
     const settings = loadInfraSettings(env, { source: settingsFileSource(env, root), dryRun: true });
-    const source = PROMOTES_FROM[env];
+    const promotesFrom = promotionRegistry(env, account, settings, variable, root, problems);
+    if (problems.length > 0) throw fail();
+
     const prefix = settings.namePrefix;
     const registry = `${account}.dkr.ecr.${settings.region}.amazonaws.com`;
     return {
@@ -92,8 +101,39 @@ export function resolveCiContext(environment: string, variables: Record<string, 
         "pulumi-preview-team": team,
         protect: String(settings.protect),
         "release-app-secret": `${prefix}/${RELEASE_APP_SECRET}`,
-        "promotes-from-prefix": source ? resolveCiContext(source, variables, root)["repository-prefix"] : "",
+        "promotes-from-prefix": promotesFrom,
     };
+}
+
+/**
+ * Where the environment promotes images from (production: staging's repository prefix, in the account and with the
+ * name prefix its infra settings grant it read access to), or ""; checks both ends of the promotion agree with the
+ * GitHub account variables and with each other's settings file, adding each disagreement to `problems`.
+ */
+function promotionRegistry(env: Environment, account: string, settings: InfraSettings, variable: (name: string) => string, root: string, problems: string[]): string {
+    const peer = PROMOTES_FROM[env] ?? promotesTo(env);
+    const end = settings.promotionSource ?? settings.promotionTarget;
+    if (peer === undefined || end === undefined) return "";
+    const key = settings.promotionSource ? "infra:promotionSource" : "infra:promotionTarget";
+    const file = `Pulumi.${env}.yaml`;
+    const peerAccount = end.accountId ?? account;
+    const peerVariable = variable(accountVariable(peer));
+    if (ACCOUNT_PATTERN.test(peerVariable) && peerVariable !== peerAccount) {
+        problems.push(
+            end.accountId === undefined
+                ? `GitHub variable ${accountVariable(peer)} = ${peerVariable}, but ${key}.accountId is unset in ${file} (${peer} in ${env}'s account, ${account}): set ${key}.accountId: "${peerVariable}"`
+                : `GitHub variable ${accountVariable(peer)} = ${peerVariable}, but ${key}.accountId = ${end.accountId} in ${file}: make them the same account`,
+        );
+    }
+    let theirs: InfraSettings | undefined;
+    try {
+        theirs = loadInfraSettings(peer, { source: settingsFileSource(peer, root), dryRun: true });
+    } catch {
+        theirs = undefined; // The other environment's own runs report its settings' problems.
+    }
+    if (theirs && theirs.namePrefix !== end.namePrefix) problems.push(`${key}.namePrefix = ${end.namePrefix} in ${file}, but ${peer}'s name prefix is ${theirs.namePrefix} (Pulumi.${peer}.yaml): set ${key}.namePrefix: ${theirs.namePrefix}`);
+    if (theirs && theirs.region !== settings.region) problems.push(`aws:region: ${env} is in ${settings.region}, ${peer} in ${theirs.region}: the promotion copies within one region (the deploy roles act in their own region only); use one region for both`);
+    return settings.promotionSource ? `${peerAccount}.dkr.ecr.${settings.region}.amazonaws.com/${end.namePrefix}` : "";
 }
 
 export const USAGE = `Usage: GITHUB_VARS='<json>' ts-node ci/ci-context.ts --environment <${ENVIRONMENTS.join("|")}>`;

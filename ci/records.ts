@@ -13,13 +13,14 @@
  *   nothing else.
  */
 import { Git } from "../lib/cli-support";
+import { PROMOTES_FROM as PROMOTES_FROM_ENVIRONMENT } from "../lib/environment";
 import { DIGEST_PATTERN, fileAt, overlayFile, pinAt, pinIn, withDigest } from "./pins";
 
 export const PIN_TRAILER = "Delivery-Pin";
 /** Where staging's verifications are recorded: one lightweight tag per verified commit. */
 export const VERIFIED_TAG_PREFIX = "refs/tags/verified/staging/";
-/** The environment an environment promotes from (production runs only what staging verified). */
-export const PROMOTES_FROM: Record<string, string | undefined> = { staging: undefined, production: "staging" };
+/** The environment an environment promotes from (production runs only what staging verified): lib/environment.ts. */
+export const PROMOTES_FROM: Record<string, string | undefined> = PROMOTES_FROM_ENVIRONMENT;
 
 /** Whether another environment promotes from this one (its verifications are then recorded). */
 export function isPromotedFrom(environment: string): boolean {

@@ -6,8 +6,9 @@
  *   documented policies): no IAM write but the load balancers' service-linked role, nothing on the organization
  *   or the account (an allow-list: what is not listed is denied);
  * - only in this environment's region, never on (or tagging as) a resource of another environment;
- * - named resources by name: this cluster, secrets under `<namePrefix>/`, log groups with the prefix in their
- *   path, this environment's image repositories in this account; KMS keys only with this environment's tag.
+ * - named resources by name: this cluster, secrets under `<namePrefix>/` (never CI's own, `<namePrefix>/ci/`), log
+ *   groups with the prefix in their path, this environment's image repositories in this account; KMS keys only with
+ *   this environment's tag.
  * CI may not change this policy: an administrator applies changes to it (a workload that needs another service).
  */
 import * as aws from "@pulumi/aws";
@@ -130,6 +131,8 @@ export function workloadBoundaryPolicy(s: EnvironmentScope): object {
             // No IAM write is allowed above but the load balancers' service-linked role (6,144 characters do not
             // leave room to list every IAM write in a Deny too); the boundary and CI's identity are denied outright.
             { Sid: "NoChangesToBoundaryOrCi", Effect: "Deny", Action: "iam:*", Resource: [arns.boundary, arns.ciRoles, arns.githubProvider] },
+            // CI's own secrets (the release App's key): no role of the layers, nor one CI creates, reads them.
+            { Sid: "NotCiSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: scope.ciSecrets },
             // Images of this account: only this environment's repositories (AWS's add-on images live in AWS's accounts).
             {
                 Sid: "OnlyThisEnvironmentsRepositories",

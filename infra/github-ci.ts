@@ -7,7 +7,8 @@
  *   environment's (protected) branch without the GitHub environment, so it needs no reviewer's approval.
  * Preview and drift carry AWS's ViewOnlyAccess / ReadOnlyAccess, which read the whole account; an inline guard
  * keeps them in this environment's region and resources and away from data they never need (log events, objects,
- * console output, other environments' secrets, images and parameters), so staging's runs read nothing of production.
+ * console output, other environments' secrets, images and parameters, CI's own secrets), so staging's runs read
+ * nothing of production and cannot obtain the release App's key.
  * CI cannot change its own roles or the OIDC provider: those changes are applied by an administrator. Every
  * resource of the identity is protected and depends on nothing the layers create, so a CI destroy
  * (`--exclude-protected`) removes everything else and keeps exactly the identity; an administrator removes it last.
@@ -17,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { grantClusterAdmin } from "./cluster";
 import { deployPolicy } from "./deploy-policy";
 import { environmentTagGuards, ENVIRONMENT_TAG, EnvironmentScope, GITHUB_OIDC_HOST, GITHUB_OIDC_URL, githubProviderArn, identityArns, regionGuard, scopeArns } from "./identity";
-import { GithubProviderMode } from "./settings";
+import { GithubProviderMode, PromotionPeer } from "./settings";
 
 export { GITHUB_OIDC_URL } from "./identity";
 export const CLUSTER_VIEW_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
@@ -66,6 +67,10 @@ export interface GithubCiArgs {
     clusterName: pulumi.Input<string>;
     /** Tags the program sets on every resource: CI may apply a change of the others to its own identity, never these. */
     reservedTags: string[];
+    /** Production: staging's registry, which its deploy role reads to promote images. */
+    promotionSource?: PromotionPeer;
+    /** Staging: production, whose deploy role in another account its repositories' policy names. */
+    promotionTarget?: PromotionPeer;
 }
 
 /** The trust policy of a CI role: one repository, one `sub`, audience sts.amazonaws.com. */
@@ -90,8 +95,9 @@ export function githubTrustPolicy(providerArn: pulumi.Input<string>, sub: string
 
 /**
  * The inline policy of the preview and drift roles: what their AWS managed policy lacks (this environment's
- * secret values, all or only those tagged `tag=true`; the GitHub provider lookup of `githubOidcProvider: auto`)
- * and the guard that keeps them in this environment and region whatever that managed policy grants.
+ * secret values, all or only those tagged `tag=true`, but never CI's own under `<prefix>/ci/`; the GitHub provider
+ * lookup of `githubOidcProvider: auto`) and the guard that keeps them in this environment and region whatever that
+ * managed policy grants.
  */
 export function ciReadPolicy(s: EnvironmentScope, tag?: string): string {
     const scope = scopeArns(s);
@@ -110,6 +116,8 @@ export function ciReadPolicy(s: EnvironmentScope, tag?: string): string {
             // Decryption happens only inside AWS services on CI's behalf (reading a secret), never directly.
             { Sid: "NoDirectKeyUse", Effect: "Deny", Action: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Sign"], Resource: "*", Condition: { Null: { "kms:ViaService": "true" } } },
             { Sid: "OnlyThisEnvironmentsSecrets", Effect: "Deny", Action: "secretsmanager:*", NotResource: scope.secrets },
+            // CI's own secrets (the release App's key, which pushes past branch protection) are the deploy role's only.
+            { Sid: "NotCiSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: scope.ciSecrets },
             { Sid: "OnlyThisEnvironmentsBuckets", Effect: "Deny", Action: "s3:*", NotResource: scope.buckets },
             {
                 Sid: "OnlyThisEnvironmentsImages",
@@ -240,6 +248,8 @@ export class GithubCi extends pulumi.ComponentResource {
                             arns: identityArns(s.accountId, args.namePrefix),
                             reservedTags: args.reservedTags,
                             ownsGithubProvider: d.create,
+                            promotionSource: args.promotionSource,
+                            promotionTarget: args.promotionTarget,
                         }),
                     ),
                 ),

@@ -52,8 +52,24 @@ export function githubProviderArn(accountId: string): string {
     return `arn:aws:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
 }
 
+/**
+ * What production's deploy role may do on staging's repositories to promote an image (skopeo reads the manifest
+ * and the layers, the delivery looks the digest up): reads only, never a write.
+ */
+export const PROMOTION_READS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"];
+
+/** The role that promotes images into an environment: its CI deploy role. */
+export function deployRoleArn(accountId: string, namePrefix: string): string {
+    return `arn:aws:iam::${accountId}:role/${namePrefix}-ci-deploy`;
+}
+
 /** The workloads' Secrets Manager names sit below this (`<namePrefix>/apps/`); everything else under `<namePrefix>/` is the platform's. */
 export const WORKLOAD_SECRETS_FOLDER = "apps";
+/**
+ * CI's own secrets (`<namePrefix>/ci/`, the release App's key): an administrator stores them, only the deploy role
+ * reads them; the platform's secret store, the drift and preview roles and every role of the layers are denied them.
+ */
+export const CI_SECRETS_FOLDER = "ci";
 
 /** The resources of one environment, by name: what its policies may touch. */
 export interface ScopeArns {
@@ -66,6 +82,8 @@ export interface ScopeArns {
     /** Secrets Manager: every name under `<namePrefix>/`, and the workloads' part of it. */
     secrets: string;
     workloadSecrets: string;
+    /** CI's own secrets (`<namePrefix>/ci/*`): the deploy role's only. */
+    ciSecrets: string;
     /** CloudWatch log groups with the prefix as a path segment (`/aws/eks/<prefix>/cluster`, ...). */
     logGroups: string;
     /** The WAF request log `aws-waf-logs-<prefix>` (WAF requires the name's prefix) and its streams. */
@@ -77,7 +95,7 @@ export interface ScopeArns {
     topics: string;
     alarms: string;
     /** WAF web ACLs, IP sets, rule groups and regex sets named `<namePrefix>-...`. */
-    wafResources: string[];
+    wafResources: string;
     /** The Auto Scaling groups EKS creates for the node groups (`eks-<namePrefix>-<group>-<uuid>`). */
     autoScalingGroups: string;
     kmsAliases: string;
@@ -85,7 +103,10 @@ export interface ScopeArns {
     parameters: string;
 }
 
-export function scopeArns(s: EnvironmentScope): ScopeArns {
+/** Where an environment's named resources live (its environment name names none of them). */
+export type NameScope = Pick<EnvironmentScope, "accountId" | "region" | "namePrefix">;
+
+export function scopeArns(s: NameScope): ScopeArns {
     const { accountId: a, region: r, namePrefix: p } = s;
     return {
         cluster: `arn:aws:eks:${r}:${a}:cluster/${p}`,
@@ -95,13 +116,14 @@ export function scopeArns(s: EnvironmentScope): ScopeArns {
         clusterOidcProviders: `arn:aws:iam::${a}:oidc-provider/oidc.eks.${r}.amazonaws.com/id/*`,
         secrets: `arn:aws:secretsmanager:${r}:${a}:secret:${p}/*`,
         workloadSecrets: `arn:aws:secretsmanager:${r}:${a}:secret:${p}/${WORKLOAD_SECRETS_FOLDER}/*`,
+        ciSecrets: `arn:aws:secretsmanager:${r}:${a}:secret:${p}/${CI_SECRETS_FOLDER}/*`,
         logGroups: `arn:aws:logs:${r}:${a}:log-group:/aws/*/${p}/*`,
         wafLogGroup: `arn:aws:logs:${r}:${a}:log-group:${wafLogGroupName(p)}*`,
         buckets: [`arn:aws:s3:::${p}-*-${a}-${r}`, `arn:aws:s3:::${p}-*-${a}-${r}/*`],
         repositories: `arn:aws:ecr:${r}:${a}:repository/${p}/*`,
         topics: `arn:aws:sns:${r}:${a}:${p}-*`,
         alarms: `arn:aws:cloudwatch:${r}:${a}:alarm:${p}-*`,
-        wafResources: ["webacl", "ipset", "rulegroup", "regexpatternset"].map((kind) => `arn:aws:wafv2:${r}:${a}:regional/${kind}/${p}-*/*`),
+        wafResources: `arn:aws:wafv2:${r}:${a}:regional/*/${p}-*/*`,
         autoScalingGroups: `arn:aws:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/eks-${p}-*`,
         kmsAliases: `arn:aws:kms:${r}:${a}:alias/${p}-*`,
         parameters: `arn:aws:ssm:${r}:${a}:parameter/${p}/*`,

@@ -4,11 +4,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { resolveEnvironment } from "../lib/environment";
+import { PROMOTES_FROM, promotesTo, resolveEnvironment } from "../lib/environment";
 import { RolePlacement, rolePath } from "../lib/iam-role";
 import { reportWarnings } from "../lib/settings";
+import { settingsFileSource } from "../lib/settings-file";
 import { RESERVED_TAGS, standardTags } from "../lib/tags";
 import { AccountPolicies } from "./account-policies";
+import { creditDefaults } from "./credit-defaults";
 import { NetworkAddons, NodeAddons } from "./addons";
 import { WorkloadBoundary } from "./boundary";
 import { Cluster } from "./cluster";
@@ -21,7 +23,8 @@ import { Network } from "./network";
 import { NodeGroups } from "./node-groups";
 import { loadInfraSettings } from "./settings";
 
-const settings = loadInfraSettings(resolveEnvironment(pulumi.getStack()));
+const stack = resolveEnvironment(pulumi.getStack());
+const settings = loadInfraSettings(stack, { peer: peerSettings(PROMOTES_FROM[stack] ?? promotesTo(stack)) });
 reportWarnings(settings.warnings);
 const { namePrefix: prefix, environment } = settings;
 
@@ -115,12 +118,12 @@ new NodeAddons("addons-node", addonArgs, { ...opts, dependsOn: nodes.groups });
 
 const repositories = new Repositories(
     "ecr",
-    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: !settings.protect },
+    { namePrefix: prefix, names: settings.ecrRepositories, keepImages: settings.ecrKeepImages, forceDelete: !settings.protect, promotionTarget: settings.promotionTarget },
     opts,
 );
 
-// Account-wide permission policies (an administrator's, like the CI identity: CI only reads them).
-new AccountPolicies("account", { namePrefix: prefix, region: settings.region }, opts);
+// Account-wide permission policies and settings (an administrator's, like the CI identity: CI only reads them).
+new AccountPolicies("account", { namePrefix: prefix, region: settings.region, creditDefaults: creditDefaults(settings.nodeGroup).set }, opts);
 
 const ci = new GithubCi(
     "ci",
@@ -131,6 +134,8 @@ const ci = new GithubCi(
         region: settings.region,
         repository: settings.githubRepository,
         providerMode: settings.githubOidcProvider,
+        promotionSource: settings.promotionSource,
+        promotionTarget: settings.promotionTarget,
         clusterName: cluster.name,
         reservedTags: RESERVED_TAGS,
     },
@@ -169,6 +174,18 @@ const outputs: { [K in keyof InfraOutputs]: pulumi.Input<InfraOutputs[K]> } = {
     permissionsBoundaryArn: boundary.arn,
     logsAndSecretsKeyArn: logsAndSecretsKey.arn,
 };
+
+/**
+ * The settings file of the other end of the promotion, in this checkout, to compare what both set account-wide (the
+ * CPU-credit defaults); none when it cannot be read (its own runs report that).
+ */
+function peerSettings(peer: string | undefined) {
+    try {
+        return peer === undefined ? undefined : settingsFileSource(peer);
+    } catch {
+        return undefined;
+    }
+}
 
 // The stack outputs: exactly the contract.
 export = outputs;

@@ -5,12 +5,14 @@
  * first log groups; platform and apps read its ARN from infra's outputs.
  *
  * Key policy: the account administers the key through IAM (the default key policy, stated); CloudWatch Logs of
- * this region may use it for this account's log groups only (the encryption context names the log group); any
- * principal of the account may use it through Secrets Manager only, as with the AWS managed aws/secretsmanager
- * key, so reading a secret stays governed by secretsmanager:GetSecretValue alone.
+ * this region may use it for this environment's log groups only (the encryption context names the log group:
+ * `/aws/<kind>/<prefix>/...` and `aws-waf-logs-<prefix>`, so the other environment of a shared account cannot
+ * encrypt its groups with it); any principal of the account may use it through Secrets Manager only, as with the
+ * AWS managed aws/secretsmanager key, so reading a secret stays governed by secretsmanager:GetSecretValue alone.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { scopeArns } from "./identity";
 
 export interface LogsAndSecretsKeyArgs {
     namePrefix: string;
@@ -24,18 +26,19 @@ export function accountAdministersKey(accountId: string) {
     return { Sid: "AccountAdministersTheKey", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" };
 }
 
-export function logsAndSecretsKeyPolicy(accountId: string, region: string): object {
+export function logsAndSecretsKeyPolicy(accountId: string, region: string, namePrefix: string): object {
+    const scope = scopeArns({ accountId, region, namePrefix });
     return {
         Version: "2012-10-17",
         Statement: [
             accountAdministersKey(accountId),
             {
-                Sid: "CloudWatchLogsOfThisAccount",
+                Sid: "CloudWatchLogsOfThisEnvironment",
                 Effect: "Allow",
                 Principal: { Service: `logs.${region}.amazonaws.com` },
                 Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 Resource: "*",
-                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": [scope.logGroups, scope.wafLogGroup] } },
             },
             {
                 Sid: "SecretsManagerForThisAccount",
@@ -60,7 +63,7 @@ export class LogsAndSecretsKey extends pulumi.ComponentResource {
                 description: `CloudWatch Logs and Secrets Manager of ${args.namePrefix}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: args.protect ? 30 : 7,
-                policy: pulumi.output(args.accountId).apply((account) => JSON.stringify(logsAndSecretsKeyPolicy(account, args.region))),
+                policy: pulumi.output(args.accountId).apply((account) => JSON.stringify(logsAndSecretsKeyPolicy(account, args.region, args.namePrefix))),
             },
             // Deleting the key makes every log and secret it encrypts unreadable.
             { parent: this, protect: args.protect },

@@ -7,14 +7,15 @@
  * volume lives, and every zone keeps its minimum.
  *
  * CPU credits: EKS managed node groups do not apply a launch template's CreditSpecification (the instances start
- * in the family's account default), so a mode other than AWS's default is set as the account's default credit
- * specification of the family in the region (aws.ec2.DefaultCreditSpecification), which is what new instances get.
+ * in the family's account default), so a mode other than AWS's default is the account's default credit
+ * specification of the family in the region, an account setting the administrator's AccountPolicies set
+ * (infra/account-policies.ts, infra/credit-defaults.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RolePlacement } from "../lib/iam-role";
-import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES, isBurstable } from "../lib/instance-types";
-import { CpuCredits, NodeGroupSettings } from "./settings";
+import { INSTANCE_TYPES } from "../lib/instance-types";
+import { NodeGroupSettings } from "./settings";
 
 export const NODE_ROLE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -43,8 +44,6 @@ export class NodeGroups extends pulumi.ComponentResource {
     readonly role: aws.iam.Role;
     readonly launchTemplate: aws.ec2.LaunchTemplate;
     readonly groups: aws.eks.NodeGroup[];
-    /** The account's default credit specification per family, where the setting differs from AWS's default. */
-    readonly creditDefaults: aws.ec2.DefaultCreditSpecification[];
 
     constructor(name: string, args: NodeGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("gitops:infra:NodeGroups", name, {}, opts);
@@ -100,8 +99,6 @@ export class NodeGroups extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.creditDefaults = creditDefaults(name, s.instanceTypes, s.cpuCredits, this);
-
         const architecture = INSTANCE_TYPES[s.instanceTypes[0]]?.architecture ?? "x86_64";
         const amiType = architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
         this.groups = [];
@@ -143,26 +140,4 @@ export class NodeGroups extends pulumi.ComponentResource {
         });
         this.registerOutputs({ roleArn: this.role.arn, groupNames: this.groups.map((g) => g.nodeGroupName) });
     }
-}
-
-/** The families whose account default the provider can set (aws.ec2.DefaultCreditSpecification's instanceFamily). */
-export const SETTABLE_CREDIT_FAMILIES = ["t2", "t3", "t3a", "t4g"];
-
-/**
- * Sets the account's default credit specification (per region) of each burstable family the nodes use, where the
- * wanted mode differs from AWS's default; says so where the provider cannot set it. An account setting: in an
- * account shared by both environments, it also applies to the other environment's nodes of that family.
- */
-function creditDefaults(name: string, instanceTypes: string[], credits: CpuCredits, parent: pulumi.Resource): aws.ec2.DefaultCreditSpecification[] {
-    const families = [...new Set(instanceTypes.filter(isBurstable).map((t) => t.split(".")[0]))];
-    const specs: aws.ec2.DefaultCreditSpecification[] = [];
-    for (const family of families) {
-        if (AWS_DEFAULT_CPU_CREDITS[family] === credits) continue;
-        if (!SETTABLE_CREDIT_FAMILIES.includes(family)) {
-            void pulumi.log.warn(`infra:nodeGroup.cpuCredits: ${credits} cannot be set for ${family} nodes (managed node groups ignore a launch template's credit specification and the account default of ${family} cannot be set here): they run in AWS's default, ${AWS_DEFAULT_CPU_CREDITS[family] ?? "unknown"}`);
-            continue;
-        }
-        specs.push(new aws.ec2.DefaultCreditSpecification(`${name}-credits-${family}`, { instanceFamily: family, cpuCredits: credits }, { parent }));
-    }
-    return specs;
 }

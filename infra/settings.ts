@@ -3,14 +3,15 @@
  * defaults in code. `loadInfraSettings` validates everything before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Environment } from "../lib/environment";
+import { Environment, PROMOTES_FROM, promotesTo } from "../lib/environment";
 import { isValidCidr, overlaps, parseCidr, size } from "../lib/cidr";
-import { INSTANCE_TYPES } from "../lib/instance-types";
+import { AWS_DEFAULT_CPU_CREDITS, INSTANCE_TYPES } from "../lib/instance-types";
 import { SettingsProblem, SettingsReader, SettingsSource, pulumiSettingsSource } from "../lib/settings";
 import { EXTRA_TAGS_ALLOWED, isValidExtraTag } from "../lib/tags";
 import { today as todayInput } from "../lib/today";
 import { ADDON_NAMES, AddonName, DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS, knownKubernetesVersions, minorOf, nextMinor, supportStatus, supportedKubernetesVersions } from "./versions";
 import { WORKLOAD_NAMES, WORKLOADS } from "../lib/catalogue";
+import { creditConflicts, creditDefaults } from "./credit-defaults";
 
 /** Free-tier-eligible EC2 types (accounts created after 2025-07-15); "eligible" still spends credits. */
 export const FREE_TIER_INSTANCE_TYPES = ["t3.micro", "t3.small", "t4g.micro", "t4g.small", "t8i.micro", "t8i.small", "c7i-flex.large", "m7i-flex.large"];
@@ -43,6 +44,19 @@ export interface NodeGroupSettings {
 }
 
 export type CpuCredits = "standard" | "unlimited";
+
+/**
+ * The other end of the image promotion (production copies what staging verified from staging's registry): the
+ * account it lives in, when another, and its name prefix. Production reads staging's repositories
+ * (`infra:promotionSource`); staging's repositories let production's deploy role read them when production is in
+ * another account (`infra:promotionTarget`).
+ */
+export interface PromotionPeer {
+    /** The other environment's account; undefined: this account (a shared account, no repository policy needed). */
+    accountId?: string;
+    /** Its `<project>-<environment>`. */
+    namePrefix: string;
+}
 
 export const GITHUB_PROVIDER_MODES = ["auto", "create", "existing"] as const;
 export type GithubProviderMode = (typeof GITHUB_PROVIDER_MODES)[number];
@@ -83,6 +97,10 @@ export interface InfraSettings {
      * there, `create` always creates it, `existing` always reuses it (github-ci.ts).
      */
     githubOidcProvider: GithubProviderMode;
+    /** Production: staging's registry, whose images it promotes (read-only). Undefined in an environment that promotes nothing. */
+    promotionSource?: PromotionPeer;
+    /** Staging: production, which promotes its images. Undefined in an environment nobody promotes from. */
+    promotionTarget?: PromotionPeer;
     protect: boolean;
     tags: Record<string, string>;
 }
@@ -146,6 +164,12 @@ export interface LoadOptions {
      * it from its own stack's previous outputs (infra/deployed-version.ts); the upgrade tool from the command line.
      */
     deployedKubernetesVersion?: string;
+    /**
+     * The settings of the environment at the other end of the promotion (Pulumi.<env>.yaml of the checkout), to
+     * compare what both set account-wide when they share an account: the nodes' CPU-credit defaults. Without it,
+     * nothing is compared.
+     */
+    peer?: SettingsSource;
 }
 
 export function loadInfraSettings(environment: Environment, options: LoadOptions = {}): InfraSettings {
@@ -232,6 +256,11 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         r.fail("githubRepository", githubRepository, "your own repository (owner/name) before deploying: CI's roles would trust the template's placeholder");
     }
     const githubOidcProvider = r.oneOf<GithubProviderMode>("githubOidcProvider", GITHUB_PROVIDER_MODES, "auto");
+    const promotionSource = readPromotionPeer(r, "promotionSource", environment, PROMOTES_FROM[environment], project);
+    const promotionTarget = readPromotionPeer(r, "promotionTarget", environment, promotesTo(environment), project);
+    // The other end of the promotion in this account: what both set account-wide is compared.
+    const peerEnd = promotionSource ?? promotionTarget;
+    warnCredits(r, environment, region!, nodeGroup, peerEnd !== undefined && peerEnd.accountId === undefined ? options.peer : undefined, today);
     const protect = r.bool("protect", environment === "production");
     const tags = r.stringMap("tags", {}, isValidExtraTag, EXTRA_TAGS_ALLOWED);
 
@@ -263,9 +292,79 @@ export function loadInfraSettings(environment: Environment, options: LoadOptions
         ecrKeepImages,
         githubRepository,
         githubOidcProvider,
+        promotionSource,
+        promotionTarget,
         protect,
         tags,
     };
+}
+
+const ACCOUNT_PATTERN = /^\d{12}$/;
+
+/**
+ * `infra:promotionSource` (where an environment promotes from) or `infra:promotionTarget` (who promotes from it):
+ * `{accountId, namePrefix}`, both optional; defaults: this account and `<infra:project>-<the other environment>`.
+ * Set only in the environment at that end of the promotion.
+ */
+function readPromotionPeer(r: SettingsReader, name: "promotionSource" | "promotionTarget", environment: Environment, other: Environment | undefined, project: string): PromotionPeer | undefined {
+    const raw = r.object(name);
+    if (other === undefined) {
+        if (raw !== undefined) {
+            const role = name === "promotionSource" ? "promotes images from another environment" : "another environment promotes images from";
+            r.fail(name, raw, `no value in ${environment}: only an environment that ${role} has one (${Object.entries(PROMOTES_FROM).filter(([, from]) => from).map(([to, from]) => `${to} promotes from ${from}`).join("; ")})`);
+        }
+        return undefined;
+    }
+    const value = raw ?? {};
+    r.checkKeys(name, value, ["accountId", "namePrefix"]);
+    let accountId: string | undefined;
+    if (value.accountId !== undefined) {
+        if (typeof value.accountId === "string" && ACCOUNT_PATTERN.test(value.accountId)) accountId = value.accountId;
+        else r.fail(`${name}.accountId`, value.accountId, `the 12-digit id of ${other}'s AWS account, as a quoted string ("012345678901"); unset when ${other} is in this account`);
+    }
+    const fallback = `${project}-${other}`;
+    let namePrefix = fallback;
+    if (value.namePrefix !== undefined) {
+        const projectOf = typeof value.namePrefix === "string" && value.namePrefix.endsWith(`-${other}`) ? value.namePrefix.slice(0, -`-${other}`.length) : undefined;
+        if (projectOf !== undefined && NAME_PATTERN.test(projectOf)) namePrefix = value.namePrefix as string;
+        else r.fail(`${name}.namePrefix`, value.namePrefix, `${other}'s name prefix, <its infra:project>-${other} (default ${fallback})`);
+    }
+    if (name === "promotionTarget" && accountId === undefined && value.namePrefix !== undefined) {
+        r.fail(`${name}.namePrefix`, value.namePrefix, `only with ${r.key(name)}.accountId: in this account ${other}'s own deploy policy grants its reads, no repository policy names it`);
+    }
+    return { accountId, namePrefix };
+}
+
+/**
+ * CPU credits the nodes cannot get, or would impose on the other environment: an account default per family and
+ * region (infra/credit-defaults.ts). `peerSource`: the other environment's settings, when both share the account.
+ */
+function warnCredits(r: SettingsReader, environment: Environment, region: string, nodes: NodeGroupSettings, peerSource: SettingsSource | undefined, today: string): void {
+    for (const family of creditDefaults(nodes).unsettable) {
+        r.warn(
+            "nodeGroup.cpuCredits",
+            `${nodes.cpuCredits} cannot be set for ${family} nodes (managed node groups ignore a launch template's credit specification and the account default of ${family} cannot be set here): they run in AWS's default, ${AWS_DEFAULT_CPU_CREDITS[family] ?? "unknown"}`,
+        );
+    }
+    if (peerSource === undefined) return;
+    const other = PROMOTES_FROM[environment] ?? promotesTo(environment)!;
+    let theirs: InfraSettings;
+    try {
+        theirs = loadInfraSettings(other, { source: peerSource, dryRun: true, today });
+    } catch {
+        return; // The other environment's own run reports its settings' problems.
+    }
+    if (theirs.region !== region) return;
+    const peer = theirs.nodeGroup;
+    const key = PROMOTES_FROM[environment] ? "infra:promotionSource.accountId" : "infra:promotionTarget.accountId";
+    for (const family of creditConflicts(nodes, peer)) {
+        // Only two modes: the environment asking for the one that is not AWS's default sets the account's default.
+        const [setter, mode, follower] = AWS_DEFAULT_CPU_CREDITS[family] === nodes.cpuCredits ? [other, peer.cpuCredits, environment] : [environment, nodes.cpuCredits, other];
+        r.warn(
+            "nodeGroup.cpuCredits",
+            `${environment} asks for ${nodes.cpuCredits} credits on its ${family} nodes, ${other} for ${peer.cpuCredits}, in one account (${key} unset): the ${family} default is one per account and region, and ${setter} sets it to ${mode}, so ${follower}'s ${family} nodes run ${mode} too. Give both environments the same infra:nodeGroup.cpuCredits, or put ${other} in an account of its own (${key})`,
+        );
+    }
 }
 
 /**

@@ -9,6 +9,14 @@ import { SettingsError } from "./settings";
 export const ENVIRONMENTS = ["staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** The environment each environment promotes images from (production runs only what staging verified). */
+export const PROMOTES_FROM: Record<Environment, Environment | undefined> = { staging: undefined, production: "staging" };
+
+/** The environment that promotes from this one, if any (staging's images go to production). */
+export function promotesTo(environment: Environment): Environment | undefined {
+    return ENVIRONMENTS.find((e) => PROMOTES_FROM[e] === environment);
+}
+
 /** The Pulumi projects, in deploy order: each reads the previous one's outputs (destroy runs them reversed). */
 export const LAYERS = ["infra", "platform", "apps"] as const;
 export type Layer = (typeof LAYERS)[number];

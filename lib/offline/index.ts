@@ -200,9 +200,16 @@ function recordRegistrationOptions(ctx: MockContext): void {
             retainOnDelete: req.getRetainondelete() ?? false,
             remote: req.getRemote(),
             customTimeouts: customTimeouts(req.getCustomtimeouts()),
+            aliases: aliases(req),
         });
         return register(req, callback);
     };
+}
+
+/** The `aliases` option: each alias's URN, or its parent's URN and name (`<parent URN>::<name>`) when given as a spec. */
+function aliases(req: any): string[] | undefined {
+    const list = (req.getAliasesList?.() ?? []).map((a: any) => (a.getUrn?.() ? a.getUrn() : `${a.getSpec?.()?.getParenturn?.() ?? ""}::${a.getSpec?.()?.getName?.() ?? ""}`));
+    return list.length > 0 ? list : undefined;
 }
 
 function customTimeouts(t: any): RegistrationOptions["customTimeouts"] {

@@ -23,6 +23,8 @@ export interface RegistrationOptions {
     remote: boolean;
     /** The `customTimeouts` option (duration strings such as "15m"), where the program set one. */
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** The `aliases` option (URNs, or `<parent URN>::<name>`), where the program set one. */
+    aliases?: string[];
 }
 
 /** One resource the program registered, with its inputs, the state the mock returned and its options. */

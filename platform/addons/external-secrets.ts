@@ -5,8 +5,9 @@
  *   `<namePrefix>/apps/` to every key and its role reads only `<namePrefix>/apps/*` (the apps layer's generated
  *   credentials: `mysql` is `<namePrefix>/apps/mysql`);
  * - the platform's store `aws-secrets-manager-platform`: only the platform namespaces (argocd, monitoring) may use
- *   it, it prepends `<namePrefix>/`, and its role reads `<namePrefix>/*` except the workloads' `apps/` part
- *   (Grafana's login, ArgoCD's webhook and SSO secrets, PagerDuty keys, the repository credentials).
+ *   it, it prepends `<namePrefix>/`, and its role reads `<namePrefix>/*` except the workloads' `apps/` part and CI's
+ *   own `ci/` part (Grafana's login, ArgoCD's webhook and SSO secrets, PagerDuty keys, the repository credentials;
+ *   never the release App's key, which pushes past branch protection).
  * Each store authenticates as its own service account (`auth.jwt.serviceAccountRef`): the controller requests a
  * token for it and calls AssumeRoleWithWebIdentity with that account's IRSA role. The controller itself has no
  * AWS identity, and may request tokens for these two service accounts only (a Role with resourceNames instead of
@@ -19,7 +20,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKLOAD_SECRETS_FOLDER } from "../../infra/identity";
+import { CI_SECRETS_FOLDER, WORKLOAD_SECRETS_FOLDER } from "../../infra/identity";
 import { Environment } from "../../lib/environment";
 import { IrsaCluster, IrsaRole, ServiceAccountRef } from "../../lib/irsa";
 import { addonRelease } from "../helm";
@@ -65,7 +66,7 @@ export function workloadSecretsReadPolicy(region: pulumi.Input<string>, accountI
     });
 }
 
-/** The platform's store role: read `<namePrefix>/*` but the workloads' part. */
+/** The platform's store role: read `<namePrefix>/*` but the workloads' part and CI's. */
 export function platformSecretsReadPolicy(region: pulumi.Input<string>, accountId: pulumi.Input<string>, namePrefix: pulumi.Input<string>): pulumi.Output<string> {
     const secrets = pulumi.interpolate`arn:aws:secretsmanager:${region}:${accountId}:secret:${namePrefix}`;
     return pulumi.jsonStringify({
@@ -73,6 +74,7 @@ export function platformSecretsReadPolicy(region: pulumi.Input<string>, accountI
         Statement: [
             { Sid: "ReadThePlatformsSecrets", Effect: "Allow", Action: READ, Resource: pulumi.interpolate`${secrets}/*` },
             { Sid: "NotTheWorkloadsSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: pulumi.interpolate`${secrets}/${WORKLOAD_SECRETS_FOLDER}/*` },
+            { Sid: "NotCiSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: pulumi.interpolate`${secrets}/${CI_SECRETS_FOLDER}/*` },
         ],
     });
 }

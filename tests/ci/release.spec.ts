@@ -25,11 +25,22 @@ const tempDir = (prefix: string) => {
 };
 
 const VARS = { AWS_ACCOUNT_ID_STAGING: "111111111111", AWS_ACCOUNT_ID_PRODUCTION: "222222222222", PULUMI_ORG: "acme" };
+/** A checkout whose settings put each environment in its own account (the two ends of the promotion say so). */
+const settingsRoot = (extra: Record<"staging" | "production", string>) => {
+    const root = tempDir("ci-context-");
+    for (const env of ["staging", "production"] as const) {
+        fs.writeFileSync(path.join(root, `Pulumi.${env}.yaml`), `${fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${env}.yaml`), "utf8")}\n  ${extra[env]}\n`);
+    }
+    return root;
+};
+const SEPARATE_ACCOUNTS = { staging: `infra:promotionTarget: { accountId: "222222222222" }`, production: `infra:promotionSource: { accountId: "111111111111" }` };
+let separate: string;
+before(() => (separate = settingsRoot(SEPARATE_ACCOUNTS)));
 
 describe("ci-context (the delivery job's account, roles and registries)", () => {
     for (const [env, account] of [["staging", "111111111111"], ["production", "222222222222"]]) {
         it(`${env}: the account from ${accountVariable(env)}, the role and repository names infra gives it`, () => {
-            const c = resolveCiContext(env, VARS);
+            const c = resolveCiContext(env, VARS, separate);
             assert.strictEqual(c.environment, env);
             assert.strictEqual(c["account-id"], account);
             assert.strictEqual(c.region, "us-east-1");
@@ -42,16 +53,35 @@ describe("ci-context (the delivery job's account, roles and registries)", () => 
             assert.strictEqual(c["pulumi-preview-team"], "");
             assert.strictEqual(c.protect, env === "production" ? "true" : "false");
             assert.strictEqual(c["release-app-secret"], `gitops-${env}/ci/release-app`);
-            // Production promotes from staging's registry; staging from none.
+            // Production promotes from staging's registry, where infra:promotionSource says; staging from none.
             assert.strictEqual(c["promotes-from-prefix"], env === "production" ? "111111111111.dkr.ecr.us-east-1.amazonaws.com/gitops-staging" : "");
         });
     }
+
+    it("one account for both (the settings' default): production promotes from staging's repositories in its own account", () => {
+        const shared = { ...VARS, AWS_ACCOUNT_ID_STAGING: "222222222222" };
+        assert.strictEqual(resolveCiContext("production", shared)["promotes-from-prefix"], "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-staging");
+        assert.strictEqual(resolveCiContext("production", { AWS_ACCOUNT_ID_PRODUCTION: "222222222222", PULUMI_ORG: "acme" })["promotes-from-prefix"], "222222222222.dkr.ecr.us-east-1.amazonaws.com/gitops-staging", "staging's variable is optional for production");
+        assert.strictEqual(resolveCiContext("staging", { ...shared })["promotes-from-prefix"], "");
+    });
+
+    it("refuses accounts or prefixes the promotion's settings do not grant, naming the setting to fix", () => {
+        // Separate accounts in the variables, none in the settings: production's reads would be denied.
+        assert.throws(() => resolveCiContext("production", VARS), /AWS_ACCOUNT_ID_STAGING = 111111111111, but infra:promotionSource\.accountId is unset in Pulumi\.production\.yaml \(staging in production's account, 222222222222\): set infra:promotionSource\.accountId: "111111111111"/);
+        assert.throws(() => resolveCiContext("staging", VARS), /AWS_ACCOUNT_ID_PRODUCTION = 222222222222, but infra:promotionTarget\.accountId is unset in Pulumi\.staging\.yaml/);
+        const wrong = settingsRoot({ staging: `infra:promotionTarget: { accountId: "333333333333" }`, production: `infra:promotionSource: { accountId: "111111111111", namePrefix: shop-staging }` });
+        assert.throws(() => resolveCiContext("staging", VARS, wrong), /AWS_ACCOUNT_ID_PRODUCTION = 222222222222, but infra:promotionTarget\.accountId = 333333333333 in Pulumi\.staging\.yaml: make them the same account/);
+        assert.throws(() => resolveCiContext("production", VARS, wrong), /infra:promotionSource\.namePrefix = shop-staging in Pulumi\.production\.yaml, but staging's name prefix is gitops-staging \(Pulumi\.staging\.yaml\)/);
+        const regions = settingsRoot({ staging: "infra:project: gitops", production: `infra:promotionSource: { accountId: "111111111111" }` });
+        fs.writeFileSync(path.join(regions, "Pulumi.staging.yaml"), fs.readFileSync(path.join(regions, "Pulumi.staging.yaml"), "utf8").replace("aws:region: us-east-1", "aws:region: eu-west-1"));
+        assert.throws(() => resolveCiContext("production", VARS, regions), /aws:region: production is in us-east-1, staging in eu-west-1: the promotion copies within one region/);
+    });
 
     it("follows infra:project and aws:region of the settings file (the names infra really creates)", () => {
         const root = tempDir("ci-context-");
         const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), "utf8").replace("aws:region: us-east-1", "aws:region: eu-west-1\n  infra:project: shop");
         fs.writeFileSync(path.join(root, "Pulumi.staging.yaml"), text);
-        const c = resolveCiContext("staging", VARS, root);
+        const c = resolveCiContext("staging", { ...VARS, AWS_ACCOUNT_ID_PRODUCTION: undefined }, root);
         assert.strictEqual(c["deploy-role-arn"], "arn:aws:iam::111111111111:role/shop-staging-ci-deploy");
         assert.strictEqual(c["repository-prefix"], "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shop-staging");
     });
@@ -70,11 +100,11 @@ describe("ci-context (the delivery job's account, roles and registries)", () => 
                 /PULUMI_ORG = "".*Pulumi Cloud organization/.test(e.message) &&
                 /Settings > Secrets and variables > Actions > Variables/.test(e.message),
         );
-        assert.throws(() => resolveCiContext("staging", { ...VARS, PULUMI_PREVIEW_TEAM: "bad team" }), /PULUMI_PREVIEW_TEAM/);
+        assert.throws(() => resolveCiContext("staging", { ...VARS, PULUMI_PREVIEW_TEAM: "bad team" }, separate), /PULUMI_PREVIEW_TEAM/);
     });
 
     it("accepts only the known environments (the stack names are the settings files)", () => {
-        assert.throws(() => resolveCiContext("main", VARS), (e: Error) => e.name === "UsageError" && /staging, production/.test(e.message));
+        assert.throws(() => resolveCiContext("main", VARS, separate), (e: Error) => e.name === "UsageError" && /staging, production/.test(e.message));
     });
 });
 
@@ -149,8 +179,12 @@ describe("records (what a release pins and releases, in its commit)", () => {
 });
 
 describe("registry (ECR lookups and promotion copies)", () => {
-    const LOCATION = parseRepositoryPrefix(resolveCiContext("staging", VARS)["repository-prefix"]);
-    const PRODUCTION = parseRepositoryPrefix(resolveCiContext("production", VARS)["repository-prefix"]);
+    let LOCATION: ReturnType<typeof parseRepositoryPrefix>;
+    let PRODUCTION: ReturnType<typeof parseRepositoryPrefix>;
+    before(() => {
+        LOCATION = parseRepositoryPrefix(resolveCiContext("staging", VARS, separate)["repository-prefix"]);
+        PRODUCTION = parseRepositoryPrefix(resolveCiContext("production", VARS, separate)["repository-prefix"]);
+    });
     const fake = (answer: { status: number; stdout?: string; stderr?: string }, calls: string[][] = []): Runner => (command, args) => {
         calls.push([command, ...args]);
         return { stdout: "", stderr: "", ...answer };

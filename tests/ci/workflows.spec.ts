@@ -335,6 +335,9 @@ describe("workflows: jobs, order and permissions", () => {
         assert.deepStrictEqual(needsOf(j.build), ["delivery"]);
         assert.deepStrictEqual(needsOf(j.deploy), ["delivery", "build"]);
         assert.deepStrictEqual(needsOf(j.verify), ["delivery", "build", "deploy"]);
+        assert.deepStrictEqual(needsOf(j.record), ["delivery", "verify"]);
+        // Only what verify saw run (its verified-revision), never a release a rollback replaced meanwhile.
+        assert.strictEqual(j.record.if, "${{ !cancelled() && needs.verify.result == 'success' && needs.delivery.outputs.record == 'true' && needs.verify.outputs.verified-revision != '' }}");
         assert.match(j.deploy.if!, /^\$\{\{ !cancelled\(\) && needs\.delivery\.result == 'success' && contains\(fromJSON\('\["success","skipped"\]'\), needs\.build\.result\) && /);
         assert.match(j.verify.if!, /!cancelled\(\) && needs\.delivery\.result == 'success' && contains\(fromJSON\('\["success","skipped"\]'\), needs\.build\.result\) && contains\(fromJSON\('\["success","skipped"\]'\), needs\.deploy\.result\)/);
         assert.strictEqual(j.build.uses, "./.github/workflows/build-and-push.yml");
@@ -450,6 +453,20 @@ describe("workflows: environments, OIDC roles and concurrency", () => {
             allJobs().filter(([, , j]) => j.environment !== undefined).map(([f, id]) => `${f} ${id}`).sort(),
             ["build-and-push.yml build", "deploy.yml deploy", "deploy.yml record", "destroy.yml destroy"],
         );
+    });
+
+    it("the release App's key is read with the deploy role only (its jobs run in the environment); staging's record job narrows the role to that key", () => {
+        for (const [file, id, job] of allJobs()) {
+            const readsKey = (job.steps ?? []).some((st) => st.uses === "./.github/actions/release-app-token");
+            if (!readsKey) continue;
+            assert.deepStrictEqual(stepsUsing(job, "aws-actions/configure-aws-credentials").map((st) => st.with!["role-to-assume"]), ["${{ needs.delivery.outputs.deploy-role-arn }}"], `${file} ${id}`);
+            assert.strictEqual(environmentName(job), "${{ needs.delivery.outputs.environment }}", `${file} ${id}`);
+        }
+        const record = jobs("deploy.yml").record;
+        const session = JSON.parse(String(stepsUsing(record, "aws-actions/configure-aws-credentials")[0].with!["inline-session-policy"]));
+        assert.deepStrictEqual(session.Statement.map((st: any) => st.Action), ["secretsmanager:GetSecretValue", "kms:Decrypt"]);
+        assert.strictEqual(session.Statement[0].Resource, "arn:aws:secretsmanager:${{ needs.delivery.outputs.region }}:${{ needs.delivery.outputs.account-id }}:secret:${{ needs.delivery.outputs.release-app-secret }}-??????");
+        assert.ok(!(jobs("deploy.yml").verify.steps ?? []).some((st) => st.uses === "./.github/actions/release-app-token"), "verify (the drift role) reads no key");
     });
 
     it("approvals: a production push asks once, for the deploy job (Pulumi and the release commit); verify reads with the drift role, asking nothing", () => {
@@ -581,8 +598,9 @@ describe("workflows: every decision is the delivery command's (npm run -s delive
         assert.match(pin.run!, /npm run -s delivery -- "\$\{args\[@\]\}"$/m);
         assert.strictEqual(step(j.deploy, "push").env!.MESSAGE, "${{ steps.pin.outputs.message }}", "the release record is the delivery's message");
         assert.match(j.record.if!, /needs\.delivery\.outputs\.record == 'true'/);
-        const recordStep = j.record.steps!.find((s) => s.name === "record the verified commit")!;
-        assert.match(recordStep.run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
+        const recordSteps = j.record.steps!.slice(-2);
+        assert.deepStrictEqual(recordSteps.map((s) => s.id ?? s.name), ["token", "record the verified commit"]);
+        assert.match(recordSteps[1].run!, /tag="\$\(npm run -s delivery -- record "\$ENVIRONMENT" --revision "\$REVISION"\)"/);
     });
 
     it("no commit or tag the workflows write carries a skip instruction: every commit the release writes is the delivery's message", () => {

@@ -17,14 +17,16 @@ import * as path from "path";
 import { workloadBoundaryPolicy } from "../../infra/boundary";
 import { ATTACHABLE_POLICY_ARNS, deployPolicy } from "../../infra/deploy-policy";
 import { ciReadPolicy } from "../../infra/github-ci";
-import { identityArns } from "../../infra/identity";
+import { identityArns, PROMOTION_READS } from "../../infra/identity";
+import { PROMOTES_FROM } from "../../lib/environment";
 import { RESERVED_TAGS } from "../../lib/tags";
-import { environmentGraph, EnvironmentRun, MOCK_ACCOUNT_ID, RecordedResource, runEnvironment } from "../../lib/offline";
+import { environmentGraph, EnvironmentRun, LayerRun, MOCK_ACCOUNT_ID, RecordedResource, runEnvironment, runLayer } from "../../lib/offline";
 import { actionShape, arnOf } from "./iam/arns";
+import { decryptThroughSecretsManager, deliveryRequests, DeliveryRequest, jobValues, releaseKeyArn, secretArn, sessionPolicyOf } from "./iam/delivery";
 import { expandAction, policyProblems } from "./iam/lint";
 import { EnvironmentFacts, NeededRequest, neededRequests, Needs } from "./iam/needs";
 import { probes } from "./iam/probes";
-import { ALLOW_ALL, Context, decide, describeRequest, disagreements, PolicyDocument, Principal, Request } from "./iam/simulator";
+import { ALLOW_ALL, Context, decide, describeRequest, disagreements, PolicyDocument, Principal, Request, withContextKeyAs } from "./iam/simulator";
 
 const ACCT = MOCK_ACCOUNT_ID;
 const REGION = "us-east-1";
@@ -87,6 +89,20 @@ class Iam {
     }
     boundary(): PolicyDocument {
         return JSON.parse(this.graph.infra.one("aws:iam/policy:Policy").inputs.policy);
+    }
+    /** The logs-and-secrets key: its ARN and its recorded key policy. */
+    logsAndSecretsKey(): { arn: string; policy: PolicyDocument; tags: Record<string, string> } {
+        const key = this.graph.infra.one("aws:kms/key:Key", "logs-and-secrets");
+        return { arn: key.state.arn, policy: JSON.parse(key.inputs.policy), tags: facts(this.env).tags };
+    }
+    /** External Secrets' store roles (platform/addons/external-secrets.ts), with their inline policy and the boundary. */
+    secretStores(): Record<"platform" | "workloads", Principal> {
+        const store = (kind: string) => {
+            const role = this.workloadRoles().find((r) => r.name === `external-secrets-${kind}-irsa`);
+            assert.ok(role, `the ${kind} store's role`);
+            return { arn: this.arnOf(role!), policies: this.inlinePolicies(role!), boundary: this.boundary() };
+        };
+        return { platform: store("platform"), workloads: store("workloads") };
     }
     arnOf(role: RecordedResource): string {
         return `arn:aws:iam::${ACCT}:role${role.inputs.path ?? "/"}${role.state.name}`;
@@ -230,7 +246,7 @@ for (const env of ENVS) {
                 assert.ok(all.length > 250, `${all.length} probes`);
                 const escapes: string[] = [];
                 for (const [name, principal] of Object.entries(principals)) {
-                    const applicable = name === "preview" || name === "drift" ? all.filter((p) => p.kind === "read") : all;
+                    const applicable = (name === "preview" || name === "drift" ? all.filter((p) => p.kind === "read") : all).filter((p) => !p.allowedFor?.includes(name) && (p.appliesTo?.includes(name) ?? true));
                     escapes.push(...(await allowed(principal, applicable)).map((e) => `${name}: ${e}`));
                 }
                 assert.deepStrictEqual(escapes, []);
@@ -252,6 +268,100 @@ for (const env of ENVS) {
                     for (const principal of Object.values(principals)) problems.push(...(await disagreements(principal, sample)));
                     assert.deepStrictEqual(problems, []);
                 });
+
+                // What CI's own steps do around Pulumi (tests/infra/iam/delivery.ts), each with its job's role and session policy.
+                const delivery = () => {
+                    const source = PROMOTES_FROM[env] && facts(PROMOTES_FROM[env]!);
+                    return deliveryRequests(iam.graph, own, iam.logsAndSecretsKey(), source ? { account: source.account, prefix: source.prefix, tags: source.tags } : undefined);
+                };
+                const jobPrincipal = (r: DeliveryRequest): Principal => {
+                    const base = principals[r.role];
+                    const session = r.job === "delivery" || r.job === "record" ? sessionPolicyOf(r.job, jobValues(own)) : undefined;
+                    return session ? { ...base, sessionPolicy: session } : base;
+                };
+
+                it(`the delivery: the build's pushes, the lookups, the release App's key${env === "production" ? ", the promotion's reads of staging's repositories" : ", the verified tag"} are allowed to their job's role`, async () => {
+                    const requests = delivery();
+                    assert.ok(requests.length > 40, `${requests.length} requests`);
+                    if (env === "production") assert.ok(requests.some((r) => r.resource.includes(":repository/gitops-staging/") && r.action === "ecr:BatchGetImage"), "the promotion reads staging");
+                    const problems: string[] = [];
+                    for (const r of requests) if ((await decide(jobPrincipal(r), r)) !== "Allowed") problems.push(`${r.role} (${r.job}): ${describeRequest(r)} (${r.why})`);
+                    assert.deepStrictEqual(problems, []);
+                    // And the validated path agrees (session policies, resource policies).
+                    const sampled: string[] = [];
+                    for (const r of requests.filter((_, i) => i % 7 === 0)) sampled.push(...(await disagreements(jobPrincipal(r), [r])));
+                    assert.deepStrictEqual(sampled, []);
+                });
+
+                it(`the delivery's requests are ${OTHER[env]}'s CI's to make on none of ${env}'s resources${env === "staging" ? " (but production's promotion reads)" : ""}`, async () => {
+                    const theirs = new Iam(OTHER[env], await variant.graph(OTHER[env])).principals();
+                    const promotes = PROMOTES_FROM[OTHER[env]] === env;
+                    // This environment's resources (production's promotion also reads staging's, which are staging's).
+                    const onResources = delivery().filter((r) => r.resource !== "*" && !r.resource.includes(`/${other.prefix}/`) && !(promotes && PROMOTION_READS.includes(r.action) && r.resource.includes(":repository/")));
+                    const escapes: string[] = [];
+                    for (const role of ["deploy", "drift", "preview"] as const) escapes.push(...(await allowed(theirs[role], onResources)).map((e) => `${role}: ${e}`));
+                    assert.deepStrictEqual(escapes, []);
+                });
+
+                it("the release App's key: only the deploy role reads it; not drift, preview, either secret store, nor a role CI creates", async () => {
+                    const key = { action: "secretsmanager:GetSecretValue", resource: releaseKeyArn(own), context: { "aws:RequestedRegion": REGION } };
+                    assert.strictEqual(await decide(principals.deploy, key), "Allowed");
+                    const stores = iam.secretStores();
+                    const readers: string[] = [];
+                    for (const [name, principal] of Object.entries({ drift: principals.drift, preview: principals.preview, created: principals.created, ...stores })) {
+                        for (const context of [key.context, { ...key.context, "aws:ResourceTag/Environment": env, "aws:ResourceTag/ci-preview-readable": "true" }]) {
+                            if ((await decide(principal, { ...key, context })) === "Allowed") readers.push(`${name} ${JSON.stringify(context)}`);
+                        }
+                    }
+                    assert.deepStrictEqual(readers, []);
+                    // The record job's session reads the key, and nothing else the deploy role could.
+                    const record = { ...principals.deploy, sessionPolicy: sessionPolicyOf("record", jobValues(own)) };
+                    assert.strictEqual(await decide(record, key), "Allowed");
+                    for (const [action, resource] of [["secretsmanager:GetSecretValue", secretArn(own, `${own.prefix}/grafana/admin`)], ["ecr:PutImage", `arn:aws:ecr:${REGION}:${ACCT}:repository/${own.prefix}/frontend`], ["eks:DescribeCluster", `arn:aws:eks:${REGION}:${ACCT}:cluster/${own.prefix}`]]) {
+                        assert.notStrictEqual(await decide(record, { action, resource, context: { "aws:RequestedRegion": REGION, "aws:ResourceTag/Environment": env } }), "Allowed", `record session: ${action}`);
+                    }
+                });
+
+                it("Secrets Manager decrypts for the drift refresh and both secret stores through the logs-and-secrets key's own policy; nobody decrypts directly", async () => {
+                    const key = iam.logsAndSecretsKey();
+                    const stores = iam.secretStores();
+                    // Their identities grant no KMS use: the key policy (its Secrets Manager statement) is what allows it.
+                    const drift: Principal = { arn: principals.drift.arn, policies: iam.inlinePolicies(iam.ciRole("drift")) };
+                    const secrets = iam.graph.resources.filter((r) => r.type === "aws:secretsmanager/secret:Secret").map((r) => String(r.inputs.name));
+                    assert.ok(secrets.some((n) => n.startsWith(`${own.prefix}/apps/`)) && secrets.some((n) => !n.startsWith(`${own.prefix}/apps/`)), secrets.join(", "));
+                    const problems: string[] = [];
+                    const through = () => decryptThroughSecretsManager(own, key.arn, key.policy, key.tags);
+                    for (const name of secrets) {
+                        const store = name.startsWith(`${own.prefix}/apps/`) ? stores.workloads : stores.platform;
+                        for (const [who, principal] of [["drift", drift], ["store", store]] as const) {
+                            for (const r of [{ action: "secretsmanager:GetSecretValue", resource: secretArn(own, name), context: { "aws:RequestedRegion": REGION, "aws:ResourceTag/Environment": env } }, through()]) {
+                                if ((await decide(principal, r)) !== "Allowed") problems.push(`${who}: ${describeRequest(r)}`);
+                            }
+                        }
+                    }
+                    assert.deepStrictEqual(problems, []);
+                    const direct = { ...through(), context: { "aws:RequestedRegion": REGION, "aws:ResourceTag/Environment": env } };
+                    for (const principal of [drift, principals.drift, stores.platform, stores.workloads]) assert.notStrictEqual(await decide(principal, direct), "Allowed", `${principal.arn}: kms:Decrypt outside Secrets Manager`);
+                    // Another account's principal (the other environment of separate accounts) gets nothing from the key policy.
+                    assert.notStrictEqual(await decide({ arn: "arn:aws:iam::210987654321:role/x", policies: [ALLOW_ALL] }, { ...through(), context: { ...through().context, "kms:CallerAccount": "210987654321" } }), "Allowed");
+                });
+
+                it("the logs-and-secrets key serves CloudWatch Logs for this environment's log groups only", async () => {
+                    const key = iam.logsAndSecretsKey();
+                    const logs: Principal = { arn: `logs.${REGION}.amazonaws.com`, policies: [] };
+                    // The encryption context names the log group; iam-simulate reads that key under a global ARN key (simulator.ts).
+                    const policy = withContextKeyAs(key.policy, "kms:EncryptionContext:aws:logs:arn", "aws:SourceArn");
+                    assert.notDeepStrictEqual(policy, key.policy, "the key policy conditions on the log group");
+                    const use = (group: string) => ({ action: "kms:GenerateDataKey", resource: key.arn, context: { "aws:RequestedRegion": REGION, "aws:SourceArn": `arn:aws:logs:${REGION}:${ACCT}:log-group:${group}` }, resourcePolicy: policy });
+                    const groups = iam.graph.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.inputs.kmsKeyId === key.arn).map((r) => String(r.inputs.name));
+                    assert.ok(groups.length >= 6, groups.join(", "));
+                    const refused: string[] = [];
+                    for (const g of groups) if ((await decide(logs, use(g))) !== "Allowed") refused.push(g);
+                    assert.deepStrictEqual(refused, []);
+                    for (const g of [`/aws/eks/${other.prefix}/cluster`, `/aws/vpc/${other.prefix}/flow-logs`, `aws-waf-logs-${other.prefix}`, "/aws/lambda/someone-else", `/${own.prefix}/not-aws`]) {
+                        assert.notStrictEqual(await decide(logs, use(g)), "Allowed", g);
+                    }
+                });
             }
 
             it("fits IAM's size limits: 10,240 characters of inline policy per role, 6,144 for the boundary (without whitespace)", () => {
@@ -265,14 +375,93 @@ for (const env of ENVS) {
 }
 
 describe("IAM's size limits hold for the longest names the settings allow", () => {
-    // A 20-character project in production, and one of the longest region names: the names recur in every scope.
-    const scope = { accountId: ACCT, region: "ap-southeast-4", namePrefix: "abcdefghijklmnopqrst-production", environment: "production" };
-    it("the deploy policy stays under 10,240 characters with room for a few statements; the boundary under 6,144", () => {
-        const deploy = JSON.stringify(deployPolicy({ ...scope, arns: identityArns(ACCT, scope.namePrefix), reservedTags: RESERVED_TAGS, ownsGithubProvider: true })).length;
-        assert.ok(deploy < 10240 - 500, `deploy: ${deploy} characters`);
-        const boundary = JSON.stringify(workloadBoundaryPolicy(scope)).length;
-        assert.ok(boundary < 6144 - 500, `boundary: ${boundary} characters`);
-        assert.ok(ciReadPolicy(scope, "ci-preview-readable").length < 10240 / 2);
+    // A 20-character project, one of the longest region names (the names recur in every scope), and each end of a
+    // promotion across accounts: production reads staging's repositories, staging writes their policy.
+    const project = "abcdefghijklmnopqrst";
+    const scope = (environment: string) => ({ accountId: ACCT, region: "ap-southeast-4", namePrefix: `${project}-${environment}`, environment });
+    const promotion = { staging: { promotionTarget: { accountId: "210987654321", namePrefix: `${project}-production` } }, production: { promotionSource: { accountId: "210987654321", namePrefix: `${project}-staging` } } };
+    for (const env of ENVS) {
+        it(`${env}: the deploy policy stays under 10,240 characters with room for a few statements; the boundary under 6,144`, () => {
+            const s = scope(env);
+            const deploy = JSON.stringify(deployPolicy({ ...s, arns: identityArns(ACCT, s.namePrefix), reservedTags: RESERVED_TAGS, ownsGithubProvider: true, ...promotion[env] })).length;
+            assert.ok(deploy < 10240 - 500, `deploy: ${deploy} characters`);
+            const boundary = JSON.stringify(workloadBoundaryPolicy(s)).length;
+            assert.ok(boundary < 6144 - 500, `boundary: ${boundary} characters`);
+            assert.ok(ciReadPolicy(s, "ci-preview-readable").length < 10240 / 2);
+        });
+    }
+});
+
+describe("the promotion across accounts (staging in its own account): production reads staging's images, one way, reads only", () => {
+    const STAGING_ACCOUNT = "210987654321";
+    // The mocks answer one account: staging's resources are given STAGING_ACCOUNT's ARNs here, production keeps ACCT.
+    let staging: LayerRun;
+    let production: LayerRun;
+    let withPolicy: LayerRun;
+    before(async () => {
+        [withPolicy, production] = [
+            await runLayer("infra", { env: "staging", config: { "infra:promotionTarget": { accountId: ACCT } } }),
+            await runLayer("infra", { env: "production", config: { "infra:promotionSource": { accountId: STAGING_ACCOUNT } } }),
+        ];
+        staging = (await environmentGraph("staging")).infra;
+    });
+    const deployOf = (run: LayerRun, account: string): Principal => ({
+        arn: `arn:aws:iam::${account}:role/gitops-${run.env}-ci-deploy`,
+        policies: run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.name === "ci-deploy").map((p) => JSON.parse(p.inputs.policy)),
+    });
+    const repositoryPolicy = (run: LayerRun, repository: string) => {
+        const p = run.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy").find((x) => x.inputs.repository === repository);
+        return p && JSON.parse(p.inputs.policy);
+    };
+    const stagingTags = { "aws:ResourceTag/Environment": "staging", "aws:ResourceTag/Project": "gitops", "aws:ResourceTag/ManagedBy": "pulumi" };
+    const reads = (policy?: PolicyDocument) =>
+        staging.ofType("aws:ecr/repository:Repository").flatMap((r) =>
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"].map((action) => ({
+                action,
+                resource: `arn:aws:ecr:${REGION}:${STAGING_ACCOUNT}:repository/${r.inputs.name}`,
+                context: { "aws:RequestedRegion": REGION, ...stagingTags },
+                resourcePolicy: policy ?? repositoryPolicy(withPolicy, r.inputs.name),
+            })),
+        );
+
+    it("with staging's repository policy, production's deploy role makes every read the copy needs (the delivery's needs, in the other account)", async () => {
+        const requests = reads();
+        assert.ok(requests.length >= 16 && requests.every((r) => r.resourcePolicy), "a policy on every staging repository");
+        for (const doc of requests.map((r) => r.resourcePolicy!)) assert.deepStrictEqual(await policyProblems(doc, "repository policy"), []);
+        assert.deepStrictEqual(await denied(deployOf(production, ACCT), requests), []);
+    });
+
+    it("without it (infra:promotionTarget unset in staging), or for any other role of production, the reads are denied", async () => {
+        const none = { Version: "2012-10-17", Statement: [] };
+        assert.deepStrictEqual(await allowed(deployOf(production, ACCT), reads(none).map((r) => ({ ...r, resourcePolicy: undefined, why: "no repository policy" }))), []);
+        // Production's drift and preview roles, and a role production's CI creates, even with an inline *:*.
+        const others: Principal[] = [
+            { arn: `arn:aws:iam::${ACCT}:role/gitops-production-ci-drift`, policies: [ALLOW_ALL] },
+            { arn: `arn:aws:iam::${ACCT}:role/gitops-production/created-by-ci`, policies: [ALLOW_ALL], boundary: JSON.parse(production.one("aws:iam/policy:Policy").inputs.policy) },
+        ];
+        for (const p of others) assert.deepStrictEqual(await allowed(p, reads().map((r) => ({ ...r, why: p.arn }))), []);
+    });
+
+    it("never a write to staging's repositories, and never the other direction (staging's deploy role on production's)", async () => {
+        const repo = staging.ofType("aws:ecr/repository:Repository")[0].inputs.name;
+        const writes = ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchDeleteImage", "ecr:SetRepositoryPolicy", "ecr:DeleteRepository", "ecr:TagResource"].map((action) => ({
+            action,
+            resource: `arn:aws:ecr:${REGION}:${STAGING_ACCOUNT}:repository/${repo}`,
+            context: { "aws:RequestedRegion": REGION, ...stagingTags },
+            resourcePolicy: repositoryPolicy(withPolicy, repo),
+            why: "a write",
+        }));
+        assert.deepStrictEqual(await allowed(deployOf(production, ACCT), writes), []);
+        // Staging's deploy role (in STAGING_ACCOUNT) on production's repositories, which have no repository policy.
+        const stagingDeploy: Principal = {
+            arn: `arn:aws:iam::${STAGING_ACCOUNT}:role/gitops-staging-ci-deploy`,
+            policies: [deployPolicy({ accountId: STAGING_ACCOUNT, region: REGION, namePrefix: "gitops-staging", environment: "staging", arns: identityArns(STAGING_ACCOUNT, "gitops-staging"), reservedTags: RESERVED_TAGS, ownsGithubProvider: true, promotionTarget: { accountId: ACCT, namePrefix: "gitops-production" } }) as PolicyDocument],
+        };
+        assert.deepStrictEqual(production.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy"), [], "production's repositories name no other account");
+        const theirs = production.ofType("aws:ecr/repository:Repository").flatMap((r) =>
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages", "ecr:PutImage"].map((action) => ({ action, resource: `arn:aws:ecr:${REGION}:${ACCT}:repository/${r.inputs.name}`, context: { "aws:RequestedRegion": REGION, "aws:ResourceTag/Environment": "production" }, why: "the other direction" })),
+        );
+        assert.deepStrictEqual(await allowed(stagingDeploy, theirs), []);
     });
 });
 

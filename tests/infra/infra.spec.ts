@@ -2,7 +2,9 @@ import * as assert from "assert";
 import { isAdministratorOwned } from "../../infra/identity";
 import { INFRA_OUTPUT_NAMES, INFRA_SECRET_OUTPUTS } from "../../infra/contract";
 import { githubProviderDecision } from "../../infra/github-ci";
-import { GithubProviderMode } from "../../infra/settings";
+import { ENVIRONMENT_DEFAULTS, GithubProviderMode } from "../../infra/settings";
+import { creditDefaults } from "../../infra/credit-defaults";
+import { promotionReadPolicy } from "../../infra/ecr";
 import { environmentGraph, LayerRun, MOCK_ACCOUNT_ID, runLayer, runLayerExpectingFailure, RecordedResource } from "../../lib/offline";
 import { policyDocument } from "../helpers";
 import { WORKLOAD_NAMES, WORKLOADS } from "../../lib/catalogue";
@@ -102,9 +104,11 @@ for (const env of ["staging", "production"] as const) {
                 assert.ok(groups.length >= 6, "control plane, flow logs, Container Insights");
                 for (const g of groups) assert.strictEqual(g.inputs.kmsKeyId, key.state.arn, g.inputs.name);
                 const statements = JSON.parse(key.inputs.policy).Statement;
-                const logs = statements.find((s: any) => s.Sid === "CloudWatchLogsOfThisAccount");
+                // CloudWatch Logs: this environment's groups only (tests/infra/ci-permissions.spec.ts simulates every group of the graph).
+                const logs = statements.find((s: any) => s.Sid === "CloudWatchLogsOfThisEnvironment");
                 assert.deepStrictEqual(logs.Principal, { Service: "logs.us-east-1.amazonaws.com" });
-                assert.deepStrictEqual(logs.Condition, { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:*` } });
+                const groupsOf = (p: string) => [`arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:/aws/*/${p}/*`, `arn:aws:logs:us-east-1:${MOCK_ACCOUNT_ID}:log-group:aws-waf-logs-${p}*`];
+                assert.deepStrictEqual(logs.Condition, { ArnLike: { "kms:EncryptionContext:aws:logs:arn": groupsOf(`gitops-${env}`) } });
                 // Like aws/secretsmanager: any principal of the account, through Secrets Manager only.
                 const secrets = statements.find((s: any) => s.Sid === "SecretsManagerForThisAccount");
                 assert.deepStrictEqual(secrets.Condition, { StringEquals: { "kms:CallerAccount": MOCK_ACCOUNT_ID, "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } });
@@ -315,8 +319,12 @@ for (const env of ["staging", "production"] as const) {
 
             it("survives a CI destroy: the provider, the CI roles, their policies, the workload boundary and the account policies are protected, not their access entries", () => {
                 const identity = run.resources.filter((r) => isAdministratorOwned(r) && r.protect).map((r) => `${r.type} ${r.name}`);
+                // The account's CPU-credit default of a family, where the environment's mode is not AWS's (staging's t3).
+                const credits = creditDefaults(ENVIRONMENT_DEFAULTS[env].nodeGroup).set.map((d) => `aws:ec2/defaultCreditSpecification:DefaultCreditSpecification account-credits-${d.family}`);
+                assert.deepStrictEqual(credits.length, env === "staging" ? 1 : 0);
                 assert.deepStrictEqual(identity.sort(), [
                     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy account-waf-logs",
+                    ...credits,
                     "aws:iam/openIdConnectProvider:OpenIdConnectProvider ci-github",
                     "aws:iam/policy:Policy workload-boundary",
                     "aws:iam/role:Role ci-deploy",
@@ -534,6 +542,32 @@ describe("infra settings change what is built", () => {
         const run = await runLayer("infra", { env: "staging", config: { "infra:nodeGroup": { instanceTypes: ["m7i-flex.large"] } } });
         assert.strictEqual(run.one("aws:ec2/launchTemplate:LaunchTemplate").inputs.creditSpecification, undefined);
         assert.deepStrictEqual(run.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification"), []);
+    });
+
+    it("the account's CPU-credit default is the administrator's (protected, under AccountPolicies, moved there from the node groups without a reset)", async () => {
+        const run = (await environmentGraph("staging")).infra;
+        const [credits] = run.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification");
+        assert.deepStrictEqual(credits.inputs, { instanceFamily: "t3", cpuCredits: "standard" });
+        assert.ok(isAdministratorOwned(credits) && credits.protect, "CI only reads it (ec2:GetDefaultCreditSpecification)");
+        assert.deepStrictEqual(credits.aliases, ["urn:pulumi:staging::infra::gitops:infra:NodeGroups::nodes::nodes-credits-t3"]);
+        assert.deepStrictEqual((await environmentGraph("production")).infra.ofType("aws:ec2/defaultCreditSpecification:DefaultCreditSpecification"), [], "unlimited is AWS's default for t3");
+    });
+
+    it("staging's repositories let production's deploy role read them only when production is in another account (infra:promotionTarget)", async () => {
+        assert.deepStrictEqual((await environmentGraph("staging")).infra.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy"), [], "one account: production's own policy grants the reads");
+        const run = await runLayer("infra", { env: "staging", config: { "infra:promotionTarget": { accountId: "210987654321" } } });
+        const repositories = run.ofType("aws:ecr/repository:Repository");
+        const policies = run.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy");
+        assert.deepStrictEqual(policies.map((p) => p.inputs.repository).sort(), repositories.map((r) => r.inputs.name).sort());
+        for (const p of policies) assert.strictEqual(p.inputs.policy, promotionReadPolicy({ accountId: "210987654321", namePrefix: "gitops-production" }));
+        const [statement] = JSON.parse(policies[0].inputs.policy).Statement;
+        assert.deepStrictEqual(statement.Principal, { AWS: "arn:aws:iam::210987654321:root" });
+        assert.deepStrictEqual(statement.Condition, { ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::210987654321:role/gitops-production-ci-deploy" } });
+        assert.ok(statement.Action.every((a: string) => /^ecr:(BatchGet|GetDownload|BatchCheck|Describe)/.test(a)), "reads only");
+        // Only then may staging's deploy role write repository policies.
+        const deploy = (r: LayerRun) => JSON.stringify(JSON.parse(r.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "ci-deploy")!.inputs.policy));
+        assert.match(deploy(run), /ecr:SetRepositoryPolicy/);
+        assert.doesNotMatch(deploy((await environmentGraph("staging")).infra), /ecr:SetRepositoryPolicy/);
     });
 
     it("CPU credits per family: t4g standard sets t4g's default; t8i's cannot be set, which the layer says", async () => {

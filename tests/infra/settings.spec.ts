@@ -48,6 +48,38 @@ describe("infra settings", () => {
         });
     });
 
+    describe("the promotion (production copies what staging verified from staging's registry)", () => {
+        it("defaults: staging's repositories in this account, named <project>-staging; production in staging's account", () => {
+            assert.deepStrictEqual(load("production").promotionSource, { accountId: undefined, namePrefix: "gitops-staging" });
+            assert.strictEqual(load("production").promotionTarget, undefined);
+            assert.deepStrictEqual(load("staging").promotionTarget, { accountId: undefined, namePrefix: "gitops-production" });
+            assert.strictEqual(load("staging").promotionSource, undefined);
+            assert.deepStrictEqual(load("production", { "infra:project": "shop" }).promotionSource, { accountId: undefined, namePrefix: "shop-staging" });
+        });
+
+        it("separate accounts: each end names the other's account (and prefix, if its project differs)", () => {
+            assert.deepStrictEqual(load("production", { "infra:promotionSource": { accountId: "111111111111", namePrefix: "shop-staging" } }).promotionSource, { accountId: "111111111111", namePrefix: "shop-staging" });
+            assert.deepStrictEqual(load("staging", { "infra:promotionTarget": { accountId: "222222222222" } }).promotionTarget, { accountId: "222222222222", namePrefix: "gitops-production" });
+        });
+
+        it("one account: warns when staging and production ask for different CPU credits of a family both run (one default per account and region)", () => {
+            const peer = (env: Environment, overrides: Record<string, unknown> = {}) => settingsSource(env, overrides);
+            const withPeer = (env: Environment, overrides: Record<string, unknown>, peerOverrides: Record<string, unknown> = {}) =>
+                loadInfraSettings(env, { source: settingsSource(env, overrides), today: TODAY, dryRun: true, peer: peer(env === "staging" ? "production" : "staging", peerOverrides) }).warnings;
+            const [staging] = withPeer("staging", {});
+            assert.match(staging, /^infra:nodeGroup\.cpuCredits: staging asks for standard credits on its t3 nodes, production for unlimited, in one account \(infra:promotionTarget\.accountId unset\): the t3 default is one per account and region, and staging sets it to standard, so production's t3 nodes run standard too/);
+            const [production] = withPeer("production", {});
+            assert.match(production, /production asks for unlimited credits on its t3 nodes, staging for standard, .*staging sets it to standard, so production's t3 nodes run standard too.*\(infra:promotionSource\.accountId\)$/);
+            // The same mode, other families, another account, another region: nothing to fight over.
+            assert.deepStrictEqual(withPeer("staging", { "infra:nodeGroup": { cpuCredits: "unlimited" } }), []);
+            assert.deepStrictEqual(withPeer("staging", { "infra:nodeGroup": { instanceTypes: ["t4g.small"] } }), []);
+            assert.deepStrictEqual(withPeer("staging", { "infra:promotionTarget": { accountId: "222222222222" } }), []);
+            assert.deepStrictEqual(withPeer("production", {}, { "aws:region": "eu-west-1" }), []);
+            assert.deepStrictEqual(withPeer("staging", {}, { "infra:vpcCidr": "nonsense" }), [], "the other environment's broken settings are its own run's to report");
+            assert.deepStrictEqual(load("staging").warnings, [], "without the other environment's settings, nothing is compared");
+        });
+    });
+
     describe("rejects bad values, naming the key, the value and what is allowed", () => {
         it("a malformed VPC CIDR", () => {
             assertSettingsError(() => load("staging", { "infra:vpcCidr": "10.0.0/16" }), "infra:vpcCidr", '"10.0.0/16"', /IPv4 CIDR/);
@@ -199,6 +231,16 @@ describe("infra settings", () => {
         it("a GitHub OIDC provider mode other than auto, create or existing (an ARN is never needed)", () => {
             assert.strictEqual(load("staging").githubOidcProvider, "auto");
             assertSettingsError(() => load("production", { "infra:githubOidcProvider": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }), "infra:githubOidcProvider", "oidc-provider", /one of auto, create, existing/);
+        });
+
+        it("a promotion setting in the wrong environment, an account id that is not a quoted 12-digit string, a prefix of another environment", () => {
+            assertSettingsError(() => load("staging", { "infra:promotionSource": { accountId: "111111111111" } }), "infra:promotionSource", "111111111111", /no value in staging: only an environment that promotes images from another environment has one \(production promotes from staging\)/);
+            assertSettingsError(() => load("production", { "infra:promotionTarget": { accountId: "111111111111" } }), "infra:promotionTarget", "111111111111", /no value in production: only an environment that another environment promotes images from/);
+            assertSettingsError(() => load("production", { "infra:promotionSource": { accountId: 111111111111 } }), "infra:promotionSource.accountId", "111111111111", /12-digit id of staging's AWS account, as a quoted string/);
+            assertSettingsError(() => load("production", { "infra:promotionSource": { accountId: "1111" } }), "infra:promotionSource.accountId", '"1111"', /12-digit id/);
+            assertSettingsError(() => load("production", { "infra:promotionSource": { namePrefix: "gitops-production" } }), "infra:promotionSource.namePrefix", '"gitops-production"', /<its infra:project>-staging \(default gitops-staging\)/);
+            assertSettingsError(() => load("production", { "infra:promotionSource": { account: "111111111111" } }), "infra:promotionSource.account", '"111111111111"', /keys of infra:promotionSource: accountId, namePrefix/);
+            assertSettingsError(() => load("staging", { "infra:promotionTarget": { namePrefix: "shop-production" } }), "infra:promotionTarget.namePrefix", '"shop-production"', /only with infra:promotionTarget\.accountId/);
         });
 
         it("CPU credits other than standard or unlimited", () => {

@@ -195,7 +195,7 @@ describe("offline plan", () => {
         it("warns from 60 days before the end of standard support, and after it (only a real up refuses)", async () => {
             const ending = await plan({ env: "staging", today: "2027-03-01", layer: "infra" });
             assert.strictEqual(ending.today, "2027-03-01");
-            assert.deepStrictEqual(ending.warnings.filter((w) => w.startsWith("infra:")), [
+            assert.deepStrictEqual(ending.warnings.filter((w) => w.startsWith("infra:kubernetesVersion")), [
                 "infra:kubernetesVersion: 1.35 leaves EKS standard support on 2027-03-27 (in 26 days): plan the upgrade (the value is the default of this release: set infra:kubernetesVersion)",
             ]);
             assert.match(formatPlan(ending), /== warnings \(\d+\) ==\n {2}- infra:kubernetesVersion: 1\.35 leaves/);

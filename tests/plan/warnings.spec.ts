@@ -61,7 +61,8 @@ describe("plan warnings: the fork checklist", () => {
 
 describe("plan warnings: prices and capacity", () => {
     it("a fork's own settings in another region: the only warning is the prices (and its services never released), and the heading says whose", async () => {
-        const r = await plan({ env: "staging", config: { ...FIXED, "aws:region": "eu-west-1" } });
+        // (Production in an account of its own: staging's CPU credits then set nothing of production's.)
+        const r = await plan({ env: "staging", config: { ...FIXED, "aws:region": "eu-west-1", "infra:promotionTarget": { accountId: "210987654321" } } });
         // The committed overlays pin no release yet: the policies say so (tests/policies/whole-graph.spec.ts checks which).
         assert.deepStrictEqual(r.warnings.filter((w) => !/^workload-images-pinned: .* was never released: /.test(w)), ["cost: no price table for eu-west-1 in tools/prices.ts (it holds us-east-1): the estimate uses us-east-1's prices"]);
         assert.strictEqual(r.region, "eu-west-1");

@@ -172,6 +172,8 @@ for (const env of ENVS) {
                     "secrets-platform": [
                         { Sid: "ReadThePlatformsSecrets", Effect: "Allow", Action: read, Resource: `${secrets}/*` },
                         { Sid: "NotTheWorkloadsSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: `${secrets}/apps/*` },
+                        // CI's own (the release App's key) are the deploy role's only.
+                        { Sid: "NotCiSecrets", Effect: "Deny", Action: "secretsmanager:*", Resource: `${secrets}/ci/*` },
                     ],
                 };
                 for (const [name, statements] of Object.entries(expectedPolicies)) {

