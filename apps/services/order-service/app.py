@@ -30,7 +30,8 @@ import service_kit as kit
 from sessions import Sessions
 
 SERVICE = "order-service"
-TABLES = ("orders", "order_items", "products")
+# users: every request reads the signed-in account (sessions.py).
+TABLES = ("orders", "order_items", "products", "users")
 DEADLINE_SECONDS = 5.0
 MAX_LINES = 50
 # Per product and order, after repeated items are added up.
@@ -257,7 +258,7 @@ def create(settings: kit.Settings, deadline_seconds: float = DEADLINE_SECONDS) -
     db = kit.Database(settings, read_timeout=deadline_seconds + 2)
     cache = kit.Cache(kit.redis_client(settings), SERVICE)
     checks = {"mysql": lambda: migrate.check(db, TABLES)}
-    return build_app(Orders(db), Sessions(settings.session_key), cache, checks, deadline_seconds)
+    return build_app(Orders(db), Sessions(settings.session_key, db), cache, checks, deadline_seconds)
 
 
 def from_env():

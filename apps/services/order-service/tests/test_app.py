@@ -172,6 +172,18 @@ def test_an_order_needs_a_signed_in_user_and_an_idempotency_key(client, customer
     assert spoofed.status_code == 400 and "signed-in user" in spoofed.get_json()["error"]
 
 
+def test_a_signed_out_or_deleted_users_token_neither_orders_nor_reads_orders(client, customer, products, db):
+    assert order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).status_code == 201
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET session_version = session_version + 1 WHERE id = %s", (customer["id"],))
+    assert order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).status_code == 401
+    assert client.get("/api/orders", headers=customer["headers"]).status_code == 401
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM users WHERE id = %s", (customer["id"],))
+    assert client.get("/api/orders", headers=customer["headers"]).status_code == 401
+    assert stock(db, products["lamp"]) == 4 and count_orders(db) == 1
+
+
 def test_users_see_only_their_own_orders_newest_first_in_pages(client, customer, products, db, sessions):
     other = {"headers": {"Authorization": f"Bearer {sessions.issue(add_user(db, 'other@example.com'), 'customer')}"}}
     mine = [order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).get_json()["id"] for _ in range(3)]

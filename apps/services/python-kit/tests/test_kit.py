@@ -21,7 +21,7 @@ import migrate
 import servers as test_servers
 import service_kit as kit
 from conftest import closed_port, connect, create_database, drop_database, suite_database_name
-from sessions import Sessions
+from sessions import Claims, Sessions
 
 UNAVAILABLE = {"error": "a service this request needs is unavailable, try again"}
 # What Prometheus 3.x sends (scrape_protocols default: OpenMetrics 1.0.0 and 0.0.1, then the text format 1.0.0, 0.0.4).
@@ -400,9 +400,13 @@ def test_migration_files_are_numbered_without_gaps(tmp_path):
 
 def test_session_tokens_are_signed_expire_and_name_a_role(settings, monkeypatch):
     sessions = Sessions(settings.session_key)
-    token = sessions.issue(7, "admin")
-    caller = sessions.verify(token)
-    assert (caller.user_id, caller.is_admin) == (7, True)
+    token = sessions.issue(7, "admin", 3)
+    assert sessions.verify(token) == Claims(user_id=7, version=3)
+    # A token of the previous version (no session version in it) counts as version 0, the column's default.
+    assert sessions.verify(sessions._serializer.dumps({"sub": 7, "role": "customer"})) == Claims(user_id=7, version=0)
+    for claims in ({"sub": 7, "role": "customer", "ver": -1}, {"sub": 7, "role": "customer", "ver": True}, {"sub": "7", "role": "customer"}, [7]):
+        with pytest.raises(kit.ApiError, match="not valid"):
+            sessions.verify(sessions._serializer.dumps(claims))
     for forged in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), Sessions("x" * 40).issue(7, "admin"), "not-a-token"):
         with pytest.raises(kit.ApiError, match="not valid") as error:
             sessions.verify(forged)

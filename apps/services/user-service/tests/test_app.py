@@ -110,6 +110,41 @@ def test_users_see_only_their_own_account_and_only_admins_list_accounts(client, 
     assert "password_hash" not in str(first) + str(second)
 
 
+def test_signing_out_ends_every_session_of_the_account_on_the_server(client, db):
+    register(client)
+    phone, laptop = sign_in(client).get_json()["token"], sign_in(client).get_json()["token"]
+    assert client.delete("/api/users/sessions").status_code == 401
+    assert client.delete("/api/users/sessions", headers=bearer(phone)).status_code == 204
+    for token in (phone, laptop):
+        ended = client.get("/api/users/me", headers=bearer(token))
+        assert ended.status_code == 401 and "signed out" in ended.get_json()["error"]
+        assert client.delete("/api/users/sessions", headers=bearer(token)).status_code == 401
+    again = sign_in(client).get_json()["token"]
+    assert client.get("/api/users/me", headers=bearer(again)).status_code == 200
+
+
+def test_an_administrators_role_counts_as_it_is_now_not_as_it_was_at_sign_in(client, settings):
+    register(client)
+    service.grant_admin(settings, "alice@example.com")
+    token = sign_in(client).get_json()["token"]
+    assert client.get("/api/users", headers=bearer(token)).status_code == 200
+    assert service.account_command(settings, "revoke-admin", "alice@example.com") == "admin"
+    demoted = client.get("/api/users", headers=bearer(token))
+    assert demoted.status_code == 403, "a demoted administrator's token no longer lists the accounts"
+    assert client.get("/api/users/me", headers=bearer(token)).get_json()["role"] == "customer"
+    assert service.account_command(settings, "sign-out", "alice@example.com") == "customer"
+    assert client.get("/api/users/me", headers=bearer(token)).status_code == 401, "the operator's sign-out ends it"
+
+
+def test_a_deleted_accounts_token_is_refused(client, db):
+    register(client)
+    token = sign_in(client).get_json()["token"]
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM users WHERE email = 'alice@example.com'")
+    response = client.get("/api/users/me", headers=bearer(token))
+    assert response.status_code == 401 and "no longer exists" in response.get_json()["error"]
+
+
 def test_grant_admin_names_a_missing_account(settings):
     assert service.grant_admin(settings, "nobody@example.com") is None
 
