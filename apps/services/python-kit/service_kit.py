@@ -9,6 +9,7 @@ Environment (set by apps/workloads/<service>/base/deployment.yaml and its Extern
   PORT (5000), DB_HOST, DB_PORT (3306), DB_NAME, DB_USER, DB_PASSWORD, REDIS_HOST, REDIS_PORT (6379), REDIS_PASSWORD,
   SESSION_KEY
 """
+import ipaddress
 import json
 import logging
 import os
@@ -233,8 +234,22 @@ class Cache:
                 return p.execute()[0]
         return self._call("incr", count)
 
+    def take_back(self, key: str) -> None:
+        """Undoes one incr_window() count, if the window is still open (never below zero, never without its expiry)."""
+        self._call("decr", lambda r: r.eval(TAKE_BACK, 1, key))
+
+    def seconds_left(self, key: str) -> Optional[int]:
+        """The seconds until a key expires (None without Redis or without an expiry)."""
+        left = self._call("ttl", lambda r: r.ttl(key))
+        return left if left is not None and left > 0 else None
+
     def value(self, key: str) -> Optional[str]:
         return self._call("get", lambda r: r.get(key))
+
+
+# Lua, run atomically by Redis: a count is decremented only while it exists and is positive (a plain DECR after the
+# window expired would leave a negative count without an expiry).
+TAKE_BACK = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then return redis.call('DECR', KEYS[1]) end return 0"
 
 
 def redis_client(settings: Settings) -> redis.Redis:
@@ -336,6 +351,20 @@ def create_app(service: str, register: Callable[[Flask], None], checks: Mapping[
 
     register(app)
     return app
+
+
+def client_address() -> str:
+    """The address of the client a request comes from. The frontend's nginx (the only caller the services'
+    NetworkPolicies admit) replaces X-Forwarded-For with the one address it vouches for: the address the load
+    balancer appended, or its own peer's (frontend/default.conf.template); the last entry is taken, so an address a
+    client wrote in front of it never counts. Without the header (a direct call) it is the connection's peer."""
+    forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+    for candidate in (forwarded, request.remote_addr or ""):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return "unknown"
 
 
 def json_body() -> dict:

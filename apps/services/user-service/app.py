@@ -2,7 +2,7 @@
 
   POST /api/users            {"name", "email", "password"} -> 201 the account; 409 when the e-mail is taken
   POST /api/users/sessions   {"email", "password"} -> 201 {"token", "expires_in", "user"}; 401 for wrong credentials,
-                             429 after too many failed attempts for one address
+                             429 after too many failed attempts for one address (from one client, or from all: Throttle)
   DELETE /api/users/sessions  signs out: ends every session of the signed-in account (204)
   GET  /api/users/me         the signed-in account
   GET  /api/users/<id>       one account: your own, or any for an administrator (404 otherwise)
@@ -17,6 +17,7 @@ Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with
 """
 import re
 import sys
+from dataclasses import dataclass
 
 import argon2
 import pymysql
@@ -40,9 +41,21 @@ MIN_PASSWORD, MAX_PASSWORD = 10, 128
 HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified when the address is unknown, so that an unknown address costs the same time as a wrong password.
 DUMMY_HASH = HASHER.hash("not a password of anyone")
-# Failed sign-ins per address before it is refused for the rest of the window (counted in Redis; without Redis
-# there is no limit, the service keeps working).
-MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 900
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed sign-ins allowed for an address within a window of `window` seconds: `per_client` from one client
+    (its address, kit.client_address), `per_address` from all clients together (a guesser with many addresses).
+    Anyone may guess at anyone's address: one client exhausts only its own allowance, and shutting the owner out
+    takes per_address / per_client (10) client addresses. Counted in Redis; without Redis there is no limit (the
+    service keeps working)."""
+    per_client: int = 10
+    per_address: int = 100
+    window: int = 900
+
+
+THROTTLE = Throttle()
 
 
 def canonical_email(value) -> str:
@@ -106,7 +119,7 @@ class Users:
         conn.commit()
 
 
-def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Flask:
+def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks, throttle: Throttle = THROTTLE) -> Flask:
     def register(app: Flask) -> None:
         @app.post("/api/users")
         def create_user():
@@ -125,10 +138,15 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
             password = body.get("password")
             if not isinstance(password, str) or len(password) > MAX_PASSWORD:
                 raise kit.ApiError(400, f"password: up to {MAX_PASSWORD} characters")
-            failures_key = f"user-service:sign-in-failures:{email}"
-            if int(cache.value(failures_key) or 0) >= MAX_FAILURES:
-                raise kit.ApiError(429, "too many failed sign-ins for this address: try again later",
-                                   {"Retry-After": str(FAILURE_WINDOW_SECONDS)})
+            # Counted before the password is checked, atomically (INCR): of many parallel guesses exactly the
+            # allowance is checked. A success takes its attempt back.
+            address_key = f"user-service:sign-in:address:{email}"
+            client_key = f"user-service:sign-in:client:{kit.client_address()}:{email}"
+            for key, limit in ((client_key, throttle.per_client), (address_key, throttle.per_address)):
+                attempts = cache.incr_window(key, throttle.window)
+                if attempts is not None and attempts > limit:
+                    raise kit.ApiError(429, "too many failed sign-ins for this address: try again later",
+                                       {"Retry-After": str(cache.seconds_left(key) or throttle.window)})
             account = users.with_password(email)
             stored = account["password_hash"] if account else None
             try:
@@ -137,11 +155,11 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 signed_in = False
             if not signed_in:
-                cache.incr_window(failures_key, FAILURE_WINDOW_SECONDS)
                 raise kit.ApiError(401, "wrong e-mail address or password")
+            cache.delete(client_key)
+            cache.take_back(address_key)
             if HASHER.check_needs_rehash(account["password_hash"]):
                 users.rehash(account["id"], HASHER.hash(password))
-            cache.delete(failures_key)
             user = {k: account[k] for k in ("id", "name", "email", "role")}
             token = sessions.issue(user["id"], user["role"], account["session_version"])
             return jsonify(token=token, expires_in=sessions.max_age, user=user), 201
@@ -172,11 +190,11 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
     return kit.create_app(SERVICE, register, checks)
 
 
-def create(settings: kit.Settings) -> Flask:
+def create(settings: kit.Settings, throttle: Throttle = THROTTLE) -> Flask:
     db = kit.Database(settings)
     cache = kit.Cache(kit.redis_client(settings), SERVICE)
     # Readiness is MySQL only (reachable, schema migrated): without Redis the service still works.
-    return build_app(Users(db), Sessions(settings.session_key, db), cache, {"mysql": lambda: migrate.check(db, TABLES)})
+    return build_app(Users(db), Sessions(settings.session_key, db), cache, {"mysql": lambda: migrate.check(db, TABLES)}, throttle)
 
 
 def from_env() -> Flask:

@@ -227,6 +227,10 @@ def test_the_cache_stores_and_versions_values(settings):
     cache.bump("g")
     assert cache.generation("g") == "1"
     assert [cache.incr_window("w", 10) for _ in range(3)] == [1, 2, 3]
+    cache.take_back("w")
+    assert cache.incr_window("w", 10) == 3 and 0 < cache.seconds_left("w") <= 10
+    cache.take_back("never counted")
+    assert cache.value("never counted") is None, "no count without its window (a DECR would leave -1 forever)"
 
 
 def test_readiness_needs_the_migrated_schema_not_redis(settings):
@@ -426,6 +430,17 @@ def test_the_settings_name_what_is_missing():
         kit.Settings.from_env({"DB_HOST": "h", "DB_NAME": "n", "DB_USER": "u", "REDIS_HOST": "r"})
     s = kit.Settings.from_env({"DB_HOST": "h", "DB_NAME": "n", "DB_USER": "u", "DB_PASSWORD": "p", "REDIS_HOST": "r", "SESSION_KEY": "k" * 64})
     assert (s.db_port, s.redis_port, s.redis_password) == (3306, 6379, None)
+
+
+@pytest.mark.parametrize("forwarded, expected", [
+    (None, "10.1.2.3"), ("203.0.113.7", "203.0.113.7"), ("198.51.100.9, 203.0.113.7", "203.0.113.7"),
+    ("2001:DB8::1", "2001:db8::1"), ("not an address", "10.1.2.3"), ("203.0.113.7:443", "10.1.2.3"), ("", "10.1.2.3"),
+])
+def test_the_client_address_is_the_one_nginx_forwards_or_the_peer(forwarded, expected):
+    app = kit.create_app("kit-test", lambda _app: None, {})
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        assert kit.client_address() == expected
 
 
 def test_json_errors_carry_details_and_headers(settings):
