@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -365,6 +366,19 @@ def client_address() -> str:
         except ValueError:
             continue
     return "unknown"
+
+
+# X-Request-Start as the frontend's nginx sets it (proxy.conf: "t=$msec", seconds since the epoch, milliseconds).
+REQUEST_START = re.compile(r"t=(\d{9,11}(?:\.\d{1,6})?)")
+
+
+def request_age() -> float:
+    """Seconds since the frontend's nginx received the request (its X-Request-Start), so the time the request waited
+    for a gunicorn thread counts; 0 without the header, with a malformed one, or when the clocks say it has not
+    started yet. nginx replaces any such header a client sends, and only it reaches the services (their
+    NetworkPolicies): the age can only shorten a deadline, so a forged header harms nobody but its sender."""
+    match = REQUEST_START.fullmatch(request.headers.get("X-Request-Start", "").strip())
+    return max(0.0, time.time() - float(match[1])) if match else 0.0
 
 
 def json_body() -> dict:
