@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
@@ -430,10 +431,19 @@ def positive(value, what: str, maximum: int) -> int:
     return value
 
 
+# Characters a name shown to other people must not hold: control characters (C0, DEL, C1), line and paragraph
+# separators, lone surrogates (JSON can carry them, MySQL cannot store them) and the bidirectional controls, which
+# reorder the text around them when displayed ("Trojan Source", CVE-2021-42574).
+REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+BIDI_CONTROLS = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+
+
 def text(body: dict, key: str, maximum: int, required: bool = True) -> Optional[str]:
+    """A one-line text field (a name), stripped; 400 when missing, empty, too long or holding a refused character."""
     value = body.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= maximum or any(ord(c) < 32 for c in value):
-        raise ApiError(400, f"{key}: a string of 1 to {maximum} characters, without control characters")
+    if (not isinstance(value, str) or not 1 <= len(value.strip()) <= maximum
+            or any(unicodedata.category(c) in REFUSED_CATEGORIES or c in BIDI_CONTROLS for c in value)):
+        raise ApiError(400, f"{key}: a string of 1 to {maximum} characters, without control or bidirectional formatting characters")
     return value.strip()

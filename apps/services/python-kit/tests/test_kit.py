@@ -443,6 +443,19 @@ def test_the_client_address_is_the_one_nginx_forwards_or_the_peer(forwarded, exp
         assert kit.client_address() == expected
 
 
+@pytest.mark.parametrize("name", ["a\x00b", "a\tb", "a\x7fb", "a\x85b", "a\u2028b", "a\ud800b", "\u202eevil.exe", "a\u2066b\u2069", "a\u200fb", "a\u061cb"],
+                         ids=["NUL", "tab", "DEL", "C1 next line", "line separator", "lone surrogate", "right-to-left override", "isolate", "RLM", "Arabic letter mark"])
+def test_names_refuse_control_and_bidirectional_formatting_characters(name):
+    with pytest.raises(kit.ApiError, match="without control or bidirectional formatting characters") as error:
+        kit.text({"name": name}, "name", 100)
+    assert error.value.status == 400
+
+
+def test_names_keep_any_script_and_emoji():
+    for name in ("Zoë O'Brien", "שלום עליכם", "山田 太郎", "family 👩\u200d👩\u200d👧", "  padded  "):
+        assert kit.text({"name": name}, "name", 100) == name.strip()
+
+
 def test_json_errors_carry_details_and_headers(settings):
     def register(app):
         @app.get("/api/fail")

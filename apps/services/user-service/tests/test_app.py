@@ -62,7 +62,7 @@ def test_one_mailbox_is_one_account_whatever_the_case(client):
 
 
 def test_names_and_passwords_are_checked(client):
-    for fields, what in [({"name": " "}, "name"), ({"name": "a\x00b"}, "name"), ({"name": "x" * 101}, "name"),
+    for fields, what in [({"name": " "}, "name"), ({"name": "a\x00b"}, "name"), ({"name": "a\x7fb"}, "name"), ({"name": "\u202eevil"}, "name"), ({"name": "a\ud800"}, "name"), ({"name": "x" * 101}, "name"),
                          ({"password": "short"}, "password"), ({"password": "x" * 129}, "password"), ({"password": 1234567890}, "password")]:
         response = register(client, **fields)
         assert response.status_code == 400 and what in response.get_json()["error"], fields
