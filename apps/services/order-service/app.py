@@ -13,8 +13,8 @@ rows locked in id order (SELECT ... FOR UPDATE), so stock never goes below zero,
 cannot both succeed, and a multi-item order is placed whole or not at all. The request has one deadline
 (DEADLINE_SECONDS, well inside the frontend proxy's 15 s and the load balancer's 60 s), counted from when the
 frontend's nginx received it (X-Request-Start, kit.request_age), so the time it waited for a gunicorn thread counts:
-the transaction is committed only before it, so a client that gave up never finds its order placed after all. A retry with the same key returns
-the order placed by the first attempt (header `Idempotent-Replayed: true`).
+the transaction is committed only before it, so a client that gave up never finds its order placed after all. A
+retry with the same key returns the order placed by the first attempt (header `Idempotent-Replayed: true`).
 Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with create(settings).
 """
 import hashlib
