@@ -186,6 +186,45 @@ function python(stack: { python: string; dir: string }, args: string[], options:
     }
 }
 
+/** A service's gunicorn as its image's CMD runs it (with its config), bound to the stack's loopback port for it. */
+function spawnService(stack: Stack, service: PythonService): ChildProcess {
+    const port = new URL(stack.services[service]).port;
+    const child = start(stack.dir, service, stack.python, ["-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", `127.0.0.1:${port}`, "app:from_env()"], {
+        cwd: stack.appDirs[service],
+        env: stack.env[service],
+    });
+    stack.processes = [...stack.processes.filter((p) => p.name !== service), { name: service, pid: child.pid! }];
+    return child;
+}
+
+/** Stops one process group the stack started (SIGTERM, SIGKILL after 15 s) and waits until it is gone. */
+async function stopProcess(pid: number): Promise<void> {
+    try {
+        process.kill(-pid, "SIGTERM");
+    } catch {
+        return; // already gone
+    }
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (alive(pid)) process.kill(-pid, "SIGKILL");
+}
+
+/** Stops one of the stack's services for real (its gunicorn), to see what the shop does without it; startService() brings it back. */
+export async function stopService(stack: Stack, service: PythonService): Promise<void> {
+    const running = stack.processes.find((p) => p.name === service);
+    if (!running) throw new Error(`${service} is not one of the stack's processes`);
+    await stopProcess(running.pid);
+    stack.processes = stack.processes.filter((p) => p !== running);
+}
+
+/** Starts a stopped service again, on its port, and waits until it is ready; stack.json follows, so `down` stops it. */
+export async function startService(stack: Stack, service: PythonService): Promise<void> {
+    if (stack.processes.some((p) => p.name === service)) throw new Error(`${service} is running already`);
+    const child = spawnService(stack, service);
+    await waitForHttp(`${stack.services[service]}/readyz`, child, stack.dir, service);
+    fs.writeFileSync(path.join(stack.dir, "stack.json"), JSON.stringify(stack, null, 2));
+}
+
 /** The servers named by SHOP_TEST_* variables in the environment, if any. */
 export function serversFromEnv(): ServersEnv | undefined {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith("SHOP_TEST_") && v !== undefined)) as ServersEnv;
@@ -257,11 +296,8 @@ export async function up(dir: string, options: { durable?: boolean } = {}): Prom
                 if (cmd !== "python") throw new Error(`${service}: init container command ${init.command.join(" ")} is not a python command`);
                 python(stack, args, { cwd: appDir, env: stack.env[service] });
             }
-            // The image's CMD (gunicorn with its config), bound to loopback here.
-            const child = start(dir, service, py, ["-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", `127.0.0.1:${ports[i]}`, "app:from_env()"], { cwd: appDir, env: stack.env[service] });
-            stack.processes.push({ name: service, pid: child.pid! });
             stack.services[service] = `http://127.0.0.1:${ports[i]}`;
-            children.push([service, child]);
+            children.push([service, spawnService(stack, service)]);
         }
         const [port, statusPort] = [await freePort(), await freePort()];
         const upstreams = { USER_SERVICE_URL: stack.services["user-service"], PRODUCT_SERVICE_URL: stack.services["product-service"], ORDER_SERVICE_URL: stack.services["order-service"] };
@@ -292,16 +328,7 @@ function alive(pid: number): boolean {
 
 /** Stops exactly what `up` started: each process group it spawned, then the servers if it started them. */
 export async function down(stack: Pick<Stack, "dir" | "processes" | "ownServers" | "python">): Promise<void> {
-    for (const { pid } of stack.processes) {
-        try {
-            process.kill(-pid, "SIGTERM");
-        } catch {
-            // already gone
-        }
-    }
-    const deadline = Date.now() + 15_000;
-    while (stack.processes.some((p) => alive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const { pid } of stack.processes.filter((p) => alive(p.pid))) process.kill(-pid, "SIGKILL");
+    await Promise.all(stack.processes.map((p) => stopProcess(p.pid)));
     if (stack.ownServers) python(stack, [SERVERS_PY, "down", "--state", path.join(stack.dir, "servers")]);
 }
 

@@ -173,7 +173,7 @@ describe("service sources", () => {
                 const last = parseDockerfile(KIT_DOCKERFILE).find((st) => st.name === "test")!.instructions.at(-1)!;
                 assert.strictEqual(`${last.keyword} ${last.args}`, "RUN python -m pytest -q -p no:cacheprovider tests");
                 // conftest.py puts /app (one folder up) on the import path; the tests import from there and from tests/.
-                assert.match(read(PYTHON_KIT, "tests", "conftest.py"), /sys\.path\.insert\(0, os\.path\.dirname\(os\.path\.dirname\(os\.path\.abspath\(__file__\)\)\)\)/);
+                assert.match(read(PYTHON_KIT, "tests", "conftest.py"), /APP_DIR = os\.path\.dirname\(os\.path\.dirname\(os\.path\.abspath\(__file__\)\)\)\nsys\.path\.insert\(0, APP_DIR\)/);
                 for (const [image, source] of tests.filter(([i]) => /\/test_\w+\.py$/.test(i))) {
                     for (const m of read(source).matchAll(/^(?:import (\w+)|from (\w+) import)/gm)) {
                         const module = m[1] ?? m[2];
@@ -237,6 +237,9 @@ describe("service sources", () => {
             // The driver's read timeout is the deadline + 2 s (order-service create()): still inside both.
             assert.ok(deadline > 0 && deadline + 2 < proxy && proxy < worker, `deadline ${deadline} s, nginx ${proxy} s, gunicorn ${worker} s`);
             assert.match(read("order-service", "app.py"), /kit\.Database\(settings, read_timeout=deadline_seconds \+ 2\)/);
+            // Counted from when nginx passed the order on (tests/shop/proxy.ts and order-service's tests check it live).
+            assert.match(read("frontend", "proxy.conf"), /^proxy_set_header X-Request-Start "t=\$msec";$/m);
+            assert.match(read("order-service", "app.py"), /deadline = Deadline\(deadline_seconds, kit\.request_age\(\)\)/);
         });
 
         it("read only environment variables their Deployment sets (directly or from the ExternalSecret)", () => {

@@ -1,7 +1,8 @@
 /**
  * The shop in a browser: headless Chromium (Debian's, driven by puppeteer-core) on a phone-sized screen, through
  * the frontend's nginx, against the services running under gunicorn on a real database (tools/shop-stack.ts). One
- * customer's whole journey, then what the page says when a service does not answer. Screenshots go to
+ * customer's whole journey, then what the page says when services are stopped (their processes, for real) and how
+ * the order is retried once they are back. Screenshots go to
  * $SHOP_SCREENSHOTS (default: <tmp>/shop-e2e). Run by tests/shop/run.ts: `npm run test:e2e` (or all of npm test).
  * Loaded without it, the suite starts the shop itself (the frontend must be built).
  */
@@ -10,8 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import puppeteer, { Browser, Page } from "puppeteer-core";
-import { ensureStack, grantAdmin, Stack } from "../../tools/shop-stack";
-import { shop } from "./context";
+import { ensureStack, grantAdmin, Stack, startService, stopService } from "../../tools/shop-stack";
+import { json, shop } from "./context";
 
 const PHONE = { width: 390, height: 844, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 const SCREENSHOTS = process.env.SHOP_SCREENSHOTS ?? path.join(os.tmpdir(), "shop-e2e");
@@ -22,17 +23,6 @@ function chromium(): string {
     const found = candidates.find((c) => fs.existsSync(c));
     if (!found) throw new Error("no Chromium: apt-get install chromium (.ci/run installs it), or set SHOP_CHROMIUM to a Chrome binary");
     return found;
-}
-
-async function json(url: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<any> {
-    const response = await fetch(url, {
-        method: init.method ?? "GET",
-        headers: { "Content-Type": "application/json", ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}) },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
-    const body = await response.json();
-    if (!response.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${response.status} ${JSON.stringify(body)}`);
-    return body;
 }
 
 describe("the shop in a browser (headless Chromium, phone screen, through nginx)", function () {
@@ -126,8 +116,12 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         await checkView("register");
         await page.locator("::-p-aria(Create account[role=\"button\"])").click();
         await text(`Welcome, ${customer.name}.`);
+        const first = await page.evaluate(() => JSON.parse((globalThis as any).sessionStorage.getItem("shop.session")).token as string);
         await page.locator("::-p-aria(Sign out)").click();
         await text("You are signed out.");
+        // Signed out on the server: the token the tab had no longer works anywhere.
+        const ended = await fetch(`${stack.url}/api/users/me`, { headers: { Authorization: `Bearer ${first}` } });
+        assert.strictEqual(ended.status, 401);
 
         await page.locator("::-p-aria(Sign in[role=\"link\"])").click();
         await page.locator("::-p-aria(E-mail address)").fill(customer.email);
@@ -163,30 +157,43 @@ describe("the shop in a browser (headless Chromium, phone screen, through nginx)
         assert.deepStrictEqual(problems, []);
     });
 
-    it("says which service is not answering, and offers to try again", async () => {
-        await page.setRequestInterception(true);
-        let mode: "down" | "gone" | "up" = "down";
-        const onRequest = (request: import("puppeteer-core").HTTPRequest) => {
-            if (!request.url().includes("/api/products") || mode === "up") return void request.continue();
-            // What nginx answers for a service that is down, and a network that is gone.
-            if (mode === "down") return void request.respond({ status: 502, contentType: "application/json", body: '{"error": "the service is unavailable, try again"}' });
-            return void request.abort("connectionrefused");
-        };
+    it("says which service is down (stopped for real), keeps the order's key when the customer leaves and retries, and recovers", async function () {
+        this.timeout(60_000);
+        await page.goto(`${stack.url}/#/products`, { waitUntil: "networkidle0" });
+        await page.locator(`${card(ids.lamp)} ::-p-aria(Add Desk lamp to cart)`).click();
+        // The Idempotency-Key of every order the page sends (observed, not changed).
+        const keys: string[] = [];
+        const onRequest = (r: import("puppeteer-core").HTTPRequest) => r.method() === "POST" && r.url().endsWith("/api/orders") && keys.push(r.headers()["idempotency-key"]);
         page.on("request", onRequest);
+        const down = ["product-service", "order-service"] as const;
+        await Promise.all(down.map((s) => stopService(stack, s)));
         try {
-            await page.goto(`${stack.url}/#/products`, { waitUntil: "networkidle0" });
             await page.reload({ waitUntil: "networkidle0" });
             await text("The catalogue is not answering right now. Please try again in a moment.");
             await snap("5-service-down");
-            mode = "gone";
+            // The browser's network gone (Chromium offline): a different message.
+            await page.setOfflineMode(true);
             await page.locator("::-p-aria(Try again)").click();
             await text("The catalogue cannot be reached.");
-            mode = "up";
-            await page.locator("::-p-aria(Try again)").click();
-            await page.waitForSelector(card(ids.lamp));
+            await page.setOfflineMode(false);
+
+            await page.locator("::-p-aria(Cart 1 items)").click();
+            await page.locator("::-p-aria(Place order)").click();
+            await text("The order service is not answering right now.");
+            // The customer leaves the cart and reloads the page before trying again.
+            await page.locator("::-p-aria(Products[role=\"link\"])").click();
+            await page.reload({ waitUntil: "networkidle0" });
         } finally {
-            page.off("request", onRequest);
-            await page.setRequestInterception(false);
+            await Promise.all(down.map((s) => startService(stack, s)));
         }
+        await page.locator("::-p-aria(Try again)").click();
+        await page.waitForSelector(card(ids.lamp));
+        await page.locator("::-p-aria(Cart 1 items)").click();
+        await page.locator("::-p-aria(Place order)").click();
+        await text("is placed: €24.99");
+        page.off("request", onRequest);
+        assert.strictEqual(keys.length, 2, "two attempts");
+        assert.strictEqual(keys[1], keys[0], "the retry is the same order for the service (the same Idempotency-Key)");
+        assert.deepStrictEqual(problems, []);
     });
 });

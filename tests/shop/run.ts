@@ -5,7 +5,8 @@
  *             stage's command, against the stack's MariaDB (or MySQL) and Redis, each suite in a database of its own
  *   e2e       the frontend built (`npm run build` in apps/services/frontend: type-check, bundle; skipped when dist/
  *             is newer than its sources, as after .ci/run's install), then driven in headless Chromium through the
- *             frontend's nginx against the running services (tests/shop/e2e.ts)
+ *             frontend's nginx against the running services (tests/shop/e2e.ts), after the checks of what that nginx
+ *             passes on to the services (tests/shop/proxy.ts)
  *
  *   ts-node tests/shop/run.ts [services] [e2e]     (both when none is named)
  */
@@ -90,11 +91,11 @@ async function e2e(stack: Stack): Promise<Outcome> {
     const started = Date.now();
     shop.stack = stack;
     const mocha = new Mocha({ timeout: 30_000, reporter: "spec" });
-    mocha.addFile(path.join(__dirname, "e2e.ts"));
+    for (const file of ["proxy.ts", "e2e.ts"]) mocha.addFile(path.join(__dirname, file));
     const stats = await new Promise<{ passes: number; failures: number }>((resolve) => {
         const runner = mocha.run(() => resolve({ passes: runner.stats?.passes ?? 0, failures: runner.stats?.failures ?? 1 }));
     });
-    return { name: "end to end (Chromium)", passed: stats.passes, failed: stats.failures, seconds: (Date.now() - started) / 1000, output: "" };
+    return { name: "end to end (nginx, Chromium)", passed: stats.passes, failed: stats.failures, seconds: (Date.now() - started) / 1000, output: "" };
 }
 
 /** At most `limit` of the tasks at a time (the machine has two cores). */

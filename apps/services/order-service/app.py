@@ -11,9 +11,10 @@
 Correct under concurrency: one database transaction records the order and takes the stock, with the products'
 rows locked in id order (SELECT ... FOR UPDATE), so stock never goes below zero, two orders for the last unit
 cannot both succeed, and a multi-item order is placed whole or not at all. The request has one deadline
-(DEADLINE_SECONDS, well inside the frontend proxy's 15 s and the load balancer's 60 s): the transaction is committed
-only before it, so a client that gave up never finds its order placed after all. A retry with the same key returns
-the order placed by the first attempt (header `Idempotent-Replayed: true`).
+(DEADLINE_SECONDS, well inside the frontend proxy's 15 s and the load balancer's 60 s), counted from when the
+frontend's nginx received it (X-Request-Start, kit.request_age), so the time it waited for a gunicorn thread counts:
+the transaction is committed only before it, so a client that gave up never finds its order placed after all. A
+retry with the same key returns the order placed by the first attempt (header `Idempotent-Replayed: true`).
 Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with create(settings).
 """
 import hashlib
@@ -30,7 +31,8 @@ import service_kit as kit
 from sessions import Sessions
 
 SERVICE = "order-service"
-TABLES = ("orders", "order_items", "products")
+# users: every request reads the signed-in account (sessions.py).
+TABLES = ("orders", "order_items", "products", "users")
 DEADLINE_SECONDS = 5.0
 MAX_LINES = 50
 # Per product and order, after repeated items are added up.
@@ -54,8 +56,9 @@ class KeyReused(kit.ApiError):
 
 
 class Deadline:
-    def __init__(self, seconds: float):
-        self._at = time.monotonic() + seconds
+    def __init__(self, seconds: float, age: float = 0.0):
+        """`seconds` from when the request started, `age` seconds ago."""
+        self._at = time.monotonic() + seconds - age
 
     def remaining(self) -> float:
         return self._at - time.monotonic()
@@ -232,7 +235,10 @@ def build_app(orders: Orders, sessions: Sessions, cache: kit.Cache, checks, dead
 
         @app.post("/api/orders")
         def create_order():
-            deadline = Deadline(deadline_seconds)
+            # From when the frontend's nginx received the order: time queued for a thread counts. Past it already,
+            # nothing is looked at (a client that gave up must not find the order placed later).
+            deadline = Deadline(deadline_seconds, kit.request_age())
+            deadline.check()
             caller = sessions.caller()
             key = idempotency_key()
             quantities = validate(kit.json_body())
@@ -257,8 +263,8 @@ def create(settings: kit.Settings, deadline_seconds: float = DEADLINE_SECONDS) -
     db = kit.Database(settings, read_timeout=deadline_seconds + 2)
     cache = kit.Cache(kit.redis_client(settings), SERVICE)
     checks = {"mysql": lambda: migrate.check(db, TABLES)}
-    return build_app(Orders(db), Sessions(settings.session_key), cache, checks, deadline_seconds)
+    return build_app(Orders(db), Sessions(settings.session_key, db), cache, checks, deadline_seconds)
 
 
-def from_env():
-    return create(kit.Settings.from_env())
+def from_env(deadline_seconds: float = DEADLINE_SECONDS):
+    return create(kit.Settings.from_env(), deadline_seconds)

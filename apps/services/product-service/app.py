@@ -17,7 +17,8 @@ import service_kit as kit
 from sessions import Sessions
 
 SERVICE = "product-service"
-TABLES = ("products",)
+# users: every signed-in request reads the account (sessions.py).
+TABLES = ("products", "users")
 CACHE_SECONDS = 30
 MAX_CENTS = 100_000_000
 MAX_STOCK = 1_000_000
@@ -127,7 +128,7 @@ def create(settings: kit.Settings) -> Flask:
     db = kit.Database(settings)
     cache = kit.Cache(kit.redis_client(settings), SERVICE)
     # Readiness is MySQL only (reachable, schema migrated): without Redis the catalogue is served uncached.
-    return build_app(Products(db), Sessions(settings.session_key), cache, {"mysql": lambda: migrate.check(db, TABLES)})
+    return build_app(Products(db), Sessions(settings.session_key, db), cache, {"mysql": lambda: migrate.check(db, TABLES)})
 
 
 def from_env() -> Flask:

@@ -9,11 +9,14 @@ Environment (set by apps/workloads/<service>/base/deployment.yaml and its Extern
   PORT (5000), DB_HOST, DB_PORT (3306), DB_NAME, DB_USER, DB_PASSWORD, REDIS_HOST, REDIS_PORT (6379), REDIS_PASSWORD,
   SESSION_KEY
 """
+import ipaddress
 import json
 import logging
 import os
+import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
@@ -233,8 +236,22 @@ class Cache:
                 return p.execute()[0]
         return self._call("incr", count)
 
+    def take_back(self, key: str) -> None:
+        """Undoes one incr_window() count, if the window is still open (never below zero, never without its expiry)."""
+        self._call("decr", lambda r: r.eval(TAKE_BACK, 1, key))
+
+    def seconds_left(self, key: str) -> Optional[int]:
+        """The seconds until a key expires (None without Redis or without an expiry)."""
+        left = self._call("ttl", lambda r: r.ttl(key))
+        return left if left is not None and left > 0 else None
+
     def value(self, key: str) -> Optional[str]:
         return self._call("get", lambda r: r.get(key))
+
+
+# Lua, run atomically by Redis: a count is decremented only while it exists and is positive (a plain DECR after the
+# window expired would leave a negative count without an expiry).
+TAKE_BACK = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then return redis.call('DECR', KEYS[1]) end return 0"
 
 
 def redis_client(settings: Settings) -> redis.Redis:
@@ -338,6 +355,33 @@ def create_app(service: str, register: Callable[[Flask], None], checks: Mapping[
     return app
 
 
+def client_address() -> str:
+    """The address of the client a request comes from. The frontend's nginx (the only caller the services'
+    NetworkPolicies admit) replaces X-Forwarded-For with the one address it vouches for: the address the load
+    balancer appended, or its own peer's (frontend/default.conf.template); the last entry is taken, so an address a
+    client wrote in front of it never counts. Without the header (a direct call) it is the connection's peer."""
+    forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+    for candidate in (forwarded, request.remote_addr or ""):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return "unknown"
+
+
+# X-Request-Start as the frontend's nginx sets it (proxy.conf: "t=$msec", seconds since the epoch, milliseconds).
+REQUEST_START = re.compile(r"t=(\d{9,11}(?:\.\d{1,6})?)")
+
+
+def request_age() -> float:
+    """Seconds since the frontend's nginx received the request (its X-Request-Start), so the time the request waited
+    for a gunicorn thread counts; 0 without the header, with a malformed one, or when the clocks say it has not
+    started yet. nginx replaces any such header a client sends, and only it reaches the services (their
+    NetworkPolicies): the age can only shorten a deadline, so a forged header harms nobody but its sender."""
+    match = REQUEST_START.fullmatch(request.headers.get("X-Request-Start", "").strip())
+    return max(0.0, time.time() - float(match[1])) if match else 0.0
+
+
 def json_body() -> dict:
     """The request's JSON object; 415 for another content type, 400 for anything that is not one JSON object
     (malformed, not UTF-8, nested too deep), 413 (from the body limit) for a body over MAX_BODY_BYTES."""
@@ -387,10 +431,19 @@ def positive(value, what: str, maximum: int) -> int:
     return value
 
 
+# Characters a name shown to other people must not hold: control characters (C0, DEL, C1), line and paragraph
+# separators, lone surrogates (JSON can carry them, MySQL cannot store them) and the bidirectional controls, which
+# reorder the text around them when displayed ("Trojan Source", CVE-2021-42574).
+REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+BIDI_CONTROLS = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+
+
 def text(body: dict, key: str, maximum: int, required: bool = True) -> Optional[str]:
+    """A one-line text field (a name), stripped; 400 when missing, empty, too long or holding a refused character."""
     value = body.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= maximum or any(ord(c) < 32 for c in value):
-        raise ApiError(400, f"{key}: a string of 1 to {maximum} characters, without control characters")
+    if (not isinstance(value, str) or not 1 <= len(value.strip()) <= maximum
+            or any(unicodedata.category(c) in REFUSED_CATEGORIES or c in BIDI_CONTROLS for c in value)):
+        raise ApiError(400, f"{key}: a string of 1 to {maximum} characters, without control or bidirectional formatting characters")
     return value.strip()

@@ -2,18 +2,22 @@
 
   POST /api/users            {"name", "email", "password"} -> 201 the account; 409 when the e-mail is taken
   POST /api/users/sessions   {"email", "password"} -> 201 {"token", "expires_in", "user"}; 401 for wrong credentials,
-                             429 after too many failed attempts for one address
+                             429 after too many failed attempts for one address (from one client, or from all: Throttle)
+  DELETE /api/users/sessions  signs out: ends every session of the signed-in account (204)
   GET  /api/users/me         the signed-in account
   GET  /api/users/<id>       one account: your own, or any for an administrator (404 otherwise)
   GET  /api/users            administrators: the accounts, paged (?limit=&after=)
 
 E-mail addresses are checked strictly (one address, ASCII, nothing around it) and stored in one canonical form
 (lower case), so one mailbox is one account. Passwords are hashed with argon2id; the token is signed with the
-shared SESSION_KEY (sessions.py). Administrators are made with `python app.py grant-admin <email>` (kubectl exec).
+shared SESSION_KEY and checked against the account's row on every request (sessions.py). Administrators are made
+and unmade with `python app.py grant-admin|revoke-admin <email>`, and `python app.py sign-out <email>` ends every
+session of an account (kubectl exec); each takes effect on the next request.
 Run by gunicorn as `app:from_env()` (gunicorn.conf.py); tests build the app with create(settings).
 """
 import re
 import sys
+from dataclasses import dataclass
 
 import argon2
 import pymysql
@@ -37,9 +41,21 @@ MIN_PASSWORD, MAX_PASSWORD = 10, 128
 HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified when the address is unknown, so that an unknown address costs the same time as a wrong password.
 DUMMY_HASH = HASHER.hash("not a password of anyone")
-# Failed sign-ins per address before it is refused for the rest of the window (counted in Redis; without Redis
-# there is no limit, the service keeps working).
-MAX_FAILURES, FAILURE_WINDOW_SECONDS = 10, 900
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed sign-ins allowed for an address within a window of `window` seconds: `per_client` from one client
+    (its address, kit.client_address), `per_address` from all clients together (a guesser with many addresses).
+    Anyone may guess at anyone's address: one client exhausts only its own allowance, and shutting the owner out
+    takes per_address / per_client (10) client addresses. Counted in Redis; without Redis there is no limit (the
+    service keeps working)."""
+    per_client: int = 10
+    per_address: int = 100
+    window: int = 900
+
+
+THROTTLE = Throttle()
 
 
 def canonical_email(value) -> str:
@@ -72,7 +88,14 @@ class Users:
         return self._db.all(f"SELECT {PUBLIC} FROM users WHERE id > %s ORDER BY id LIMIT %s", (page.after or 0, page.limit + 1))
 
     def with_password(self, email: str):
-        return self._db.one(f"SELECT {PUBLIC}, password_hash FROM users WHERE email = %s", (email,))
+        return self._db.one(f"SELECT {PUBLIC}, password_hash, session_version FROM users WHERE email = %s", (email,))
+
+    def end_sessions(self, user_id: int) -> None:
+        """Ends every session of the account: tokens carry the version they were issued with (sessions.py)."""
+        conn = self._db.connection()
+        with conn.cursor() as cur:
+            cur.execute("UPDATE users SET session_version = session_version + 1 WHERE id = %s", (user_id,))
+        conn.commit()
 
     def create(self, name: str, email: str, password_hash: str):
         """The new account, or None when the e-mail is taken."""
@@ -96,7 +119,7 @@ class Users:
         conn.commit()
 
 
-def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Flask:
+def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks, throttle: Throttle = THROTTLE) -> Flask:
     def register(app: Flask) -> None:
         @app.post("/api/users")
         def create_user():
@@ -115,10 +138,15 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
             password = body.get("password")
             if not isinstance(password, str) or len(password) > MAX_PASSWORD:
                 raise kit.ApiError(400, f"password: up to {MAX_PASSWORD} characters")
-            failures_key = f"user-service:sign-in-failures:{email}"
-            if int(cache.value(failures_key) or 0) >= MAX_FAILURES:
-                raise kit.ApiError(429, "too many failed sign-ins for this address: try again later",
-                                   {"Retry-After": str(FAILURE_WINDOW_SECONDS)})
+            # Counted before the password is checked, atomically (INCR): of many parallel guesses exactly the
+            # allowance is checked. A success takes its attempt back.
+            address_key = f"user-service:sign-in:address:{email}"
+            client_key = f"user-service:sign-in:client:{kit.client_address()}:{email}"
+            for key, limit in ((client_key, throttle.per_client), (address_key, throttle.per_address)):
+                attempts = cache.incr_window(key, throttle.window)
+                if attempts is not None and attempts > limit:
+                    raise kit.ApiError(429, "too many failed sign-ins for this address: try again later",
+                                       {"Retry-After": str(cache.seconds_left(key) or throttle.window)})
             account = users.with_password(email)
             stored = account["password_hash"] if account else None
             try:
@@ -127,22 +155,23 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 signed_in = False
             if not signed_in:
-                cache.incr_window(failures_key, FAILURE_WINDOW_SECONDS)
                 raise kit.ApiError(401, "wrong e-mail address or password")
+            cache.delete(client_key)
+            cache.take_back(address_key)
             if HASHER.check_needs_rehash(account["password_hash"]):
                 users.rehash(account["id"], HASHER.hash(password))
-            cache.delete(failures_key)
             user = {k: account[k] for k in ("id", "name", "email", "role")}
-            token = sessions.issue(user["id"], user["role"])
+            token = sessions.issue(user["id"], user["role"], account["session_version"])
             return jsonify(token=token, expires_in=sessions.max_age, user=user), 201
+
+        @app.delete("/api/users/sessions")
+        def sign_out():
+            users.end_sessions(sessions.caller().user_id)
+            return "", 204
 
         @app.get("/api/users/me")
         def me():
-            caller = sessions.caller()
-            user = users.get(caller.user_id)
-            if user is None:
-                raise kit.ApiError(401, "your account no longer exists", {"WWW-Authenticate": "Bearer"})
-            return jsonify(user)
+            return jsonify(users.get(sessions.caller().user_id))
 
         @app.get("/api/users/<int:user_id>")
         def get_user(user_id: int):
@@ -161,39 +190,55 @@ def build_app(users: Users, sessions: Sessions, cache: kit.Cache, checks) -> Fla
     return kit.create_app(SERVICE, register, checks)
 
 
-def create(settings: kit.Settings) -> Flask:
+def create(settings: kit.Settings, throttle: Throttle = THROTTLE) -> Flask:
     db = kit.Database(settings)
     cache = kit.Cache(kit.redis_client(settings), SERVICE)
     # Readiness is MySQL only (reachable, schema migrated): without Redis the service still works.
-    return build_app(Users(db), Sessions(settings.session_key), cache, {"mysql": lambda: migrate.check(db, TABLES)})
+    return build_app(Users(db), Sessions(settings.session_key, db), cache, {"mysql": lambda: migrate.check(db, TABLES)}, throttle)
 
 
 def from_env() -> Flask:
     return create(kit.Settings.from_env())
 
 
-def grant_admin(settings: kit.Settings, email: str):
-    """Makes an account an administrator; its role before, or None when there is no such account."""
+# The account commands (`python app.py <command> <email>`): what each changes in the account's row, and the role it
+# leaves. Every request reads the current role and session version, so each counts from the account's next request.
+COMMANDS = {
+    "grant-admin": ("role = 'admin'", "admin", "{email} is an administrator"),
+    "revoke-admin": ("role = 'customer'", "customer", "{email} is no longer an administrator"),
+    "sign-out": ("session_version = session_version + 1", None, "every session of {email} has ended"),
+}
+
+
+def account_command(settings: kit.Settings, command: str, email: str):
+    """Runs an account command (COMMANDS); the account's role before it, or None when there is no such account."""
+    assignments = COMMANDS[command][0]
+    address = canonical_email(email)
     conn = kit.Database(settings).connect()
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT role FROM users WHERE email = %s FOR UPDATE", (canonical_email(email),))
+            cur.execute("SELECT role FROM users WHERE email = %s FOR UPDATE", (address,))
             row = cur.fetchone()
             if row is not None:
-                cur.execute("UPDATE users SET role = 'admin' WHERE email = %s", (canonical_email(email),))
+                cur.execute(f"UPDATE users SET {assignments} WHERE email = %s", (address,))
         conn.commit()
         return None if row is None else row["role"]
     finally:
         conn.close()
 
 
+def grant_admin(settings: kit.Settings, email: str):
+    return account_command(settings, "grant-admin", email)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "grant-admin":
-        sys.exit("usage: python app.py grant-admin <email>")
+    if len(sys.argv) != 3 or sys.argv[1] not in COMMANDS:
+        sys.exit(f"usage: python app.py {'|'.join(COMMANDS)} <email>")
     try:
-        before = grant_admin(kit.Settings.from_env(), sys.argv[2])
+        before = account_command(kit.Settings.from_env(database_only=True), sys.argv[1], sys.argv[2])
     except kit.ApiError as error:
         sys.exit(error.message)
     if before is None:
         sys.exit(f"no account with the e-mail address {sys.argv[2]}")
-    print(f"{sys.argv[2]} is an administrator" + (" (it was already)" if before == "admin" else ""))
+    _, role, message = COMMANDS[sys.argv[1]]
+    print(message.format(email=sys.argv[2]) + (" (it was already)" if before == role else ""))

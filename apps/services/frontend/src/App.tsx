@@ -1,6 +1,6 @@
 // The shop: one page with four views (products, cart, my orders, sign in / register), chosen by the location's hash.
 import { useEffect, useRef, useState } from "react";
-import { Session } from "./api";
+import { api, ApiError, Session } from "./api";
 import { Cart, count } from "./cart";
 import { useRoute, useStored } from "./storage";
 import { Catalogue } from "./views/Catalogue";
@@ -29,9 +29,21 @@ export function App() {
         heading.current?.focus();
     }, [view]);
 
-    const signOut = () => {
+    const signOut = async () => {
+        let ended = true;
+        if (session) {
+            // A 401 means the session had ended already; only a service that did not answer leaves it open.
+            ended = await api.signOut(session.token).then(
+                () => true,
+                (e) => !(e instanceof ApiError && e.unavailable),
+            );
+        }
         setSession(null);
-        setNotice({ kind: "success", text: "You are signed out." });
+        setNotice(
+            ended
+                ? { kind: "success", text: "You are signed out." }
+                : { kind: "error", text: "You are signed out in this tab, but the account service did not answer: your session stays valid elsewhere until it expires." },
+        );
         go("products");
     };
     const expired = () => {
@@ -74,7 +86,7 @@ export function App() {
                 {session && (
                     <p className="who">
                         Signed in as {session.user.name} ({session.user.email}){" "}
-                        <button type="button" className="link" onClick={signOut}>
+                        <button type="button" className="link" onClick={() => void signOut()}>
                             Sign out
                         </button>
                     </p>

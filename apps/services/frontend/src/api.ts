@@ -98,6 +98,8 @@ async function request<T>(path: string, options: { method?: string; body?: unkno
 export const api = {
     register: (name: string, email: string, password: string) => request<User>("/api/users", { method: "POST", body: { name, email, password } }),
     signIn: (email: string, password: string) => request<Session>("/api/users/sessions", { method: "POST", body: { email, password } }),
+    /** Ends the account's sessions on the server (every tab and device), not only this tab's copy of the token. */
+    signOut: (token: string) => request<unknown>("/api/users/sessions", { method: "DELETE", token }),
     products: (after?: number | null) => request<Page<Product>>(`/api/products?limit=24${after ? `&after=${after}` : ""}`),
     orders: (token: string, after?: number | null) => request<Page<Order>>(`/api/orders?limit=10${after ? `&after=${after}` : ""}`, { token }),
     placeOrder: (token: string, idempotencyKey: string, items: { product_id: number; quantity: number }[]) =>

@@ -1,7 +1,15 @@
 """order-service against a real database: stock taken in the order's transaction (never negative, all or nothing,
 exactly one winner for the last unit among 50 parallel orders), retries made safe by the Idempotency-Key, one
 deadline for the whole request, and every user seeing only their own orders."""
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +18,7 @@ import redis
 
 import app as service
 import service_kit as kit
-from conftest import add_product, add_user, connect
+from conftest import APP_DIR, add_product, add_user, closed_port, connect
 
 
 def order(client, user, items, key=None):
@@ -145,6 +153,94 @@ def test_an_order_that_cannot_finish_before_the_deadline_is_not_placed(settings,
     assert count_orders(db) == 0 and stock(db, products["lamp"]) == 5
 
 
+def test_the_deadline_counts_from_when_nginx_received_the_order(client, customer, products, db):
+    items = [{"product_id": products["lamp"], "quantity": 1}]
+    late = client.post("/api/orders", json={"items": items}, headers={**customer["headers"], "Idempotency-Key": uuid.uuid4().hex,
+                                                                         "X-Request-Start": f"t={time.time() - service.DEADLINE_SECONDS - 0.1:.3f}"})
+    assert late.status_code == 504 and count_orders(db) == 0
+    # A start in the future (a clock ahead) counts as now; a malformed header is ignored: both are placed.
+    for start in (f"t={time.time() + 60:.3f}", "t=soon", f"{time.time():.3f}"):
+        placed = client.post("/api/orders", json={"items": items}, headers={**customer["headers"], "Idempotency-Key": uuid.uuid4().hex, "X-Request-Start": start})
+        assert placed.status_code == 201, start
+    assert count_orders(db) == 3
+
+
+GUNICORN_DEADLINE = 0.5
+
+
+@pytest.fixture
+def gunicorn(settings, tmp_path):
+    """order-service under gunicorn as its image runs it (gunicorn.conf.py: one worker with 4 threads), with a
+    short deadline (GUNICORN_DEADLINE); its URL."""
+    port = closed_port()
+    env = {**os.environ, "PORT": str(port), "DB_HOST": settings.db_host, "DB_PORT": str(settings.db_port), "DB_NAME": settings.db_name,
+           "DB_USER": settings.db_user, "DB_PASSWORD": settings.db_password, "REDIS_HOST": settings.redis_host,
+           "REDIS_PORT": str(settings.redis_port), "REDIS_PASSWORD": settings.redis_password or "", "SESSION_KEY": settings.session_key}
+    log = open(tmp_path / "gunicorn.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                               f"app:from_env(deadline_seconds={GUNICORN_DEADLINE})"], cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if urllib.request.urlopen(f"{url}/readyz", timeout=1).status == 200:
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown (TERM waits for the graceful timeout)
+        server.wait(20)
+        log.close()
+
+
+def post_order(url, user, product_id):
+    """An order as the frontend's nginx forwards it (proxy.conf: X-Request-Start "t=$msec"): (status, body)."""
+    request = urllib.request.Request(f"{url}/api/orders", method="POST", data=json.dumps({"items": [{"product_id": product_id, "quantity": 1}]}).encode(),
+                                     headers={**user["headers"], "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex,
+                                              "X-Request-Start": f"t={time.time():.3f}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def waiting_for_the_table(db) -> int:
+    """The connections of the service's user that wait for a table lock (its own processes are visible to it)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND state LIKE 'Waiting for table%%lock'")
+        return cur.fetchone()["n"]
+
+
+def test_an_order_queued_for_a_thread_past_its_deadline_is_refused_and_not_placed(gunicorn, customer, products, db, settings):
+    # Another session holds the products table; four orders take gunicorn's four threads, waiting for it.
+    holder = connect(settings)
+    try:
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLES products WRITE")
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            blockers = [pool.submit(post_order, gunicorn, customer, products["lamp"]) for _ in range(4)]
+            for _ in range(500):
+                if waiting_for_the_table(db) == 4:
+                    break
+                time.sleep(0.01)
+            assert waiting_for_the_table(db) == 4, "the four threads wait for the table"
+            # One more order queues for a thread, and its deadline passes while it waits. Counted from when a thread
+            # took it, it would be placed once the lock is gone.
+            queued = pool.submit(post_order, gunicorn, customer, products["lamp"])
+            time.sleep(GUNICORN_DEADLINE + 0.2)
+            with holder.cursor() as cur:
+                cur.execute("UNLOCK TABLES")
+            assert [b.result(10)[0] for b in blockers] == [504] * 4, "past their deadline when the lock went"
+            status, body = queued.result(10)
+    finally:
+        holder.close()
+    assert status == 504 and "same Idempotency-Key" in body["error"]
+    assert count_orders(db) == 0 and stock(db, products["lamp"]) == 5
+
+
 @pytest.mark.parametrize("items, message", [
     ([], "a list of 1 to 50"),
     ([{"product_id": 1, "quantity": 1}] * 51, "a list of 1 to 50"),
@@ -170,6 +266,18 @@ def test_an_order_needs_a_signed_in_user_and_an_idempotency_key(client, customer
         assert response.status_code == 400 and "Idempotency-Key" in response.get_json()["error"]
     spoofed = client.post("/api/orders", json={**items, "user_id": 1}, headers={**customer["headers"], "Idempotency-Key": uuid.uuid4().hex})
     assert spoofed.status_code == 400 and "signed-in user" in spoofed.get_json()["error"]
+
+
+def test_a_signed_out_or_deleted_users_token_neither_orders_nor_reads_orders(client, customer, products, db):
+    assert order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).status_code == 201
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET session_version = session_version + 1 WHERE id = %s", (customer["id"],))
+    assert order(client, customer, [{"product_id": products["lamp"], "quantity": 1}]).status_code == 401
+    assert client.get("/api/orders", headers=customer["headers"]).status_code == 401
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM users WHERE id = %s", (customer["id"],))
+    assert client.get("/api/orders", headers=customer["headers"]).status_code == 401
+    assert stock(db, products["lamp"]) == 4 and count_orders(db) == 1
 
 
 def test_users_see_only_their_own_orders_newest_first_in_pages(client, customer, products, db, sessions):

@@ -28,6 +28,23 @@ def test_only_admins_change_the_catalogue(client, customer, db):
     assert client.get(f"/api/products/{product_id}").get_json()["price_cents"] == 900
 
 
+def test_a_demoted_or_deleted_administrators_token_no_longer_changes_the_catalogue(client, admin, db):
+    assert client.post("/api/products", json=LAMP, headers=admin["headers"]).status_code == 201
+    product_id = add_product(db, "Mug", 900, 3)
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET role = 'customer' WHERE id = %s", (admin["id"],))
+    for method, path in [("post", "/api/products"), ("patch", f"/api/products/{product_id}")]:
+        assert getattr(client, method)(path, json=LAMP, headers=admin["headers"]).status_code == 403, method
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET role = 'admin', session_version = session_version + 1 WHERE id = %s", (admin["id"],))
+    signed_out = client.patch(f"/api/products/{product_id}", json={"stock": 0}, headers=admin["headers"])
+    assert signed_out.status_code == 401 and "signed out" in signed_out.get_json()["error"]
+    with db.cursor() as cur:
+        cur.execute("DELETE FROM users WHERE id = %s", (admin["id"],))
+    assert client.post("/api/products", json=LAMP, headers=admin["headers"]).status_code == 401
+    assert client.get(f"/api/products/{product_id}").get_json()["stock"] == 3
+
+
 @pytest.mark.parametrize("fields, what", [
     ({"name": ""}, "name"), ({"name": "x" * 201}, "name"), ({"price_cents": -1}, "price_cents"), ({"price_cents": 19.99}, "price_cents"),
     ({"price_cents": "1999"}, "price_cents"), ({"price_cents": True}, "price_cents"), ({"stock": -5}, "stock"),

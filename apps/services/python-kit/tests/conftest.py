@@ -8,7 +8,8 @@ import sys
 
 # The image's layout: the modules (service_kit.py, sessions.py, migrate.py and the service's app.py) in /app, and in
 # /app/tests the kit's tests (this folder) next to the service's own (<service>/tests/). See python-kit/Dockerfile.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+APP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, APP_DIR)
 
 import pytest  # noqa: E402
 import redis  # noqa: E402

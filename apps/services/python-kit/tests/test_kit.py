@@ -3,6 +3,7 @@ service's own) against the real servers of conftest.py: input that is not what t
 a 500), a lost database makes the service unavailable (503) and not ready, a lost cache costs only the cache,
 /metrics answers in a format Prometheus 3 accepts, and the migrations are versioned, resumable and serialised."""
 import json
+import re
 import threading
 import time
 from dataclasses import replace
@@ -20,7 +21,7 @@ import migrate
 import servers as test_servers
 import service_kit as kit
 from conftest import closed_port, connect, create_database, drop_database, suite_database_name
-from sessions import Sessions
+from sessions import Claims, Sessions
 
 UNAVAILABLE = {"error": "a service this request needs is unavailable, try again"}
 # What Prometheus 3.x sends (scrape_protocols default: OpenMetrics 1.0.0 and 0.0.1, then the text format 1.0.0, 0.0.4).
@@ -226,6 +227,10 @@ def test_the_cache_stores_and_versions_values(settings):
     cache.bump("g")
     assert cache.generation("g") == "1"
     assert [cache.incr_window("w", 10) for _ in range(3)] == [1, 2, 3]
+    cache.take_back("w")
+    assert cache.incr_window("w", 10) == 3 and 0 < cache.seconds_left("w") <= 10
+    cache.take_back("never counted")
+    assert cache.value("never counted") is None, "no count without its window (a DECR would leave -1 forever)"
 
 
 def test_readiness_needs_the_migrated_schema_not_redis(settings):
@@ -283,8 +288,83 @@ def test_a_migration_stopped_half_way_resumes_with_the_statement_that_did_not_fi
     with pytest.raises(pymysql.err.ProgrammingError):
         migrated(scratch, [*migrate.MIGRATIONS[:2], broken])
     # The first statement (an ALTER that cannot run twice) is recorded; the fixed migration runs only the rest.
-    assert migrated(scratch) == [f"{last.version:04d}_{last.name}"]
+    assert migrated(scratch, migrate.MIGRATIONS[:3]) == [f"{last.version:04d}_{last.name}"]
+    assert migrated(scratch, migrate.MIGRATIONS[:3]) == []
+
+
+def recorded_steps(settings) -> list:
+    conn = connect(settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, step FROM schema_migrations ORDER BY version, step")
+            return [(r["version"], r["step"]) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def all_steps(migrations=migrate.MIGRATIONS) -> list:
+    return [(m.version, i) for m in migrations for i in range(1, len(m.statements) + 1)]
+
+
+def test_a_run_killed_between_a_statement_and_its_record_resumes_and_readiness_waits_for_it(scratch, monkeypatch):
+    # MySQL commits DDL by itself: a run killed right after the last ALTER, before its schema_migrations row, leaves
+    # the column in place and the step unrecorded. The next run must not fail on it (1060 duplicate column) forever.
+    last = migrate.MIGRATIONS[-1]
+    record = migrate._record
+
+    def killed_before_recording(cur, m, step):
+        if (m.version, step) == (last.version, len(last.statements)):
+            raise pymysql.err.OperationalError(2013, "Lost connection to server during query (the pod was killed)")
+        record(cur, m, step)
+
+    monkeypatch.setattr(migrate, "_record", killed_before_recording)
+    with pytest.raises(pymysql.err.OperationalError):
+        migrated(scratch)
+    monkeypatch.setattr(migrate, "_record", record)
+    assert recorded_steps(scratch) == all_steps()[:-1]
+    client = service.create(scratch).test_client()
+    half = client.get("/readyz")
+    assert half.status_code == 503 and f"lacks migrations this code needs: {last.version:04d}_{last.name}" in half.get_json()["failed"]["mysql"]
+
+    assert migrated(scratch) == [f"{last.version:04d}_{last.name}"], "the step is found in the database and recorded"
+    assert recorded_steps(scratch) == all_steps()
+    assert client.get("/readyz").status_code == 200
     assert migrated(scratch) == []
+
+
+def test_a_step_partly_in_the_database_stops_the_run_naming_what_is_missing(scratch):
+    migrated(scratch)
+    step = next((m, i) for m in migrate.MIGRATIONS for i, s in enumerate(m.statements, 1) if len(migrate.additions(s)) > 1)
+    m, i = step
+    first, *rest = migrate.additions(m.statements[i - 1])
+    conn = connect(scratch)
+    with conn.cursor() as cur:
+        for addition in rest:
+            if addition.kind == "column":
+                cur.execute(f"ALTER TABLE {addition.table} DROP COLUMN {addition.name}")
+            else:
+                cur.execute(f"ALTER TABLE {addition.table} DROP INDEX {addition.name}")
+        cur.execute("DELETE FROM schema_migrations WHERE version = %s AND step = %s", (m.version, i))
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match=re.escape(f"{m.version:04d}_{m.name} step {i} is partly in the database ({first} exist")):
+        migrated(scratch)
+
+
+@pytest.mark.parametrize("statement, refused", [
+    ("ALTER TABLE users DROP COLUMN role", "DROP in `ALTER TABLE users DROP COLUMN role`"),
+    ("ALTER TABLE users ADD COLUMN a INT, MODIFY role VARCHAR(9)", "MODIFY in"),
+    ("ALTER TABLE users ADD a INT", "ADD in"),
+    ("UPDATE users SET role = 'admin'", "`UPDATE users SET role = 'admin'`"),
+    ("DROP TABLE users", "`DROP TABLE users`"),
+])
+def test_only_additive_migrations_load(tmp_path, statement, refused):
+    (tmp_path / "0001_a.sql").write_text("CREATE TABLE IF NOT EXISTS t (id INT PRIMARY KEY);\nALTER TABLE t ADD COLUMN `b` VARCHAR(9) NOT NULL DEFAULT 'x,y', ADD UNIQUE KEY t_b (b);")
+    assert [len(m.statements) for m in migrate.load(tmp_path)] == [2]
+    (tmp_path / "0002_b.sql").write_text(f"-- a change that is not an addition\n{statement};")
+    with pytest.raises(RuntimeError, match=re.escape(f"0002_b.sql: {refused}")) as error:
+        migrate.load(tmp_path)
+    assert "migrations only add" in str(error.value)
 
 
 def test_a_migration_changed_after_it_was_applied_stops_the_run(scratch):
@@ -313,20 +393,24 @@ def test_concurrent_runs_are_serialised_by_the_lock(scratch):
 
 
 def test_migration_files_are_numbered_without_gaps(tmp_path):
-    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
-    (tmp_path / "0003_c.sql").write_text("SELECT 1;")
+    (tmp_path / "0001_a.sql").write_text("CREATE TABLE a (id INT);")
+    (tmp_path / "0003_c.sql").write_text("CREATE TABLE c (id INT);")
     with pytest.raises(RuntimeError, match="without gaps"):
         migrate.load(tmp_path)
-    (tmp_path / "2_b.sql").write_text("SELECT 1;")
+    (tmp_path / "2_b.sql").write_text("CREATE TABLE b (id INT);")
     with pytest.raises(RuntimeError, match="NNNN_name.sql"):
         migrate.load(tmp_path)
 
 
 def test_session_tokens_are_signed_expire_and_name_a_role(settings, monkeypatch):
     sessions = Sessions(settings.session_key)
-    token = sessions.issue(7, "admin")
-    caller = sessions.verify(token)
-    assert (caller.user_id, caller.is_admin) == (7, True)
+    token = sessions.issue(7, "admin", 3)
+    assert sessions.verify(token) == Claims(user_id=7, version=3)
+    # A token of the previous version (no session version in it) counts as version 0, the column's default.
+    assert sessions.verify(sessions._serializer.dumps({"sub": 7, "role": "customer"})) == Claims(user_id=7, version=0)
+    for claims in ({"sub": 7, "role": "customer", "ver": -1}, {"sub": 7, "role": "customer", "ver": True}, {"sub": "7", "role": "customer"}, [7]):
+        with pytest.raises(kit.ApiError, match="not valid"):
+            sessions.verify(sessions._serializer.dumps(claims))
     for forged in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), Sessions("x" * 40).issue(7, "admin"), "not-a-token"):
         with pytest.raises(kit.ApiError, match="not valid") as error:
             sessions.verify(forged)
@@ -346,6 +430,30 @@ def test_the_settings_name_what_is_missing():
         kit.Settings.from_env({"DB_HOST": "h", "DB_NAME": "n", "DB_USER": "u", "REDIS_HOST": "r"})
     s = kit.Settings.from_env({"DB_HOST": "h", "DB_NAME": "n", "DB_USER": "u", "DB_PASSWORD": "p", "REDIS_HOST": "r", "SESSION_KEY": "k" * 64})
     assert (s.db_port, s.redis_port, s.redis_password) == (3306, 6379, None)
+
+
+@pytest.mark.parametrize("forwarded, expected", [
+    (None, "10.1.2.3"), ("203.0.113.7", "203.0.113.7"), ("198.51.100.9, 203.0.113.7", "203.0.113.7"),
+    ("2001:DB8::1", "2001:db8::1"), ("not an address", "10.1.2.3"), ("203.0.113.7:443", "10.1.2.3"), ("", "10.1.2.3"),
+])
+def test_the_client_address_is_the_one_nginx_forwards_or_the_peer(forwarded, expected):
+    app = kit.create_app("kit-test", lambda _app: None, {})
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+    with app.test_request_context(headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        assert kit.client_address() == expected
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "a\tb", "a\x7fb", "a\x85b", "a\u2028b", "a\ud800b", "\u202eevil.exe", "a\u2066b\u2069", "a\u200fb", "a\u061cb"],
+                         ids=["NUL", "tab", "DEL", "C1 next line", "line separator", "lone surrogate", "right-to-left override", "isolate", "RLM", "Arabic letter mark"])
+def test_names_refuse_control_and_bidirectional_formatting_characters(name):
+    with pytest.raises(kit.ApiError, match="without control or bidirectional formatting characters") as error:
+        kit.text({"name": name}, "name", 100)
+    assert error.value.status == 400
+
+
+def test_names_keep_any_script_and_emoji():
+    for name in ("Zoë O'Brien", "שלום עליכם", "山田 太郎", "family 👩\u200d👩\u200d👧", "  padded  "):
+        assert kit.text({"name": name}, "name", 100) == name.strip()
 
 
 def test_json_errors_carry_details_and_headers(settings):

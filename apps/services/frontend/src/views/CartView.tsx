@@ -1,9 +1,11 @@
-// The cart and the checkout: one Idempotency-Key per cart content, so a retry after a failure (a timeout, a lost
-// answer) can never order twice.
+// The cart and the checkout: one Idempotency-Key per cart content, kept with the cart in sessionStorage until the
+// order is confirmed, so a retry after a failure (a timeout, a lost answer), even after leaving the cart or
+// reloading the page, can never order twice.
 import { useState } from "react";
 import { api, ApiError, money, newIdempotencyKey, Session, Shortage } from "../api";
 import { Cart, fingerprint, lines, MAX_PER_PRODUCT, setQuantity, total } from "../cart";
 import type { Notice } from "../App";
+import { useStored } from "../storage";
 
 interface Props {
     cart: Cart;
@@ -16,7 +18,7 @@ interface Props {
 
 export function CartView({ cart, setCart, session, notify, go, onExpired }: Props) {
     const [placing, setPlacing] = useState(false);
-    const [attempt, setAttempt] = useState<{ cart: string; key: string } | null>(null);
+    const [attempt, setAttempt] = useStored<{ cart: string; key: string } | null>("shop.order-attempt", null);
     const [shortages, setShortages] = useState<Shortage[]>([]);
     const shown = lines(cart);
 
