@@ -4,8 +4,9 @@
  * util/kustomize/kustomize.go: `kustomize edit set image` for images, the patches appended to the kustomization's
  * `patches`, `kustomize edit add component` for components), on a temporary copy of the tree. Every object keeps
  * the file it comes from (kustomize's origin annotation, removed again), so a policy finding names the file to fix.
- * The offline plan and the tests share this one renderer. Renders are kept by content (kubectl, every file of
- * the workloads' tree, the Applications' options): an unchanged tree is not rendered again.
+ * The offline plan and the tests share this one renderer. Each overlay's render is kept by content (kubectl, every
+ * file of the workloads' tree, the overlay and the Application's options): an unchanged tree is not rendered again,
+ * and the overlays of different workloads that still need kubectl are rendered in one invocation.
  */
 import { execFile } from "child_process";
 import * as crypto from "crypto";
@@ -39,9 +40,17 @@ export class WorkloadRenderError extends Error {
     }
 }
 
+let invocations = 0;
+
+/** How many times this process ran `kubectl kustomize` (the renders' cost is mostly kubectl's start). */
+export function kustomizeInvocations(): number {
+    return invocations;
+}
+
 /** `kubectl kustomize <dir>`, parsed. Fails with kubectl's message; says what to install when kubectl is missing. */
 export async function kustomizeBuild(dir: string, root = REPO_ROOT): Promise<KubeObject[]> {
     let stdout: string;
+    invocations++;
     try {
         ({ stdout } = await run("kubectl", ["kustomize", dir], { maxBuffer: 16 * 1024 * 1024 }));
     } catch (error) {
@@ -218,13 +227,14 @@ function kubectlIdentity(): string | undefined {
 }
 
 /**
- * A key for the renders of a checkout: kubectl's identity, every file of the workloads' tree and the sources.
- * Undefined (no caching) when a kustomization names a remote resource, whose content is not in the tree.
+ * A key for the workloads' tree of a checkout: kubectl's identity and every file of the tree (an overlay may use any
+ * base or component in it). Undefined (no caching) when a kustomization names a remote resource, whose content is
+ * not in the tree.
  */
-function renderKey(root: string, sources: readonly WorkloadSource[]): string | undefined {
+function treeKey(root: string): string | undefined {
     const kubectl = kubectlIdentity();
     if (!kubectl) return undefined;
-    const hash = crypto.createHash("sha256").update(kubectl).update(JSON.stringify(sources));
+    const hash = crypto.createHash("sha256").update(kubectl).update("\0");
     const walk = (dir: string): boolean => {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
             const file = path.join(dir, entry.name);
@@ -241,36 +251,180 @@ function renderKey(root: string, sources: readonly WorkloadSource[]): string | u
     return fs.existsSync(path.join(root, WORKLOADS_DIR)) && walk(path.join(root, WORKLOADS_DIR)) ? hash.digest("hex") : undefined;
 }
 
-/** Every Application's overlay rendered as ArgoCD renders it, the renders in parallel; kept by content. */
-export async function renderWorkloads(sources: readonly WorkloadSource[], options: RenderOptions = {}): Promise<RenderedObject[]> {
-    const root = options.root ?? REPO_ROOT;
-    const key = renderKey(root, sources);
-    const cached = key === undefined ? undefined : path.join(cacheDir(), "render", `${key}.json`);
-    if (cached && fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, "utf8"));
-    const rendered = await renderUncached(sources, root);
-    if (cached) {
-        fs.mkdirSync(path.dirname(cached), { recursive: true });
-        const partial = `${cached}.${process.pid}.tmp`;
-        fs.writeFileSync(partial, JSON.stringify(rendered));
-        fs.renameSync(partial, cached);
-    }
-    return rendered;
+/** One overlay's objects and the file each comes from: what is rendered once per tree, overlay and options. */
+interface OverlayRender {
+    object: KubeObject;
+    file: string;
+}
+
+/** An overlay (repository-relative) with an Application's Kustomize options. */
+interface RenderRequest {
+    overlay: string;
+    overrides: KustomizeOverrides;
 }
 
 /**
- * Every source rendered, side by side. A failing render does not cut the others short: each is waited for (its copy
- * of the tree deleted) before the first failure is reported, so a process that exits on the error leaves no copy behind.
+ * Renders of this process, by key, as JSON: the staging and production plans, the tests and the drill ask for the
+ * same overlay many times; each caller gets its own copy to change.
  */
-async function renderUncached(sources: readonly WorkloadSource[], root: string): Promise<RenderedObject[]> {
+const rendersInProcess = new Map<string, Promise<string>>();
+
+function requestKey(tree: string, r: RenderRequest): string {
+    return crypto.createHash("sha256").update(tree).update("\0").update(r.overlay).update("\0").update(JSON.stringify(r.overrides)).digest("hex");
+}
+
+const cacheFile = (key: string) => path.join(cacheDir(), "render", key.slice(0, 2), `${key}.json`);
+
+function keep(key: string, json: string): void {
+    const file = cacheFile(key);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Written whole, then renamed: a concurrent run never reads half a file.
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, json);
+    fs.renameSync(partial, file);
+}
+
+/**
+ * Each request's objects: from this process's renders, else the cache on disk, else kubectl (then kept in both).
+ * What kubectl still has to render goes in as few invocations as it can (renderBatches).
+ */
+function renderRequests(requests: readonly RenderRequest[], tree: string | undefined, root: string): Promise<OverlayRender[]>[] {
+    const keys = requests.map((r) => (tree === undefined ? undefined : requestKey(tree, r)));
+    const missing: number[] = [];
+    keys.forEach((key, i) => {
+        if (key !== undefined && rendersInProcess.has(key)) return;
+        let json: string | undefined;
+        try {
+            if (key !== undefined) json = fs.readFileSync(cacheFile(key), "utf8");
+        } catch {
+            // not rendered yet
+        }
+        if (json === undefined) missing.push(i);
+        else rendersInProcess.set(key!, Promise.resolve(json));
+    });
+    // Requests asked for twice in this call are rendered once.
+    const distinct = missing.filter((i, n) => keys[i] === undefined || missing.findIndex((j) => keys[j] === keys[i]) === n);
+    const rendered = distinct.map((i) => queueRender(requests[i], root));
+    const fresh = new Map<number, Promise<OverlayRender[]>>();
+    distinct.forEach((i, n) => {
+        const key = keys[i];
+        if (key === undefined) {
+            fresh.set(i, rendered[n]);
+            return;
+        }
+        const json = rendered[n].then((objects) => {
+            const text = JSON.stringify(objects);
+            keep(key, text);
+            return text;
+        });
+        rendersInProcess.set(key, json);
+        // A failure is not kept: the next caller gets kubectl's message anew.
+        json.catch(() => rendersInProcess.delete(key));
+    });
+    return requests.map((_, i) => fresh.get(i) ?? rendersInProcess.get(keys[i]!)!.then((json) => JSON.parse(json) as OverlayRender[]));
+}
+
+/** Renders asked for in this turn of the event loop, by checkout (separate calls side by side batch together too). */
+const queued = new Map<string, { request: RenderRequest; resolve: (r: OverlayRender[]) => void; reject: (e: unknown) => void }[]>();
+
+function queueRender(request: RenderRequest, root: string): Promise<OverlayRender[]> {
+    return new Promise((resolve, reject) => {
+        if (queued.size === 0) setImmediate(flushRenders);
+        if (!queued.has(root)) queued.set(root, []);
+        queued.get(root)!.push({ request, resolve, reject });
+    });
+}
+
+function flushRenders(): void {
+    const batches = [...queued];
+    queued.clear();
+    for (const [root, waiting] of batches) {
+        renderBatches(waiting.map((w) => w.request), root).forEach((p, i) => p.then(waiting[i].resolve, waiting[i].reject));
+    }
+}
+
+/** The workload folder of an overlay (`apps/workloads/<workload>/...`), if it is one. */
+function workloadOf(overlay: string): string | undefined {
+    const parts = path.posix.normalize(overlay.split(path.sep).join("/")).split("/");
+    const prefix = WORKLOADS_DIR.split(path.sep);
+    return parts.length > prefix.length + 1 && prefix.every((p, i) => parts[i] === p) && parts[prefix.length] !== ".." ? parts[prefix.length] : undefined;
+}
+
+/**
+ * kubectl starts slowly (a tenth of a second of CPU for any overlay), so the overlays of different workloads are
+ * rendered together: one kustomization listing them, its objects told apart by the workload folder of their origin.
+ * Each batch holds one overlay per workload. Whatever cannot be told apart, or fails, is rendered on its own, so
+ * the result, and an error's message, are those of rendering each overlay alone.
+ */
+function renderBatches(requests: readonly RenderRequest[], root: string): Promise<OverlayRender[]>[] {
+    const batches: number[][] = [];
+    requests.forEach((r, i) => {
+        const workload = workloadOf(r.overlay);
+        const batch = workload === undefined ? undefined : batches.find((b) => b.every((j) => workloadOf(requests[j].overlay) !== workload));
+        if (batch) batch.push(i);
+        else batches.push([i]);
+    });
+    const results: Promise<OverlayRender[]>[] = new Array(requests.length);
+    for (const batch of batches) {
+        const alone = (i: number) => renderOverlayAlone(requests[i], root);
+        if (batch.length === 1) {
+            results[batch[0]] = alone(batch[0]);
+            continue;
+        }
+        const together = renderTogether(batch.map((i) => requests[i]), root).catch(() => undefined);
+        batch.forEach((i, n) => (results[i] = together.then((all) => all?.[n] ?? alone(i))));
+    }
+    return results;
+}
+
+async function renderOverlayAlone(r: RenderRequest, root: string): Promise<OverlayRender[]> {
+    const { objects, tmp } = await renderCopy(r.overlay, r.overrides, root, true);
+    return objects.map((object) => ({ object, file: takeOrigin(object, path.join(tmp, r.overlay), tmp, r.overlay) }));
+}
+
+/** Overlays of different workloads in one `kubectl kustomize`; undefined when an object's workload is not clear. */
+async function renderTogether(requests: readonly RenderRequest[], root: string): Promise<OverlayRender[][] | undefined> {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
+    try {
+        const workloads = path.join(tmp, WORKLOADS_DIR);
+        fs.cpSync(path.join(root, WORKLOADS_DIR), workloads, { recursive: true });
+        const aggregate = path.join(workloads, "kustomization.yaml");
+        if (fs.existsSync(aggregate) || fs.existsSync(path.join(workloads, "kustomization.yml"))) return undefined;
+        for (const r of requests) applyOverrides(path.join(tmp, r.overlay), r.overlay, r.overrides, false);
+        const resources = requests.map((r) => path.posix.relative(WORKLOADS_DIR.split(path.sep).join("/"), r.overlay.split(path.sep).join("/")));
+        fs.writeFileSync(aggregate, stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources, buildMetadata: ["originAnnotations"] }));
+        const objects = await kustomizeBuild(workloads, tmp);
+        const byWorkload = new Map(requests.map((r, n) => [workloadOf(r.overlay)!, n]));
+        const rendered: OverlayRender[][] = requests.map(() => []);
+        for (const object of objects) {
+            const origin = object.metadata.annotations?.[ORIGIN_ANNOTATION];
+            const where = origin ? parse(origin) : undefined;
+            const relative = where?.path ?? where?.configuredIn;
+            const n = typeof relative === "string" ? byWorkload.get(relative.split("/")[0]) : undefined;
+            if (n === undefined) return undefined;
+            rendered[n].push({ object, file: takeOrigin(object, workloads, tmp, requests[n].overlay) });
+        }
+        return rendered;
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Every Application's overlay rendered as ArgoCD renders it, side by side; each overlay kept by content (kubectl,
+ * the workloads' tree, the overlay and its options). A failing render does not cut the others short: each is waited
+ * for (its copy of the tree deleted) before the first failure is reported, so a process that exits on the error
+ * leaves no copy behind.
+ */
+export async function renderWorkloads(sources: readonly WorkloadSource[], options: RenderOptions = {}): Promise<RenderedObject[]> {
+    const root = options.root ?? REPO_ROOT;
+    const renders = renderRequests(sources.map((s) => ({ overlay: s.path, overrides: s.kustomize })), treeKey(root), root);
     const settled = await Promise.allSettled(
-        sources.map(async (s) => {
+        sources.map(async (s, i) => {
             try {
-                const { objects, tmp } = await renderCopy(s.path, s.kustomize, root, true);
-                return objects.map((object): RenderedObject => {
-                    const file = takeOrigin(object, path.join(tmp, s.path), tmp, s.path);
-                    const destination = s.namespace === undefined ? {} : { destinationNamespace: s.namespace };
-                    return { object, application: s.application, ...destination, overlay: s.path, file, source: `${file}, rendered from ${s.path}` };
-                });
+                const rendered = await renders[i];
+                const destination = s.namespace === undefined ? {} : { destinationNamespace: s.namespace };
+                return rendered.map(({ object, file }): RenderedObject => ({ object, application: s.application, ...destination, overlay: s.path, file, source: `${file}, rendered from ${s.path}` }));
             } catch (error) {
                 if (error instanceof WorkloadRenderError) throw new WorkloadRenderError(`Application ${s.application}: ${error.message}`);
                 throw error;

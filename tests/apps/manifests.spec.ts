@@ -10,7 +10,7 @@ import { ISOLATION_POLICIES } from "../../policies/isolation";
 import { createResourceValidationArgs, runResourcePolicy } from "../policies/util";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
 import { AppsBase, appsBase, ENVS, Env, publicFrontendRun, publicHostname, publicPlatformRun } from "./fixture";
-import { kustomizeBuild, renderAsArgoCD, setImages } from "./kustomize";
+import { renderAsArgoCD, setImages } from "./kustomize";
 import { KubeObject, schemaProblems } from "./schemas";
 
 const EXPECT = {
@@ -94,7 +94,8 @@ async function render(env: Env): Promise<Renders> {
     const base = await appsBase(env);
     const publicRun = await publicFrontendRun(env);
     const renders = await Promise.all([
-        ...WORKLOAD_NAMES.map((w) => kustomizeBuild(path.join(REPO_ROOT, overlayPath(w, env)))),
+        // As in Git: the overlay with no options of an Application's (rendered alongside the others, one kubectl for all).
+        ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), {})),
         ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), overridesOf(base.apps, w))),
         renderAsArgoCD(overlayPath("frontend", env), overridesOf(publicRun, "frontend")),
     ]);

@@ -7,8 +7,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
 import { WORKLOAD_NAMES } from "../../lib/catalogue";
+import { ENVIRONMENTS, REPO_ROOT } from "../../lib/environment";
+import { environmentGraph } from "../../lib/offline";
+import { applicationSources, kustomizeInvocations, RenderedObject, renderWorkloads, WorkloadRenderError, WorkloadSource } from "../../lib/workloads";
 
 describe("workload renders (lib/workloads.ts)", () => {
     it("one Application that cannot render: the error names it, once every other render ended and every copy is gone", async () => {
@@ -32,6 +34,77 @@ describe("workload renders (lib/workloads.ts)", () => {
             if (previous === undefined) delete process.env.TMPDIR;
             else process.env.TMPDIR = previous;
             fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("workload renders together (lib/workloads.ts)", () => {
+    // A cache of its own: what this suite renders is rendered here, not read from an earlier run.
+    let cache: string;
+    let previous: string | undefined;
+    before(() => {
+        cache = fs.mkdtempSync(path.join(os.tmpdir(), "render-cache-"));
+        previous = process.env.GITOPS_CACHE_DIR;
+        process.env.GITOPS_CACHE_DIR = cache;
+    });
+    after(() => {
+        if (previous === undefined) delete process.env.GITOPS_CACHE_DIR;
+        else process.env.GITOPS_CACHE_DIR = previous;
+        fs.rmSync(cache, { recursive: true, force: true });
+    });
+
+    /** apps/workloads of this checkout in a directory of its own; `marker` makes its content (the renders' key) its own. */
+    function copyOfWorkloads(marker: string): string {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "renders-"));
+        fs.cpSync(path.join(REPO_ROOT, "apps", "workloads"), path.join(root, "apps", "workloads"), { recursive: true });
+        fs.writeFileSync(path.join(root, "apps", "workloads", "MARKER"), marker);
+        return root;
+    }
+
+    for (const env of ENVIRONMENTS) {
+        it(`${env}: every Application's overlay in one kubectl invocation, each object and its file as when its overlay is rendered alone`, async () => {
+            const graph = await environmentGraph(env);
+            const sources = applicationSources(graph.apps!.resources);
+            assert.strictEqual(new Set(sources.map((s) => s.path.split("/")[2])).size, sources.length, "one Application per workload");
+            const [together, alone] = [copyOfWorkloads(`together ${env}`), copyOfWorkloads(`alone ${env}`)];
+            try {
+                const before = kustomizeInvocations();
+                const batched = await renderWorkloads(sources, { root: together });
+                assert.strictEqual(kustomizeInvocations() - before, 1, "one kubectl invocation");
+                // One after the other: calls side by side would be rendered together too.
+                const each: RenderedObject[] = [];
+                for (const s of sources) each.push(...(await renderWorkloads([s], { root: alone })));
+                assert.strictEqual(kustomizeInvocations() - before, 1 + sources.length);
+                assert.ok(batched.length > sources.length * 3);
+                assert.deepStrictEqual(batched, each);
+                // Kept: the same tree renders again without kubectl.
+                await renderWorkloads(sources, { root: together });
+                assert.strictEqual(kustomizeInvocations() - before, 1 + sources.length);
+            } finally {
+                fs.rmSync(together, { recursive: true, force: true });
+                fs.rmSync(alone, { recursive: true, force: true });
+            }
+        });
+    }
+
+    it("two Applications of one workload, and an overlay that fails with others: each rendered alone, the error naming its Application", async () => {
+        const root = copyOfWorkloads("two of one workload");
+        try {
+            const frontend = "apps/workloads/frontend/overlays/staging";
+            const sources: WorkloadSource[] = [
+                { application: "frontend", path: frontend, kustomize: {} },
+                { application: "frontend-public", path: frontend, kustomize: { components: ["../../components/ingress"] } },
+                { application: "redis", path: "apps/workloads/redis/overlays/staging", kustomize: {} },
+            ];
+            const rendered = await renderWorkloads(sources, { root });
+            assert.deepStrictEqual([...new Set(rendered.filter((r) => r.object.kind === "Ingress").map((r) => r.application))], ["frontend-public"]);
+            assert.ok(rendered.some((r) => r.application === "frontend" && r.object.kind === "Deployment"));
+            assert.ok(rendered.some((r) => r.application === "redis" && r.object.kind === "StatefulSet"));
+            const file = path.join(root, "apps/workloads/redis/overlays/staging/kustomization.yaml");
+            fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("../../base", "../../basis"));
+            await assert.rejects(renderWorkloads([sources[0], { ...sources[2], application: "cache" }], { root }), /^WorkloadRenderError: Application cache: kubectl kustomize apps\/workloads\/redis\/overlays\/staging failed: .*basis/s);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
         }
     });
 });
