@@ -252,11 +252,53 @@ function makeRun(layer: Layer, env: string, ctx: MockContext, outputs: Record<st
 
 /** Runs a layer; rejects with the program's error if it fails. */
 export function runLayer(layer: Layer, options: RunOptions): Promise<LayerRun> {
-    return serialised(async () => {
+    const key = runKey(layer, options);
+    const kept = key === undefined ? undefined : runs.get(key);
+    if (kept) return kept.then(copyOfRun);
+    const run = serialised(async () => {
         const { run, failure } = await evaluate(layer, options);
         if (failure) throw failure.error;
         return run!;
     });
+    if (key !== undefined) {
+        runs.set(key, run);
+        run.catch(() => runs.delete(key));
+        return run.then(copyOfRun);
+    }
+    return run;
+}
+
+/**
+ * Successful runs of this checkout's programs, by everything they read: the layer, the stack, the settings as
+ * built (the file and the overrides), the stack references' outputs, the options and the process's environment.
+ * The tests ask for the same graph many times (a run is a tenth of a second of CPU); each caller gets its own
+ * copy to change. Another checkout (`root`, the plan's --base) is always evaluated: its files may change between runs.
+ */
+const runs = new Map<string, Promise<LayerRun>>();
+
+function runKey(layer: Layer, options: RunOptions): string | undefined {
+    if (options.root !== undefined && path.resolve(options.root) !== REPO_ROOT) return undefined;
+    let config: Record<string, string>;
+    try {
+        config = buildConfig(options);
+    } catch {
+        return undefined; // the run reports the bad settings file
+    }
+    const environment = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1));
+    return JSON.stringify([layer, options.env, config, options.stackOutputs ?? {}, options.secretOutputs ?? {}, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION, options.githubOidcProvider ?? null, environment]);
+}
+
+function copyOfRun(run: LayerRun): LayerRun {
+    return makeRun(run.layer, run.env, { resources: copyOf(run.resources), calls: copyOf(run.calls) } as MockContext, copyOf(run.outputs), [...run.secretOutputs], [...run.warnings], run.durationMs);
+}
+
+/** Plain objects and arrays copied all the way down; anything else (an SDK object, a function) shared. */
+function copyOf<T>(value: T): T {
+    if (Array.isArray(value)) return value.map(copyOf) as T;
+    if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) copy[k] = copyOf(v);
+    return copy as T;
 }
 
 /** Runs a layer that must fail; rejects if it succeeds. Returns the error and what was registered before it. */

@@ -108,7 +108,8 @@ function planOnBadManifest(): { copy: string; done: Promise<PlanRun> } {
     fs.writeFileSync(path.join(overlay, "kustomization.yaml"), kustomization.replace(/^namespace: backend\nresources:\n {2}- \.\.\/\.\.\/base\n/m, "resources:\n  - ../../base\n  - grafana-admin.yaml\n"));
     fs.writeFileSync(path.join(overlay, "grafana-admin.yaml"), SPOOF);
     const done = new Promise<PlanRun>((resolve) =>
-        execFile(process.execPath, [path.join(copy, "node_modules", ".bin", "ts-node"), "--swc", "tools/plan.ts", "staging"], { cwd: copy, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+        // What `npm run plan -- staging` runs (package.json's script), without npm's banner.
+        execFile(process.execPath, [path.join(copy, "tools", "ts-run.js"), "tools/plan.ts", "staging"], { cwd: copy, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
             resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code) : 0, stdout, stderr }),
         ),
     );

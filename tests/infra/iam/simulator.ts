@@ -164,7 +164,16 @@ async function validatedDecision(principal: Principal, request: Request): Promis
 }
 
 const decisions = new Map<string, Map<string, Promise<Decision>>>();
-const principalKey = (p: Principal) => JSON.stringify([p.arn, p.policies, p.boundary ?? null, p.sessionPolicy ?? null]);
+const principalKeys = new WeakMap<Principal, string>();
+/** A principal's identity for the decisions' cache (its documents are large: serialised once per principal object). */
+function principalKey(p: Principal): string {
+    let key = principalKeys.get(p);
+    if (key === undefined) {
+        key = JSON.stringify([p.arn, p.policies, p.boundary ?? null, p.sessionPolicy ?? null]);
+        principalKeys.set(p, key);
+    }
+    return key;
+}
 
 /** The decision for a request (the same request of the same principal is decided once). */
 export function decide(principal: Principal, request: Request): Promise<Decision> {

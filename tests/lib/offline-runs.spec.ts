@@ -1,0 +1,42 @@
+/**
+ * The offline engine keeps a successful run of this checkout's programs by everything it reads (lib/offline
+ * runLayer): asked again, it answers without evaluating, each caller with a copy of its own; a change of settings,
+ * of a stack reference's outputs or of the environment evaluates anew.
+ */
+import * as assert from "assert";
+import { runLayer } from "../../lib/offline";
+
+describe("the offline engine's kept runs (lib/offline)", () => {
+    it("the same run twice: the same graph, each caller's copy its own", async () => {
+        const first = await runLayer("infra", { env: "staging" });
+        const second = await runLayer("infra", { env: "staging" });
+        assert.strictEqual(second.durationMs, first.durationMs, "kept, not evaluated again (an evaluation's duration is its own)");
+        assert.notStrictEqual(first.resources, second.resources);
+        assert.deepStrictEqual(second.resources, first.resources);
+        assert.deepStrictEqual(second.outputs, first.outputs);
+        const cluster = (r: typeof first) => r.one("eks:index:Cluster");
+        cluster(first).inputs.version = "changed by a test";
+        first.resources.pop();
+        const third = await runLayer("infra", { env: "staging" });
+        assert.strictEqual(third.resources.length, second.resources.length);
+        assert.strictEqual(cluster(third).inputs.version, cluster(second).inputs.version);
+    });
+
+    it("other settings, another environment or another process environment: evaluated anew", async () => {
+        const base = await runLayer("infra", { env: "staging" });
+        const zones = await runLayer("infra", { env: "staging", config: { "infra:availabilityZoneCount": 3 } });
+        assert.notStrictEqual(zones.durationMs, base.durationMs);
+        assert.notDeepStrictEqual(zones.outputs.privateSubnetIds, base.outputs.privateSubnetIds);
+        const production = await runLayer("infra", { env: "production" });
+        assert.strictEqual(production.env, "production");
+        const today = process.env.GITOPS_TODAY;
+        try {
+            // A date past the default version's end of support: the program says so, so it did run again.
+            process.env.GITOPS_TODAY = "2099-01-01";
+            const later = await runLayer("infra", { env: "staging" });
+            assert.notDeepStrictEqual(later.warnings, base.warnings);
+        } finally {
+            process.env.GITOPS_TODAY = today;
+        }
+    });
+});
