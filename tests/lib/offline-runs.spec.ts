@@ -4,7 +4,7 @@
  * of a stack reference's outputs or of the environment evaluates anew.
  */
 import * as assert from "assert";
-import { runLayer } from "../../lib/offline";
+import { KEEP_VARIABLE, runLayer } from "../../lib/offline";
 
 describe("the offline engine's kept runs (lib/offline)", () => {
     it("the same run twice: the same graph, each caller's copy its own", async () => {
@@ -37,6 +37,17 @@ describe("the offline engine's kept runs (lib/offline)", () => {
             assert.notDeepStrictEqual(later.warnings, base.warnings);
         } finally {
             process.env.GITOPS_TODAY = today;
+        }
+    });
+
+    it(`${KEEP_VARIABLE}=0 evaluates every run (what npm run bench times)`, async () => {
+        process.env[KEEP_VARIABLE] = "0";
+        try {
+            const first = await runLayer("infra", { env: "staging" });
+            const second = await runLayer("infra", { env: "staging" });
+            assert.notStrictEqual(second.durationMs, first.durationMs);
+        } finally {
+            delete process.env[KEEP_VARIABLE];
         }
     });
 });
