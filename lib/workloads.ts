@@ -286,7 +286,8 @@ function keep(key: string, json: string): void {
 
 /**
  * Each request's objects: from this process's renders, else the cache on disk, else kubectl (then kept in both).
- * What kubectl still has to render goes in as few invocations as it can (renderBatches).
+ * What kubectl still has to render starts now, from the tree as it is now (the key's content): the copies are
+ * taken before this returns.
  */
 function renderRequests(requests: readonly RenderRequest[], tree: string | undefined, root: string): Promise<OverlayRender[]>[] {
     const keys = requests.map((r) => (tree === undefined ? undefined : requestKey(tree, r)));
@@ -304,7 +305,7 @@ function renderRequests(requests: readonly RenderRequest[], tree: string | undef
     });
     // Requests asked for twice in this call are rendered once.
     const distinct = missing.filter((i, n) => keys[i] === undefined || missing.findIndex((j) => keys[j] === keys[i]) === n);
-    const rendered = distinct.map((i) => queueRender(requests[i], root));
+    const rendered = renderBatches(distinct.map((i) => requests[i]), root);
     const fresh = new Map<number, Promise<OverlayRender[]>>();
     distinct.forEach((i, n) => {
         const key = keys[i];
@@ -324,25 +325,6 @@ function renderRequests(requests: readonly RenderRequest[], tree: string | undef
     return requests.map((_, i) => fresh.get(i) ?? rendersInProcess.get(keys[i]!)!.then((json) => JSON.parse(json) as OverlayRender[]));
 }
 
-/** Renders asked for in this turn of the event loop, by checkout (separate calls side by side batch together too). */
-const queued = new Map<string, { request: RenderRequest; resolve: (r: OverlayRender[]) => void; reject: (e: unknown) => void }[]>();
-
-function queueRender(request: RenderRequest, root: string): Promise<OverlayRender[]> {
-    return new Promise((resolve, reject) => {
-        if (queued.size === 0) setImmediate(flushRenders);
-        if (!queued.has(root)) queued.set(root, []);
-        queued.get(root)!.push({ request, resolve, reject });
-    });
-}
-
-function flushRenders(): void {
-    const batches = [...queued];
-    queued.clear();
-    for (const [root, waiting] of batches) {
-        renderBatches(waiting.map((w) => w.request), root).forEach((p, i) => p.then(waiting[i].resolve, waiting[i].reject));
-    }
-}
-
 /** The workload folder of an overlay (`apps/workloads/<workload>/...`), if it is one. */
 function workloadOf(overlay: string): string | undefined {
     const parts = path.posix.normalize(overlay.split(path.sep).join("/")).split("/");
@@ -351,28 +333,58 @@ function workloadOf(overlay: string): string | undefined {
 }
 
 /**
+ * Whether everything an overlay can read stays in its workload's folder: no kustomization of the folder, and no
+ * component the Application adds, names a path outside it (`../` out of it, an absolute path) or a remote one.
+ * Only such overlays are rendered together: their objects' origins then name their own workload.
+ */
+function selfContained(root: string, r: RenderRequest, workload: string): boolean {
+    const folder = path.join(root, WORKLOADS_DIR, workload);
+    const inside = (from: string, p: string) => !path.relative(folder, path.resolve(from, p)).startsWith("..");
+    const escapes = (from: string, value: unknown): boolean => {
+        if (typeof value === "string") return value.includes("://") || ((value.startsWith("../") || value.startsWith("/")) && !inside(from, value));
+        if (Array.isArray(value)) return value.some((v) => escapes(from, v));
+        if (value && typeof value === "object") return Object.values(value).some((v) => escapes(from, v));
+        return false;
+    };
+    if ((r.overrides.components ?? []).some((c) => escapes(path.join(root, r.overlay), c.startsWith(".") ? c : `./${c}`))) return false;
+    const walk = (dir: string): boolean =>
+        fs.readdirSync(dir, { withFileTypes: true }).every((e) => {
+            const file = path.join(dir, e.name);
+            if (e.isDirectory()) return walk(file);
+            if (!/^kustomization\.ya?ml$|^Kustomization$/.test(e.name)) return true;
+            try {
+                return !escapes(dir, parse(fs.readFileSync(file, "utf8")));
+            } catch {
+                return false; // kubectl reports it, alone
+            }
+        });
+    return fs.existsSync(folder) && walk(folder);
+}
+
+/**
  * kubectl starts slowly (a tenth of a second of CPU for any overlay), so the overlays of different workloads are
  * rendered together: one kustomization listing them, its objects told apart by the workload folder of their origin.
- * Each batch holds one overlay per workload. Whatever cannot be told apart, or fails, is rendered on its own, so
- * the result, and an error's message, are those of rendering each overlay alone.
+ * Each batch holds one overlay per workload, each self-contained. What cannot be told apart, or fails, is rendered
+ * on its own from the same copy of the tree, so the result, and an error's message, are those of rendering each
+ * overlay alone. Every copy is taken before this returns, and removed before any of its renders settles.
  */
 function renderBatches(requests: readonly RenderRequest[], root: string): Promise<OverlayRender[]>[] {
-    const batches: number[][] = [];
+    const batches: { batchable: boolean; members: number[] }[] = [];
     requests.forEach((r, i) => {
         const workload = workloadOf(r.overlay);
-        const batch = workload === undefined ? undefined : batches.find((b) => b.every((j) => workloadOf(requests[j].overlay) !== workload));
-        if (batch) batch.push(i);
-        else batches.push([i]);
+        const batchable = workload !== undefined && selfContained(root, r, workload);
+        const batch = batchable ? batches.find((b) => b.batchable && b.members.every((j) => workloadOf(requests[j].overlay) !== workload)) : undefined;
+        if (batch) batch.members.push(i);
+        else batches.push({ batchable, members: [i] });
     });
     const results: Promise<OverlayRender[]>[] = new Array(requests.length);
-    for (const batch of batches) {
-        const alone = (i: number) => renderOverlayAlone(requests[i], root);
+    for (const { members: batch } of batches) {
         if (batch.length === 1) {
-            results[batch[0]] = alone(batch[0]);
+            results[batch[0]] = renderOverlayAlone(requests[batch[0]], root);
             continue;
         }
-        const together = renderTogether(batch.map((i) => requests[i]), root).catch(() => undefined);
-        batch.forEach((i, n) => (results[i] = together.then((all) => all?.[n] ?? alone(i))));
+        const settled = renderTogetherOrAlone(batch.map((i) => requests[i]), root);
+        batch.forEach((i, n) => (results[i] = settled.then((all) => (all[n].status === "fulfilled" ? all[n].value : Promise.reject(all[n].reason)))));
     }
     return results;
 }
@@ -382,6 +394,22 @@ async function renderOverlayAlone(r: RenderRequest, root: string): Promise<Overl
     return objects.map((object) => ({ object, file: takeOrigin(object, path.join(tmp, r.overlay), tmp, r.overlay) }));
 }
 
+/**
+ * The batch in one invocation, from a copy of the tree taken now; else each overlay alone from that same copy.
+ * Settles when every render ended and the copy is gone.
+ */
+async function renderTogetherOrAlone(requests: readonly RenderRequest[], root: string): Promise<PromiseSettledResult<OverlayRender[]>[]> {
+    const snapshot = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
+    fs.cpSync(path.join(root, WORKLOADS_DIR), path.join(snapshot, WORKLOADS_DIR), { recursive: true });
+    try {
+        const together = await renderTogether(requests, snapshot).catch(() => undefined);
+        if (together) return together.map((value) => ({ status: "fulfilled", value }));
+        return await Promise.allSettled(requests.map((r) => renderOverlayAlone(r, snapshot)));
+    } finally {
+        fs.rmSync(snapshot, { recursive: true, force: true });
+    }
+}
+
 /** Overlays of different workloads in one `kubectl kustomize`; undefined when an object's workload is not clear. */
 async function renderTogether(requests: readonly RenderRequest[], root: string): Promise<OverlayRender[][] | undefined> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
@@ -389,7 +417,7 @@ async function renderTogether(requests: readonly RenderRequest[], root: string):
         const workloads = path.join(tmp, WORKLOADS_DIR);
         fs.cpSync(path.join(root, WORKLOADS_DIR), workloads, { recursive: true });
         const aggregate = path.join(workloads, "kustomization.yaml");
-        if (fs.existsSync(aggregate) || fs.existsSync(path.join(workloads, "kustomization.yml"))) return undefined;
+        if (fs.existsSync(aggregate) || fs.existsSync(path.join(workloads, "kustomization.yml")) || fs.existsSync(path.join(workloads, "Kustomization"))) return undefined;
         for (const r of requests) applyOverrides(path.join(tmp, r.overlay), r.overlay, r.overrides, false);
         const resources = requests.map((r) => path.posix.relative(WORKLOADS_DIR.split(path.sep).join("/"), r.overlay.split(path.sep).join("/")));
         fs.writeFileSync(aggregate, stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources, buildMetadata: ["originAnnotations"] }));
@@ -399,7 +427,7 @@ async function renderTogether(requests: readonly RenderRequest[], root: string):
         for (const object of objects) {
             const origin = object.metadata.annotations?.[ORIGIN_ANNOTATION];
             const where = origin ? parse(origin) : undefined;
-            const relative = where?.path ?? where?.configuredIn;
+            const relative = where?.repo ? undefined : (where?.path ?? where?.configuredIn);
             const n = typeof relative === "string" ? byWorkload.get(relative.split("/")[0]) : undefined;
             if (n === undefined) return undefined;
             rendered[n].push({ object, file: takeOrigin(object, workloads, tmp, requests[n].overlay) });

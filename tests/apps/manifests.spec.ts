@@ -10,7 +10,8 @@ import { ISOLATION_POLICIES } from "../../policies/isolation";
 import { createResourceValidationArgs, runResourcePolicy } from "../policies/util";
 import { allowed, cpuMillis, memoryMiB, podsOf, restrictedViolations, selects } from "./checks";
 import { AppsBase, appsBase, ENVS, Env, publicFrontendRun, publicHostname, publicPlatformRun } from "./fixture";
-import { renderAsArgoCD, setImages } from "./kustomize";
+import type { WorkloadSource } from "../../lib/workloads";
+import { renderWorkloads, setImages } from "./kustomize";
 import { KubeObject, schemaProblems } from "./schemas";
 
 const EXPECT = {
@@ -93,16 +94,18 @@ function rendersOf(env: Env): Promise<Renders> {
 async function render(env: Env): Promise<Renders> {
     const base = await appsBase(env);
     const publicRun = await publicFrontendRun(env);
-    const renders = await Promise.all([
-        // As in Git: the overlay with no options of an Application's (rendered alongside the others, one kubectl for all).
-        ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), {})),
-        ...WORKLOAD_NAMES.map((w) => renderAsArgoCD(overlayPath(w, env), overridesOf(base.apps, w))),
-        renderAsArgoCD(overlayPath("frontend", env), overridesOf(publicRun, "frontend")),
-    ]);
+    // One call: kubectl renders the overlays of different workloads together (as in Git, then as ArgoCD does).
+    const sources: WorkloadSource[] = [
+        ...WORKLOAD_NAMES.map((w) => ({ application: `git ${w}`, path: overlayPath(w, env), kustomize: {} })),
+        ...WORKLOAD_NAMES.map((w) => ({ application: `argocd ${w}`, path: overlayPath(w, env), kustomize: overridesOf(base.apps, w) })),
+        { application: "public frontend", path: overlayPath("frontend", env), kustomize: overridesOf(publicRun, "frontend") },
+    ];
+    const rendered = await renderWorkloads(sources);
+    const of = (application: string) => rendered.filter((r) => r.application === application).map((r) => r.object);
     return {
-        git: new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[i]])),
-        argocd: new Map(WORKLOAD_NAMES.map((w, i) => [w, renders[WORKLOAD_NAMES.length + i]])),
-        publicFrontend: renders[renders.length - 1],
+        git: new Map(WORKLOAD_NAMES.map((w) => [w, of(`git ${w}`)])),
+        argocd: new Map(WORKLOAD_NAMES.map((w) => [w, of(`argocd ${w}`)])),
+        publicFrontend: of("public frontend"),
         publicRun,
     };
 }

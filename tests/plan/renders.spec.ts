@@ -107,4 +107,42 @@ describe("workload renders together (lib/workloads.ts)", () => {
             fs.rmSync(root, { recursive: true, force: true });
         }
     });
+
+    it("an overlay that reads another workload's folder is rendered alone: each object stays with its Application", async () => {
+        const root = copyOfWorkloads("reads another workload");
+        try {
+            const overlay = "apps/workloads/redis/overlays/cache";
+            fs.mkdirSync(path.join(root, overlay), { recursive: true });
+            fs.writeFileSync(path.join(root, overlay, "kustomization.yaml"), "namePrefix: cache-\nresources:\n  - ../../../mysql/base\n");
+            const sources: WorkloadSource[] = [
+                { application: "cache", path: overlay, kustomize: {} },
+                { application: "mysql", path: "apps/workloads/mysql/overlays/staging", kustomize: {} },
+            ];
+            const rendered = await renderWorkloads(sources, { root });
+            const names = (application: string) => rendered.filter((r) => r.application === application).map((r) => `${r.object.kind}/${r.object.metadata.name}`);
+            assert.ok(names("cache").length > 0 && names("cache").every((n) => n.includes("/cache-")), names("cache").join(", "));
+            assert.ok(names("mysql").length > 0 && names("mysql").every((n) => !n.includes("/cache-")), names("mysql").join(", "));
+            assert.ok(rendered.filter((r) => r.application === "cache").every((r) => r.file.startsWith("apps/workloads/mysql/base/")));
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("renders the tree as it was when asked: a change made while kubectl runs is neither in the result nor kept for it", async () => {
+        const root = copyOfWorkloads("changed while rendering");
+        try {
+            const sources: WorkloadSource[] = ["mysql", "redis"].map((w) => ({ application: w, path: `apps/workloads/${w}/overlays/staging`, kustomize: {} }));
+            const file = path.join(root, "apps/workloads/redis/overlays/staging/kustomization.yaml");
+            const original = fs.readFileSync(file, "utf8");
+            const pending = renderWorkloads(sources, { root });
+            fs.writeFileSync(file, `${original}\nnamePrefix: changed-\n`);
+            const asked = await pending;
+            fs.writeFileSync(file, original);
+            const again = await renderWorkloads(sources, { root });
+            assert.ok(asked.every((r) => !r.object.metadata.name.startsWith("changed-")));
+            assert.deepStrictEqual(again, asked);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
 });
