@@ -99,7 +99,10 @@ function freeBytes(dir: string): number {
  */
 export function scratchDirectory(memory = "/dev/shm"): string {
     const base = process.platform === "linux" && freeBytes(memory) >= 2 * 1024 ** 3 ? memory : os.tmpdir();
-    return fs.mkdtempSync(path.join(base, "gitops-tests-"));
+    const dir = fs.mkdtempSync(path.join(base, "gitops-tests-"));
+    // Open to other users below it, as /tmp is: a shop the tests start as root runs nginx's workers as nobody.
+    fs.chmodSync(dir, 0o755);
+    return dir;
 }
 
 function runJob(job: Job, drill: string): Promise<Outcome> {

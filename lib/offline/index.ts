@@ -270,9 +270,12 @@ export function runLayer(layer: Layer, options: RunOptions): Promise<LayerRun> {
 
 /**
  * Successful runs of this checkout's programs, by everything they read: the layer, the stack, the settings as
- * built (the file and the overrides), the stack references' outputs, the options and the process's environment.
+ * built (the file and the overrides), every settings file of the checkout, the stack references' outputs, the
+ * options and the process's environment.
  * The tests ask for the same graph many times (a run is a tenth of a second of CPU); each caller gets its own
- * copy to change. Another checkout (`root`, the plan's --base) is always evaluated: its files may change between runs.
+ * copy to change (SDK objects among the inputs, such as a component's role, are shared). The programs' code is
+ * taken as fixed for the life of the process. Another checkout (`root`, the plan's --base) is always evaluated:
+ * its files may change between runs.
  */
 const runs = new Map<string, Promise<LayerRun>>();
 
@@ -289,7 +292,9 @@ function runKey(layer: Layer, options: RunOptions): string | undefined {
         return undefined; // the run reports the bad settings file
     }
     const environment = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1));
-    return JSON.stringify([layer, options.env, config, options.stackOutputs ?? {}, options.secretOutputs ?? {}, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION, options.githubOidcProvider ?? null, environment]);
+    // Every settings file of the checkout: a program may read another environment's (infra reads its peer's).
+    const settingsFiles = fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.test(f)).sort().map((f) => [f, fs.readFileSync(path.join(REPO_ROOT, f), "utf8")]);
+    return JSON.stringify([layer, options.env, config, settingsFiles, options.stackOutputs ?? {}, options.secretOutputs ?? {}, options.preview ?? true, options.organization ?? MOCK_ORGANIZATION, options.githubOidcProvider ?? null, environment]);
 }
 
 function copyOfRun(run: LayerRun): LayerRun {

@@ -26,6 +26,7 @@ describe("npm test's runner (tests/run.ts)", () => {
         try {
             assert.strictEqual(path.dirname(dir), os.tmpdir());
             assert.match(path.basename(dir), /^gitops-tests-/);
+            assert.strictEqual(fs.statSync(dir).mode & 0o777, 0o755, "others may pass through it (nginx's workers run as nobody)");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
