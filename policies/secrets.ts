@@ -5,8 +5,8 @@
  * webhook whose other end keeps a copy) is a documented exception with its manual procedure. A stack policy:
  * the rotation is a resource of its own.
  */
-import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { checking, describeResource, isNonEmptyString } from "./common";
+import { StackValidationPolicy } from "@pulumi/policy";
+import { checking, describeResource, isNonEmptyString, resourcesByReference } from "./common";
 import { exceptionsSetting, ExceptionsConfig, findings } from "./exceptions";
 
 const SECRET = "aws:secretsmanager/secret:Secret";
@@ -31,7 +31,8 @@ export const secretsManagerHardened: StackValidationPolicy = {
         if (secrets.length === 0) args.notApplicable("no Secrets Manager secrets");
         const finding = findings(args, report, args.getConfig<ExceptionsConfig>().exceptions);
         checking((checks) => {
-            const rotations: PolicyResource[] = args.resources.filter((r) => r.type === ROTATION);
+            // A rotation whose secretId is not known yet (preview) is not matched; the others still are.
+            const { byKey: rotations, unknown } = resourcesByReference(args.resources, ROTATION, (p) => p.secretId, checks);
             for (const secret of secrets) {
                 const subject = describeResource(secret.type, secret.name);
                 checks.run(() => {
@@ -46,9 +47,10 @@ export const secretsManagerHardened: StackValidationPolicy = {
                 });
                 checks.run(() => {
                     const ids = [secret.props.id, secret.props.arn, secret.props.name].filter(isNonEmptyString);
-                    const rotation = rotations.find((r) => ids.includes(r.props.secretId));
+                    const rotation = ids.map((id) => rotations.get(id)).find((r) => r !== undefined);
                     const name = String(secret.props.name ?? secret.name);
                     if (rotation === undefined) {
+                        if (unknown) return;
                         finding(
                             "CKV2_AWS_57",
                             name,

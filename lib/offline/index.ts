@@ -96,7 +96,15 @@ function forgetProgramModules(root: string): void {
     }
 }
 
+let evaluated = 0;
+
+/** How many times this process evaluated a layer's program (kept runs are not evaluated again). */
+export function evaluations(): number {
+    return evaluated;
+}
+
 async function evaluate(layer: Layer, options: RunOptions): Promise<{ run?: LayerRun; failure?: LayerFailure }> {
+    evaluated++;
     const config = buildConfig(options);
     const ctx: MockContext = {
         region: config["aws:region"] ?? "us-east-1",

@@ -16,8 +16,10 @@ import { IMAGE_TAGS } from "../../platform/addons/cluster-autoscaler";
 import { UpgradePlan, main } from "../../tools/upgrade";
 import { tempRoot, withSettings } from "./fake-workspace";
 import { REPO_ROOT } from "../../lib/environment";
+import { today } from "../../lib/today";
 
-const TODAY = "2026-11-25";
+// The suite's pinned day (tests/register.js).
+const TODAY = today();
 
 function run(argv: string[], o: { root?: string; today?: string } = {}) {
     const out: string[] = [];

@@ -4,8 +4,10 @@ import { supportStatus, supportedKubernetesVersions, KUBERNETES_VERSIONS } from 
 import { Environment } from "../../lib/environment";
 import { runLayerExpectingFailure } from "../../lib/offline";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
+import { today } from "../../lib/today";
 
-const TODAY = "2026-11-25";
+// The suite's pinned day (tests/register.js).
+const TODAY = today();
 const load = (env: Environment, overrides: Record<string, unknown> = {}, dryRun = true, today = TODAY) =>
     loadInfraSettings(env, { source: settingsSource(env, overrides), today, dryRun });
 const loadSettings = load;

@@ -8,8 +8,10 @@ import * as assert from "assert";
 import { kubernetesVersionChangeProblem, loadInfraSettings } from "../../infra/settings";
 import { environmentGraph, runLayerExpectingFailure, stackName } from "../../lib/offline";
 import { assertNamesSetting, assertSettingsError, settingsSource } from "../helpers";
+import { today } from "../../lib/today";
 
-const TODAY = "2026-11-25";
+// The suite's pinned day (tests/register.js).
+const TODAY = today();
 const load = (version: string, deployed: string | undefined, env: "staging" | "production" = "staging") =>
     loadInfraSettings(env, { source: settingsSource(env, { "infra:kubernetesVersion": version }), today: TODAY, dryRun: true, deployedKubernetesVersion: deployed });
 

@@ -16,6 +16,7 @@ import { ADDON_NAMES, CHARTS } from "../../platform/charts";
 import { loadPlatformSettings } from "../../platform/settings";
 import { blockNames, renderReadme } from "../../tools/readme";
 import { settingsSource } from "../helpers";
+import { today } from "../../lib/today";
 
 const README = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
@@ -44,7 +45,7 @@ describe("README documents", () => {
     }
 
     const layers: [string, (s: ReturnType<typeof settingsSource>) => unknown][] = [
-        ["infra", (source) => loadInfraSettings("staging", { source, today: "2026-11-25", dryRun: true })],
+        ["infra", (source) => loadInfraSettings("staging", { source, today: today(), dryRun: true })],
         ["platform", (source) => loadPlatformSettings("staging", { source })],
         ["apps", (source) => loadAppsSettings("staging", source)],
     ];

@@ -9,8 +9,10 @@ import { DOCUMENTATION_CIDRS, forkChecklist } from "../../tools/fork-checklist";
 import { CAPACITY_SAMPLE_CONFIG, samplePlan } from "../../tools/plan-samples";
 import { settingsSource } from "../helpers";
 import { committedPlan } from "./fixture";
+import { today } from "../../lib/today";
 
-const TODAY = "2026-11-25";
+// The suite's pinned day (tests/register.js).
+const TODAY = today();
 const FIXED = {
     "infra:githubRepository": "my-org/my-platform",
     "infra:endpointPublicAccessCidrs": ["198.51.101.0/24"],

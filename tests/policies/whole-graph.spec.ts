@@ -99,10 +99,11 @@ for (const env of ENVS) {
             }
         });
 
-        it("checks what ArgoCD syncs: every Application's overlay, rendered as ArgoCD renders it, each object with its file", () => {
-            if (!graph.apps) return;
-            const applications = applicationSources(graph.apps.resources);
-            assert.ok(applications.length >= 6);
+        it("checks what ArgoCD syncs: every Application's overlay, rendered as ArgoCD renders it, each object with its file", function () {
+            // A fork without the apps layer has nothing of ArgoCD's to check.
+            if (!graph.apps) this.skip();
+            const applications = applicationSources(graph.apps!.resources);
+            assert.deepStrictEqual(applications.map((a) => a.application).sort(), [...WORKLOAD_NAMES].sort(), "one Application per workload of the catalogue");
             assert.deepStrictEqual([...new Set(rendered.map((r) => r.application))].sort(), applications.map((a) => a.application).sort());
             for (const r of rendered) {
                 assert.ok(fs.existsSync(path.join(REPO_ROOT, r.file)), `${r.object.kind} ${r.object.metadata.name}: ${r.file}`);
@@ -117,14 +118,16 @@ for (const env of ENVS) {
             assert.ok(report.evaluated["volume-claims-use-gp3-class"] >= 2, "the StatefulSets' claims");
         });
 
-        it("judges every rendered object by its Application: each knows the Application's destination, and is in it", () => {
-            if (!graph.apps) return;
+        it("judges every rendered object by its Application: each knows the Application's destination, and is in it", function () {
+            // A fork without the apps layer has nothing of ArgoCD's to check.
+            if (!graph.apps) this.skip();
             for (const m of manifests) assert.ok(m.application?.name && m.application.namespace, `${m.type} ${m.name} knows its Application`);
             assert.strictEqual(report.evaluated["objects-in-application-namespace"], manifests.length);
         });
 
-        it("says which services were never released (their overlays pin the placeholder digest), once each, as notices, not violations", () => {
-            if (!graph.apps) return;
+        it("says which services were never released (their overlays pin the placeholder digest), once each, as notices, not violations", function () {
+            // A fork without the apps layer has nothing of ArgoCD's to check.
+            if (!graph.apps) this.skip();
             const unreleased = WORKLOAD_NAMES.filter((w) => WORKLOADS[w].ecrImage && workloadPin(fs.readFileSync(path.join(REPO_ROOT, overlayFile(w, env)), "utf8"), w)?.digest === UNRELEASED_DIGEST);
             const named = report.notices.map((n) => {
                 assert.strictEqual(n.policyName, "workload-images-pinned");
