@@ -53,6 +53,12 @@ describe("policy secrets-manager-hardened", () => {
         assert.ok((await runStackPolicy(policy, args([secret(API, { kmsKeyId: UNKNOWN }), rotation(API)]))).unknown);
     });
 
+    it("a rotation whose secret is unknown does not hide what the known ones show: a rotation over 90 days is still reported", async () => {
+        const slow = secret(API);
+        const unknownRotation = { ...rotation(UNKNOWN), name: "rotation-pending" };
+        await assertHasStackViolation(policy, args([slow, unknownRotation, rotation(API, 120)]), slow.name, "rotates every 120 days, more than 90 (CKV_AWS_304)");
+    });
+
     it("is not applicable without secrets", async () => {
         assert.ok((await runStackPolicy(policy, args([stackResource("aws:s3/bucket:Bucket", "b", {})]))).notApplicable);
     });
