@@ -100,8 +100,7 @@ export const APPLICATION_SIGNALS_LOG_GROUP = "/aws/application-signals/data";
 /** Using a KMS key of this environment (the EKS cluster role describes its secrets key; CMK-encrypted secrets need decrypt). */
 const KEY_USE = ["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:RetireGrant"];
 
-/** IAM actions roles use: the load balancers' service-linked role, server certificates (load balancer controller). */
-export const WORKLOAD_IAM_ACTIONS = ["iam:CreateServiceLinkedRole", "iam:GetServerCertificate", "iam:ListServerCertificates"];
+/** The service-linked role the load balancer controller may create (its server certificates are read too). */
 export const WORKLOAD_SERVICE_LINKED_ROLES = ["elasticloadbalancing.amazonaws.com"];
 
 /** Global services (their requests carry us-east-1): exempt from the region guard. */

@@ -5,6 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { WORKLOADS_PATH } from "./catalogue";
 import { REPO_ROOT, resolveEnvironment } from "./environment";
 
 /** A wrong command line: the tool prints the message and its usage and exits with code 2. */
@@ -141,7 +142,6 @@ export function gitIn(root: string = REPO_ROOT): Git {
 }
 
 export const SERVICES_DIR = "apps/services";
-export const WORKLOADS_DIR = "apps/workloads";
 /**
  * The Python services' shared code (service_kit.py, gunicorn.conf.py, requirements, the kit's tests) and their one
  * Dockerfile, in apps/services: not a service itself.
@@ -187,5 +187,5 @@ export function serviceSources(service: string, root: string = REPO_ROOT): strin
 
 /** The Kustomize overlay whose `images:` pins a service's image in an environment. */
 export function overlayKustomizationPath(service: string, environment: string, root: string = REPO_ROOT): string {
-    return path.join(root, WORKLOADS_DIR, service, "overlays", environment, "kustomization.yaml");
+    return path.join(root, WORKLOADS_PATH, service, "overlays", environment, "kustomization.yaml");
 }

@@ -17,11 +17,11 @@ import { promisify } from "util";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
 import { parse, stringify } from "yaml";
 import type { KustomizeOverrides } from "../apps/application";
+import { WORKLOADS_PATH } from "./catalogue";
 import { REPO_ROOT } from "./environment";
 
 const run = promisify(execFile);
 
-export const WORKLOADS_DIR = path.join("apps", "workloads");
 export const APPLICATION_TYPE = "kubernetes:argoproj.io/v1alpha1:Application";
 const ORIGIN_ANNOTATION = "config.kubernetes.io/origin";
 
@@ -147,7 +147,7 @@ function applyOverrides(dir: string, overlay: string, overrides: KustomizeOverri
 async function renderCopy(overlay: string, overrides: KustomizeOverrides, root: string, origins: boolean): Promise<{ objects: KubeObject[]; tmp: string }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
     try {
-        fs.cpSync(path.join(root, WORKLOADS_DIR), path.join(tmp, WORKLOADS_DIR), { recursive: true });
+        fs.cpSync(path.join(root, WORKLOADS_PATH), path.join(tmp, WORKLOADS_PATH), { recursive: true });
         const dir = path.join(tmp, overlay);
         if (!fs.existsSync(dir)) throw new WorkloadRenderError(`${overlay} does not exist`);
         applyOverrides(dir, overlay, overrides, origins);
@@ -155,11 +155,6 @@ async function renderCopy(overlay: string, overrides: KustomizeOverrides, root: 
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
-}
-
-/** Renders `apps/workloads/<workload>/overlays/<env>` with an Application's Kustomize options, as ArgoCD would. */
-export async function renderAsArgoCD(overlay: string, overrides: KustomizeOverrides, options: RenderOptions = {}): Promise<KubeObject[]> {
-    return (await renderWorkloads([{ application: overlay, path: overlay, kustomize: overrides }], options)).map((r) => r.object);
 }
 
 /** What an Application syncs: its name, the overlay (repository-relative), the Kustomize options it adds, and where. */
@@ -248,7 +243,7 @@ function treeKey(root: string): string | undefined {
         }
         return true;
     };
-    return fs.existsSync(path.join(root, WORKLOADS_DIR)) && walk(path.join(root, WORKLOADS_DIR)) ? hash.digest("hex") : undefined;
+    return fs.existsSync(path.join(root, WORKLOADS_PATH)) && walk(path.join(root, WORKLOADS_PATH)) ? hash.digest("hex") : undefined;
 }
 
 /** One overlay's objects and the file each comes from: what is rendered once per tree, overlay and options. */
@@ -328,7 +323,7 @@ function renderRequests(requests: readonly RenderRequest[], tree: string | undef
 /** The workload folder of an overlay (`apps/workloads/<workload>/...`), if it is one. */
 function workloadOf(overlay: string): string | undefined {
     const parts = path.posix.normalize(overlay.split(path.sep).join("/")).split("/");
-    const prefix = WORKLOADS_DIR.split(path.sep);
+    const prefix = WORKLOADS_PATH.split(path.sep);
     return parts.length > prefix.length + 1 && prefix.every((p, i) => parts[i] === p) && parts[prefix.length] !== ".." ? parts[prefix.length] : undefined;
 }
 
@@ -338,7 +333,7 @@ function workloadOf(overlay: string): string | undefined {
  * Only such overlays are rendered together: their objects' origins then name their own workload.
  */
 function selfContained(root: string, r: RenderRequest, workload: string): boolean {
-    const folder = path.join(root, WORKLOADS_DIR, workload);
+    const folder = path.join(root, WORKLOADS_PATH, workload);
     const inside = (from: string, p: string) => !path.relative(folder, path.resolve(from, p)).startsWith("..");
     const escapes = (from: string, value: unknown): boolean => {
         if (typeof value === "string") return value.includes("://") || ((value.startsWith("../") || value.startsWith("/")) && !inside(from, value));
@@ -400,7 +395,7 @@ async function renderOverlayAlone(r: RenderRequest, root: string): Promise<Overl
  */
 async function renderTogetherOrAlone(requests: readonly RenderRequest[], root: string): Promise<PromiseSettledResult<OverlayRender[]>[]> {
     const snapshot = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
-    fs.cpSync(path.join(root, WORKLOADS_DIR), path.join(snapshot, WORKLOADS_DIR), { recursive: true });
+    fs.cpSync(path.join(root, WORKLOADS_PATH), path.join(snapshot, WORKLOADS_PATH), { recursive: true });
     try {
         const together = await renderTogether(requests, snapshot).catch(() => undefined);
         if (together) return together.map((value) => ({ status: "fulfilled", value }));
@@ -414,12 +409,12 @@ async function renderTogetherOrAlone(requests: readonly RenderRequest[], root: s
 async function renderTogether(requests: readonly RenderRequest[], root: string): Promise<OverlayRender[][] | undefined> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workloads-"));
     try {
-        const workloads = path.join(tmp, WORKLOADS_DIR);
-        fs.cpSync(path.join(root, WORKLOADS_DIR), workloads, { recursive: true });
+        const workloads = path.join(tmp, WORKLOADS_PATH);
+        fs.cpSync(path.join(root, WORKLOADS_PATH), workloads, { recursive: true });
         const aggregate = path.join(workloads, "kustomization.yaml");
         if (fs.existsSync(aggregate) || fs.existsSync(path.join(workloads, "kustomization.yml")) || fs.existsSync(path.join(workloads, "Kustomization"))) return undefined;
         for (const r of requests) applyOverrides(path.join(tmp, r.overlay), r.overlay, r.overrides, false);
-        const resources = requests.map((r) => path.posix.relative(WORKLOADS_DIR.split(path.sep).join("/"), r.overlay.split(path.sep).join("/")));
+        const resources = requests.map((r) => path.posix.relative(WORKLOADS_PATH.split(path.sep).join("/"), r.overlay.split(path.sep).join("/")));
         fs.writeFileSync(aggregate, stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources, buildMetadata: ["originAnnotations"] }));
         const objects = await kustomizeBuild(workloads, tmp);
         const byWorkload = new Map(requests.map((r, n) => [workloadOf(r.overlay)!, n]));

@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { ENVIRONMENTS, REPO_ROOT } from "../lib/environment";
 import { KEEP_VARIABLE, LAYERS, runEnvironment } from "../lib/offline";
+import { cacheDir } from "../lib/workloads";
 import { plan } from "./plan";
 
 const WARM_RUNS = 5;
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
             cost = result.cost.totalUsd;
         }
 
-        const probe = path.join(REPO_ROOT, "node_modules", ".cache", "eks-gitops-platform", `sdk-load-${env}.js`);
+        const probe = path.join(cacheDir(), `sdk-load-${env}.js`);
         fs.mkdirSync(path.dirname(probe), { recursive: true });
         fs.writeFileSync(probe, sdkLoadScript(resources));
         const npm = (extra: string[]) => timeCommand("npm", ["run", "-s", "plan", "--", env, "--json", ...extra]);

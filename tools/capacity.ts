@@ -25,7 +25,6 @@ const ZERO: Requests = { cpu: 0, memory: 0 };
 const add = (a: Requests, b: Requests, times = 1): Requests => ({ cpu: a.cpu + times * b.cpu, memory: a.memory + times * b.memory });
 const max = (a: Requests, b: Requests): Requests => ({ cpu: Math.max(a.cpu, b.cpu), memory: Math.max(a.memory, b.memory) });
 
-export { cpuMillis, memoryMiB };
 
 /** Pods of one kind: `replicas` copies of a pod requesting `perPod` (per node for daemonsets). */
 export interface PodGroup {

@@ -196,8 +196,6 @@ function rootVolumeGiB(groups: CostedResource[], templates: CostedResource[]): n
     return groups.reduce((n, g) => n + (g.inputs.scalingConfig?.desiredSize ?? 0) * size, 0);
 }
 
-export { gibibytes };
-
 /**
  * Persistent volumes: StatefulSet volumeClaimTemplates x replicas (Pulumi-managed and rendered from Git), and in
  * Helm values any `volumeClaimTemplate` (Prometheus, Alertmanager) or enabled `persistence.size`, times the

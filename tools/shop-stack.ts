@@ -21,12 +21,13 @@ import * as path from "path";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../lib/environment";
 import { parseDockerfile, stageFiles } from "../lib/dockerfile";
-import { PYTHON_KIT, serviceDockerfile } from "../lib/cli-support";
+import { DATABASE_NAME } from "../lib/catalogue";
+import { PYTHON_KIT, SERVICES_DIR as SERVICES_PATH, serviceDockerfile } from "../lib/cli-support";
 
 export const PYTHON_SERVICES = ["user-service", "product-service", "order-service"] as const;
 export type PythonService = (typeof PYTHON_SERVICES)[number];
 
-const SERVICES_DIR = path.join(REPO_ROOT, "apps", "services");
+const SERVICES_DIR = path.join(REPO_ROOT, SERVICES_PATH);
 const KIT_DIR = path.join(SERVICES_DIR, PYTHON_KIT);
 export const FRONTEND_DIR = path.join(SERVICES_DIR, "frontend");
 export const FRONTEND_DIST = path.join(FRONTEND_DIR, "dist");
@@ -34,8 +35,6 @@ const SERVERS_PY = path.join(KIT_DIR, "tests", "servers.py");
 /** The modules the services and their tests import: a Python without them cannot run the shop. */
 const PYTHON_MODULES = ["flask", "gunicorn", "pymysql", "redis", "argon2", "itsdangerous", "prometheus_client", "cryptography", "pytest"];
 const START_TIMEOUT_MS = 30_000;
-/** The database the services share, as in the cluster (apps/catalogue.ts DATABASE_NAME). */
-const DATABASE = "shop";
 
 /** The environment variables that hand test servers over (python-kit/tests/servers.py ENV). */
 export type ServersEnv = Record<string, string>;
@@ -271,7 +270,7 @@ export async function up(dir: string, options: { durable?: boolean } = {}): Prom
             stack.servers = JSON.parse(out.trim().split("\n").at(-1)!);
             stack.ownServers = true;
         }
-        const database = JSON.parse(python(stack, [SERVERS_PY, "database", DATABASE], { env: stack.servers }).trim());
+        const database = JSON.parse(python(stack, [SERVERS_PY, "database", DATABASE_NAME], { env: stack.servers }).trim());
         const sessionKey = crypto.randomBytes(48).toString("base64url");
         const ports = await Promise.all(PYTHON_SERVICES.map(() => freePort()));
         const children: [PythonService, ChildProcess][] = [];

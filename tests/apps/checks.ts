@@ -5,7 +5,7 @@
 import { KubeObject } from "./schemas";
 
 // Quantities are read by the plan's capacity model; the manifest checks use the same reading.
-export { cpuMillis, memoryMiB } from "../../tools/capacity";
+export { cpuMillis, memoryMiB } from "../../lib/quantity";
 
 export type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
 

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { CostedResource, estimateCost, gibibytes } from "../../tools/cost";
+import { gibibytes } from "../../lib/quantity";
+import { CostedResource, estimateCost } from "../../tools/cost";
 import { PRICE_TABLES, PriceTable, PRICES, pricesFor } from "../../tools/prices";
 
 /** Round figures so every expected amount below can be checked by hand. */
