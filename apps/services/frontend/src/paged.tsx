@@ -9,6 +9,8 @@ export interface Paged<T> {
     error: string;
     /** Loads the first page (after = null) or the one after `after`. */
     load: (after: number | null) => Promise<void>;
+    /** Loads again the page that failed (the first, or the one after those shown), keeping the pages shown. */
+    retry: () => Promise<void>;
 }
 
 /** `fetchPage` is called again whenever `key` changes (e.g. another signed-in user); a 401 goes to `onExpired`. */
@@ -21,8 +23,12 @@ export function usePaged<T>(fetchPage: (after: number | null) => Promise<Page<T>
     const callbacks = useRef({ fetchPage, onExpired });
     callbacks.current = { fetchPage, onExpired };
 
+    // The page asked for last: the one a retry asks for again.
+    const lastAsked = useRef<number | null>(null);
+
     const load = useCallback(
         async (after: number | null) => {
+            lastAsked.current = after;
             setState("loading");
             try {
                 const page = await callbacks.current.fetchPage(after);
@@ -43,7 +49,9 @@ export function usePaged<T>(fetchPage: (after: number | null) => Promise<Page<T>
         void load(null);
     }, [load]);
 
-    return { items, next, state, error, load };
+    const retry = useCallback(() => load(lastAsked.current), [load]);
+
+    return { items, next, state, error, load, retry };
 }
 
 /** What a list says when its page could not be loaded, with a way to try again. */

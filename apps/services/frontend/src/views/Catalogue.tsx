@@ -5,7 +5,7 @@ import { LoadError, usePaged } from "../paged";
 import type { Notice } from "../App";
 
 export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: Cart) => void; notify: (n: Notice) => void }) {
-    const { items: products, next, state, error, load } = usePaged(api.products, "products");
+    const { items: products, next, state, error, load, retry } = usePaged(api.products, "products");
 
     const add = (product: Product) => {
         const inCart = cart[product.id]?.quantity ?? 0;
@@ -13,7 +13,7 @@ export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: 
         notify({ kind: "success", text: `${product.name} is in your cart (${inCart + 1}).` });
     };
 
-    if (state === "failed" && products.length === 0) return <LoadError message={error} retry={() => void load(null)} />;
+    if (state === "failed" && products.length === 0) return <LoadError message={error} retry={() => void retry()} />;
     return (
         <section aria-busy={state === "loading"}>
             {state === "ready" && products.length === 0 && <p>There are no products yet.</p>}
@@ -34,7 +34,7 @@ export function Catalogue({ cart, setCart, notify }: { cart: Cart; setCart: (c: 
                 })}
             </ul>
             {state === "loading" && <p className="muted">Loading products…</p>}
-            {state === "failed" && <LoadError message={error} retry={() => void load(next)} />}
+            {state === "failed" && <LoadError message={error} retry={() => void retry()} />}
             {next !== null && state !== "loading" && (
                 <button type="button" className="secondary" onClick={() => void load(next)}>
                     Show more products

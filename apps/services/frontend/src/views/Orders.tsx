@@ -3,7 +3,7 @@ import { api, money, Session } from "../api";
 import { LoadError, usePaged } from "../paged";
 
 export function Orders({ session, onExpired }: { session: Session; onExpired: () => void }) {
-    const { items: orders, next, state, error, load } = usePaged((after) => api.orders(session.token, after), session.token, onExpired);
+    const { items: orders, next, state, error, load, retry } = usePaged((after) => api.orders(session.token, after), session.token, onExpired);
 
     return (
         <section aria-busy={state === "loading"}>
@@ -32,7 +32,7 @@ export function Orders({ session, onExpired }: { session: Session; onExpired: ()
                 ))}
             </ol>
             {state === "loading" && <p className="muted">Loading your orders…</p>}
-            {state === "failed" && <LoadError message={error} retry={() => void load(null)} />}
+            {state === "failed" && <LoadError message={error} retry={() => void retry()} />}
             {next !== null && state === "ready" && (
                 <button type="button" className="secondary" onClick={() => void load(next)}>
                     Show older orders
