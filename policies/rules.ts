@@ -24,6 +24,8 @@ export interface CheckovRule {
 }
 
 const rule = (area: RuleArea, id: string, title: string, policy: string): CheckovRule => ({ id, title, area, policy });
+const bySettings = (area: RuleArea, id: string, title: string, settings: string): CheckovRule => ({ id, title, area, settings });
+const notAdopted = (area: RuleArea, id: string, title: string, reason: string): CheckovRule => ({ id, title, area, notAdopted: reason });
 
 export const CHECKOV_RULES: CheckovRule[] = [
     rule("EKS", "CKV_AWS_37", "EKS control plane logging enabled for all log types", "eks-control-plane-logging"),
@@ -31,12 +33,7 @@ export const CHECKOV_RULES: CheckovRule[] = [
     rule("EKS", "CKV_AWS_39", "EKS public endpoint disabled", "eks-public-endpoint-restricted"),
     rule("EKS", "CKV_AWS_58", "EKS cluster has secrets encryption enabled", "eks-secrets-encryption"),
     rule("EKS", "CKV_AWS_100", "EKS node group has no implicit SSH access from 0.0.0.0/0", "eks-node-groups-no-remote-access"),
-    {
-        id: "CKV_AWS_339",
-        title: "EKS clusters run a supported Kubernetes version",
-        area: "EKS",
-        settings: "infra:kubernetesVersion, checked against EKS standard support on the plan's day (infra/versions.ts, lib/today.ts): the pack holds no copy of the dated table",
-    },
+    bySettings("EKS", "CKV_AWS_339", "EKS clusters run a supported Kubernetes version", "infra:kubernetesVersion, checked against EKS standard support on the plan's day (infra/versions.ts, lib/today.ts): the pack holds no copy of the dated table"),
     rule("EC2/VPC", "CKV_AWS_79", "Instance Metadata Service version 1 is not enabled", "imdsv2-required"),
     rule("EC2/VPC", "CKV_AWS_341", "Launch template metadata response hop limit is not greater than 1", "imds-hop-limit"),
     rule("EC2/VPC", "CKV_AWS_88", "EC2 instance (launch template) has no public IP", "no-public-ip-on-nodes"),
@@ -53,15 +50,14 @@ export const CHECKOV_RULES: CheckovRule[] = [
     rule("KMS", "CKV_AWS_33", "KMS key policy has no wildcard (*) principal", "resource-policies-not-public"),
     rule("CloudWatch Logs", "CKV_AWS_66", "CloudWatch log groups specify a retention", "cloudwatch-log-groups-hardened"),
     rule("CloudWatch Logs", "CKV_AWS_158", "CloudWatch log groups are encrypted with KMS", "cloudwatch-log-groups-hardened"),
-    {
-        id: "CKV_AWS_338",
-        title: "CloudWatch log groups retain logs for at least a year",
-        area: "CloudWatch Logs",
-        notAdopted:
-            "retention is a setting per environment (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays; 14 days in staging, 90 in production " +
+    notAdopted(
+        "CloudWatch Logs",
+        "CKV_AWS_338",
+        "CloudWatch log groups retain logs for at least a year",
+        "retention is a setting per environment (infra:flowLogRetentionDays, infra:clusterLogRetentionDays, platform:wafLogRetentionDays; 14 days in staging, 90 in production " +
             "by default), what investigating an incident needs, and a year of logs multiplies their storage cost; cloudwatch-log-groups-hardened holds each environment's " +
             "minimum instead (minimumRetentionDays in the environment's policies/config file)",
-    },
+    ),
     rule("S3", "CKV2_AWS_6", "S3 bucket has a public access block", "s3-buckets-hardened"),
     rule("S3", "CKV_AWS_53", "S3 public access block blocks public ACLs", "s3-buckets-hardened"),
     rule("S3", "CKV_AWS_54", "S3 public access block blocks public policies", "s3-buckets-hardened"),
@@ -96,13 +92,7 @@ export const CHECKOV_RULES: CheckovRule[] = [
     rule("Kubernetes", "CKV_K8S_12", "Memory requests set", "workload-resources"),
     rule("Kubernetes", "CKV_K8S_13", "Memory limits set", "workload-resources"),
     rule("Kubernetes", "CKV_K8S_14", "Image tag fixed, not latest or blank", "workload-images-pinned"),
-    {
-        id: "CKV_K8S_15",
-        title: "Image pull policy Always",
-        area: "Kubernetes",
-        notAdopted:
-            "images are pinned by digest or by an immutable ECR tag (workload-images-pinned), so IfNotPresent runs the same image; Always would only add a registry call to every start and fail starts while ECR is unreachable",
-    },
+    notAdopted("Kubernetes", "CKV_K8S_15", "Image pull policy Always", "images are pinned by digest or by an immutable ECR tag (workload-images-pinned), so IfNotPresent runs the same image; Always would only add a registry call to every start and fail starts while ECR is unreachable"),
     rule("Kubernetes", "CKV_K8S_16", "Container not privileged", "workload-pod-security"),
     rule("Kubernetes", "CKV_K8S_17", "No host PID namespace", "workload-host-isolation"),
     rule("Kubernetes", "CKV_K8S_18", "No host IPC namespace", "workload-host-isolation"),
