@@ -89,16 +89,25 @@ export function program(name: string, debianPackage: string): string {
     throw new Error(`${name} is not installed: apt-get install ${debianPackage} (.ci/run installs it)`);
 }
 
+const handedOut = new Set<number>();
+
+/** A port free now, and not handed out before by this process (the kernel may offer a closed one again). */
 export async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.on("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
+    for (;;) {
+        const port = await new Promise<number>((resolve, reject) => {
+            const server = net.createServer();
+            server.unref();
+            server.on("error", reject);
+            server.listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
         });
-    });
+        if (!handedOut.has(port)) {
+            handedOut.add(port);
+            return port;
+        }
+    }
 }
 
 /** Copies the files a Dockerfile stage puts into the image (lib/dockerfile.ts) into `dest`, as the image's WORKDIR. */

@@ -107,10 +107,35 @@ def drop_database(servers: Servers, name: str) -> None:
         conn.close()
 
 
+_handed_out: set = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now, and not handed out before by this process (the kernel may offer a closed one again)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
+# What a server's log says when another process took its port between free_port() and its start.
+PORT_TAKEN = ("Address already in use", "Bind on TCP/IP port")
+START_ATTEMPTS = 3
+
+
+def start_on_free_port(server, launch) -> None:
+    """launch() on server.port; when the port was taken meanwhile, again on another one (a few times)."""
+    for attempt in range(START_ATTEMPTS):
+        try:
+            launch()
+            return
+        except RuntimeError as e:
+            if attempt == START_ATTEMPTS - 1 or not any(m in str(e) for m in PORT_TAKEN):
+                raise
+            server.port = free_port()
 
 
 def find(*names: str) -> str:
@@ -172,15 +197,19 @@ class MariaDB:
                    "--skip-test-db", *as_user_flag()]
         subprocess.run(install, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         command = [
-            find("mariadbd", "mysqld"), "--no-defaults", f"--datadir={data}", f"--socket={self.socket}", f"--port={self.port}",
+            find("mariadbd", "mysqld"), "--no-defaults", f"--datadir={data}", f"--socket={self.socket}",
             "--bind-address=127.0.0.1", "--skip-name-resolve", f"--pid-file={self.dir / 'mariadbd.pid'}", f"--log-error={log}",
             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci", "--skip-log-bin",
             "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--max-connections=300", *as_user_flag(),
             # Test data need not survive a crash: no flush per commit (a durable server is benchmarked, not tested).
             *([] if self.durable else ["--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0"]),
         ]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=detach)
-        wait_until(lambda: self._root().close() is None, "mariadbd", self.process, log)
+        def launch() -> None:
+            log.unlink(missing_ok=True)  # what this attempt says, not an earlier one
+            self.process = subprocess.Popen([*command, f"--port={self.port}"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=detach)
+            wait_until(lambda: self._root().close() is None, "mariadbd", self.process, log)
+
+        start_on_free_port(self, launch)
         conn = self._root()
         try:
             with conn.cursor() as cur:
@@ -206,10 +235,14 @@ class Redis:
         self.dir.mkdir(parents=True)
         log = self.dir / "redis.log"
         # A cache: nothing saved to disk, like the deployed one's role (it may lose everything at any time).
-        command = [find("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port), "--requirepass", self.password,
-                   "--save", "", "--appendonly", "no", "--dir", str(self.dir), "--logfile", str(log), "--daemonize", "no"]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=detach)
-        wait_until(self._pong, "redis-server", self.process, log)
+        def launch() -> None:
+            log.unlink(missing_ok=True)  # what this attempt says, not an earlier one
+            command = [find("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port), "--requirepass", self.password,
+                       "--save", "", "--appendonly", "no", "--dir", str(self.dir), "--logfile", str(log), "--daemonize", "no"]
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=detach)
+            wait_until(self._pong, "redis-server", self.process, log)
+
+        start_on_free_port(self, launch)
 
     def _pong(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:

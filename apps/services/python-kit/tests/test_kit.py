@@ -4,6 +4,7 @@ a 500), a lost database makes the service unavailable (503) and not ready, a los
 /metrics answers in a format Prometheus 3 accepts, and the migrations are versioned, resumable and serialised."""
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import replace
@@ -464,3 +465,35 @@ def test_json_errors_carry_details_and_headers(settings):
 
     response = kit.create_app("kit-test", register, {}).test_client().get("/api/fail")
     assert (response.status_code, json.loads(response.data), response.headers["Retry-After"]) == (409, {"error": "no", "unavailable": [1]}, "3")
+
+
+def test_a_test_server_whose_port_was_taken_meanwhile_starts_on_another_and_other_failures_are_not_retried(tmp_path):
+    """servers.py picks a free port, then the server binds it: another process may take it in between."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        redis = test_servers.Redis(tmp_path)
+        redis.port = taken.getsockname()[1]
+        redis.start()
+        try:
+            assert redis.port != taken.getsockname()[1]
+            assert redis._pong()
+        finally:
+            redis.process.terminate()
+            redis.process.wait(timeout=10)
+    finally:
+        taken.close()
+    assert len({test_servers.free_port() for _ in range(50)}) == 50, "never the same port twice"
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError("redis-server exited with 1:\nBad directive or wrong number of arguments")
+
+    class Server:
+        port = 1
+
+    with pytest.raises(RuntimeError, match="Bad directive"):
+        test_servers.start_on_free_port(Server(), broken)
+    assert calls == [1]
