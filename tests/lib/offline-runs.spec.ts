@@ -24,23 +24,32 @@ describe("the offline engine's kept runs (lib/offline)", () => {
     });
 
     it("other settings, another environment or another process environment: evaluated anew", async () => {
-        const base = await runLayer("infra", { env: "staging" });
-        const before = evaluations();
-        const zones = await runLayer("infra", { env: "staging", config: { "infra:availabilityZoneCount": 3 } });
-        assert.strictEqual(evaluations(), before + 1);
-        assert.notDeepStrictEqual(zones.outputs.privateSubnetIds, base.outputs.privateSubnetIds);
-        const production = await runLayer("infra", { env: "production" });
-        assert.strictEqual(production.env, "production");
-        assert.strictEqual(evaluations(), before + 2);
-        const today = process.env.GITOPS_TODAY;
+        // A variable of this test's own: none of these runs was kept by another suite of this process.
+        const MARK = "GITOPS_TEST_KEPT_RUNS_MARK";
+        const [mark, today] = [process.env[MARK], process.env.GITOPS_TODAY];
+        process.env[MARK] = `${process.pid}-${Math.random()}`;
         try {
+            const before = evaluations();
+            const base = await runLayer("infra", { env: "staging" });
+            assert.strictEqual(evaluations(), before + 1, "the process environment changed");
+            const zones = await runLayer("infra", { env: "staging", config: { "infra:availabilityZoneCount": 3 } });
+            assert.strictEqual(evaluations(), before + 2, "other settings");
+            assert.notDeepStrictEqual(zones.outputs.privateSubnetIds, base.outputs.privateSubnetIds);
+            const production = await runLayer("infra", { env: "production" });
+            assert.strictEqual(production.env, "production");
+            assert.strictEqual(evaluations(), before + 3, "another environment");
             // A date past the default version's end of support: the program says so, so it did run again.
             process.env.GITOPS_TODAY = "2099-01-01";
             const later = await runLayer("infra", { env: "staging" });
-            assert.strictEqual(evaluations(), before + 3);
+            assert.strictEqual(evaluations(), before + 4, "another day");
             assert.notDeepStrictEqual(later.warnings, base.warnings);
+            await runLayer("infra", { env: "staging" });
+            assert.strictEqual(evaluations(), before + 4, "the same again: kept");
         } finally {
-            process.env.GITOPS_TODAY = today;
+            for (const [key, value] of [[MARK, mark], ["GITOPS_TODAY", today]] as const) {
+                if (value === undefined) delete process.env[key];
+                else process.env[key] = value;
+            }
         }
     });
 
